@@ -1,0 +1,203 @@
+"""Every exception uws_lite raises, in one hierarchy.
+
+Catch :class:`UWSError` for "anything went wrong with the service", or exactly the
+case you can handle. Messages say what happened, to which URL, and what to do next;
+they never contain credentials (URLs in messages are stripped of any user info).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from .models import Job
+
+__all__ = [
+    "AuthenticationError",
+    "ConnectionFailed",
+    "DownloadError",
+    "ForbiddenError",
+    "HTTPStatusError",
+    "IntegrityError",
+    "InvalidRequest",
+    "JobAborted",
+    "JobError",
+    "JobFailed",
+    "JobNotStarted",
+    "JobHeld",
+    "JobNotFound",
+    "NotFound",
+    "ParseError",
+    "RequestTimeout",
+    "ServerError",
+    "ServiceErrorDocument",
+    "TransportError",
+    "UWSError",
+    "UnsafeURL",
+    "WaitTimeout",
+    "redact_url",
+]
+
+
+def redact_url(url: Optional[str]) -> str:
+    """The URL without any ``user:password@`` part, safe to show."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+class UWSError(Exception):
+    """Base class of every error raised by uws_lite."""
+
+
+class InvalidRequest(UWSError, ValueError):
+    """A local mistake found before anything was sent (bad argument, missing file, ...)."""
+
+
+# --- network ------------------------------------------------------------------------
+
+
+class TransportError(UWSError):
+    """The request did not get an HTTP answer (after any retries)."""
+
+    def __init__(self, message: str, url: Optional[str] = None) -> None:
+        self.url = redact_url(url)
+        super().__init__(message)
+
+
+class ConnectionFailed(TransportError):
+    """The server could not be reached, or the connection broke (DNS, refused, reset, TLS)."""
+
+
+class RequestTimeout(TransportError):
+    """The server did not answer within the connect or read timeout."""
+
+
+# --- HTTP status ----------------------------------------------------------------------
+
+
+class HTTPStatusError(UWSError):
+    """The server answered with an error status (or an error document).
+
+    ``server_message`` is the message extracted from the body (HTML ``<pre>``,
+    VOTable ``QUERY_STATUS`` INFO, or plain text); ``body_excerpt`` the start of the body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: Optional[str],
+        status: int,
+        body_excerpt: str = "",
+        server_message: Optional[str] = None,
+    ) -> None:
+        self.url = redact_url(url)
+        self.status = status
+        self.body_excerpt = body_excerpt
+        self.server_message = server_message
+        super().__init__(message)
+
+
+class NotFound(HTTPStatusError):
+    """404: no such job, result or parameter (or the job list URL is wrong)."""
+
+
+class JobNotFound(NotFound):
+    """404 on a job: it was deleted, destroyed, never existed, or belongs to someone else."""
+
+
+class AuthenticationError(HTTPStatusError):
+    """401: credentials missing or wrong."""
+
+
+class ForbiddenError(HTTPStatusError):
+    """403: the operation is not allowed to this user, or not in the job's current phase."""
+
+
+class ServerError(HTTPStatusError):
+    """5xx. OPUS also answers 500 for most client mistakes (wrong phase, bad value)."""
+
+
+class ServiceErrorDocument(HTTPStatusError):
+    """A 2xx answer whose body is an error document (DaCHS: a VOTable with QUERY_STATUS=ERROR)."""
+
+
+# --- documents ------------------------------------------------------------------------
+
+
+class ParseError(UWSError):
+    """A response could not be read as the expected UWS document (or was refused as unsafe)."""
+
+    def __init__(self, message: str, *, url: Optional[str] = None, excerpt: str = "") -> None:
+        self.url = redact_url(url)
+        self.excerpt = excerpt
+        super().__init__(message)
+
+
+# --- jobs -----------------------------------------------------------------------------
+
+
+class JobError(UWSError):
+    """Base of the errors about a job's outcome; ``job`` is the last state seen."""
+
+    def __init__(self, message: str, job: Job) -> None:
+        self.job = job
+        super().__init__(message)
+
+
+class JobFailed(JobError):
+    """The job ended in ERROR. ``detail`` is the text of ``<job>/error`` when fetched."""
+
+    def __init__(self, message: str, job: Job, detail: Optional[str] = None) -> None:
+        self.detail = detail
+        super().__init__(message, job)
+
+
+class JobAborted(JobError):
+    """The job ended in ABORTED (by a user, or by the server, e.g. over its duration)."""
+
+
+class JobHeld(JobError):
+    """The job is HELD: the server will not run it until the client sends PHASE=RUN again."""
+
+
+class JobNotStarted(JobError):
+    """The job stays PENDING: it was never started (send PHASE=RUN)."""
+
+
+class WaitTimeout(JobError):
+    """The wait's total deadline passed before the job ended; ``job`` is the last state."""
+
+    def __init__(self, message: str, job: Job, timeout: float) -> None:
+        self.timeout = timeout
+        super().__init__(message, job)
+
+
+# --- downloads ------------------------------------------------------------------------
+
+
+class DownloadError(UWSError):
+    """A result could not be downloaded completely; no file was left under the final name."""
+
+    def __init__(self, message: str, *, url: Optional[str] = None) -> None:
+        self.url = redact_url(url)
+        super().__init__(message)
+
+
+class IntegrityError(DownloadError):
+    """The downloaded bytes do not match the announced length or the server's SHA-1 hash."""
+
+
+class UnsafeURL(DownloadError):
+    """A result href that will not be fetched (not http(s), or no URL at all)."""
