@@ -1,1 +1,67 @@
-"""uws_call_expres: run ExPRES on demand (placeholder; implemented under issue 3)."""
+"""uws_call_expres: run ExPRES on demand, on https://voparis-uws-maser.obspm.fr.
+
+    from uws_call_expres import uws_call_expres
+    run = uws_call_expres(FILE="example.json", LOOP=True)   # the documented call
+    print(run.ok, run.job_id, run.files)
+
+The documented function with its bugs fixed, returning an :class:`ExpresRun`;
+:func:`attach` takes over a running job; :func:`run_sweep` runs several configs.
+Command line: ``python -m uws_call_expres --help``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .access import Access
+    from .errors import AccessError, ConfigError, OutputError, ResultsIncomplete
+    from .outcome import ExpresRun
+    from .run import attach, uws_call_expres
+    from .sweep import SweepItem, run_sweep
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "uws_call_expres",
+    "attach",
+    "run_sweep",
+    "ExpresRun",
+    "SweepItem",
+    "Access",
+    # errors (local mistakes; server and network failures are uws_lite's errors)
+    "AccessError",
+    "ConfigError",
+    "OutputError",
+    "ResultsIncomplete",
+    "__version__",
+]
+
+# Names are imported on first use (PEP 562), so that `python -m uws_call_expres --help`
+# starts without loading requests, lxml or the client.
+_LAZY = {
+    "uws_call_expres": ".run",
+    "attach": ".run",
+    "run_sweep": ".sweep",
+    "ExpresRun": ".outcome",
+    "SweepItem": ".sweep",
+    "Access": ".access",
+    "AccessError": ".errors",
+    "ConfigError": ".errors",
+    "OutputError": ".errors",
+    "ResultsIncomplete": ".errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,250 @@
+"""Who runs the job, where, on which branch: the routing table and the token sources.
+
+Everything here is decided locally, before any request, from the documented rules of the
+ExPRES run-on-demand service (guests: job list ``ExPRES``, branch ``master``, 10 minutes;
+authenticated users: any branch, 3 hours).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import netrc
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Tuple
+from urllib.parse import quote, urlsplit
+
+from .errors import AccessError
+
+__all__ = [
+    "AUTHENTICATED_MAX_DURATION",
+    "DEFAULT_BRANCH",
+    "DEFAULT_SERVER",
+    "DEV_JOB_LIST",
+    "GUEST_MAX_DURATION",
+    "MAIN_JOB_LIST",
+    "TOKEN_ENV",
+    "Access",
+    "resolve_access",
+]
+
+DEFAULT_SERVER = "https://voparis-uws-maser.obspm.fr/rest/"
+MAIN_JOB_LIST = "ExPRES"
+DEV_JOB_LIST = "ExPRES-dev"
+DEFAULT_BRANCH = "master"
+TOKEN_ENV = "EXPRES_TOKEN"  # noqa: S105 (the variable's name, not a secret)
+# The service's documented limits. OPUS does not enforce executionDuration itself: a longer
+# run is simply killed, so the limits are checked here, before submitting.
+GUEST_MAX_DURATION = 600
+AUTHENTICATED_MAX_DURATION = 10_800
+
+# A job list is one path segment of the server URL; an id like "ExPRES-dev" or "tap_async".
+_JOB_LIST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Access:
+    """The resolved access: job list URL, branch and credentials.
+
+    ``token`` is excluded from ``repr`` and never logged; ``token_source`` says where it came
+    from ("TOKEN argument", "environment variable EXPRES_TOKEN" or "~/.netrc") for messages.
+    """
+
+    server: str
+    job_list: str
+    branch: str
+    login: Optional[str] = None
+    token: Optional[str] = field(default=None, repr=False)
+    token_source: Optional[str] = None
+    warnings: Tuple[str, ...] = ()
+
+    @property
+    def authenticated(self) -> bool:
+        return self.login is not None
+
+    @property
+    def max_duration(self) -> int:
+        """The longest run this access allows, in seconds."""
+        return AUTHENTICATED_MAX_DURATION if self.authenticated else GUEST_MAX_DURATION
+
+    @property
+    def list_url(self) -> str:
+        """The UWS job list URL, e.g. ``https://host/rest/ExPRES``."""
+        return self.server + quote(self.job_list, safe="")
+
+    @property
+    def auth(self) -> Optional[Tuple[str, str]]:
+        """HTTP Basic credentials, or None for a guest (no Authorization header at all:
+        OPUS maps "no credentials" to its anonymous user)."""
+        if self.login is None or self.token is None:
+            return None
+        return (self.login, self.token)
+
+
+def resolve_access(
+    *,
+    server: str = DEFAULT_SERVER,
+    job_list: Optional[str] = None,
+    branch: Optional[str] = None,
+    login: Optional[str] = None,
+    token: Optional[str] = None,
+    environ: Optional[Mapping[str, str]] = None,
+) -> Access:
+    """Apply the routing table and find the token; raise :class:`AccessError` on a mistake.
+
+    - no LOGIN: job list ``ExPRES``, branch ``master`` (a warning if others were asked for),
+      no credentials;
+    - LOGIN + token: ``job_list`` if given, else ``ExPRES-dev`` for branch develop, else
+      ``ExPRES``; the branch given, or master; HTTP Basic LOGIN:token.
+
+    The token is the first found of: ``token``, the environment variable ``EXPRES_TOKEN``,
+    the ``~/.netrc`` (or ``$NETRC``) entry for the server's host with this login.
+    """
+    env = os.environ if environ is None else environ
+    base = _check_server(server)
+    _check_text("branch", branch)
+    _check_text("LOGIN", login)
+    if login and ":" in login:
+        # HTTP Basic joins user and password with ":" (RFC 7617 §2): a login cannot hold one.
+        raise AccessError(f"LOGIN {login!r} contains ':', which HTTP Basic cannot carry.")
+    if job_list is not None:
+        _check_job_list(job_list)
+    if login == "":
+        login = None
+    if token == "":
+        token = None
+
+    if login is None:
+        if token is not None:
+            # Running as a guest instead would publish the run to everybody: refuse.
+            raise AccessError(
+                "TOKEN was given without LOGIN: give LOGIN as well (your MASER user name), "
+                "or drop TOKEN to run as a guest."
+            )
+        warnings = []
+        if job_list is not None and job_list != MAIN_JOB_LIST:
+            warnings.append(
+                f"Guests can only use the {MAIN_JOB_LIST} job list: ignoring Job_List="
+                f"{job_list!r} (give LOGIN for authenticated access)."
+            )
+        if branch is not None and branch != DEFAULT_BRANCH:
+            warnings.append(
+                f"Guests can only use the {DEFAULT_BRANCH} branch: ignoring branch="
+                f"{branch!r} (give LOGIN for authenticated access)."
+            )
+        return Access(base, MAIN_JOB_LIST, DEFAULT_BRANCH, warnings=tuple(warnings))
+
+    token, source = _find_token(login, token, base, env)
+    if token is None:
+        raise AccessError(
+            f"LOGIN {login!r} was given but no token was found: pass TOKEN=..., set the "
+            f"environment variable {TOKEN_ENV}, or add a ~/.netrc line "
+            f"'machine {urlsplit(base).hostname} login {login} password <token>'. "
+            "Your token is on your account page of the run-on-demand web site."
+        )
+    if branch is None:
+        branch = DEFAULT_BRANCH
+    if job_list is None:
+        job_list = DEV_JOB_LIST if branch == "develop" else MAIN_JOB_LIST
+    warnings = []
+    if _plain_http_to_remote(base):
+        warnings.append("The server URL is plain http: your token travels unencrypted; use https.")
+    return Access(base, job_list, branch, login, token, source, tuple(warnings))
+
+
+def _find_token(
+    login: str, token: Optional[str], base: str, env: Mapping[str, str]
+) -> Tuple[Optional[str], Optional[str]]:
+    if token is not None:
+        return _clean_token(token, "TOKEN"), "TOKEN argument"
+    from_env = env.get(TOKEN_ENV, "").strip()
+    if from_env:
+        return _clean_token(from_env, TOKEN_ENV), f"environment variable {TOKEN_ENV}"
+    from_netrc = _netrc_token(login, urlsplit(base).hostname or "", env)
+    if from_netrc:
+        return _clean_token(from_netrc, "~/.netrc"), "~/.netrc"
+    return None, None
+
+
+def _clean_token(token: str, where: str) -> str:
+    if not isinstance(token, str):
+        raise AccessError(f"{where} must be a string.")
+    token = token.strip()
+    if _CONTROL_RE.search(token):
+        raise AccessError(f"The token from {where} contains control characters; check it.")
+    return token
+
+
+def _netrc_token(login: str, host: str, env: Mapping[str, str]) -> Optional[str]:
+    path = env.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    if not host or not os.path.isfile(path):
+        return None
+    try:
+        entry = netrc.netrc(path).authenticators(host)
+    except netrc.NetrcParseError as exc:
+        # The parser's message may quote the offending token: show only where it is.
+        raise AccessError(
+            f"{path} could not be read (line {exc.lineno}); fix it, or give the token "
+            f"with {TOKEN_ENV}."
+        ) from None
+    except OSError as exc:
+        raise AccessError(f"{path} could not be read ({exc.strerror}).") from None
+    if entry is None:
+        return None
+    entry_login, _account, password = entry
+    # An entry for another user of the same host is not this user's token.
+    if entry_login and entry_login != login:
+        return None
+    return password or None
+
+
+def _check_server(server: str) -> str:
+    if not isinstance(server, str) or not server.strip():
+        raise AccessError("server must be the service's base URL, e.g. " + DEFAULT_SERVER)
+    parts = urlsplit(server.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AccessError(
+            f"server {server!r} is not an http(s) URL; the default is {DEFAULT_SERVER}"
+        )
+    if parts.username is not None or parts.password is not None:
+        # Never echo this URL: it holds credentials.
+        raise AccessError(
+            "The server URL must not contain credentials: give LOGIN, and the token via "
+            f"TOKEN, {TOKEN_ENV} or ~/.netrc."
+        )
+    if parts.query or parts.fragment:
+        raise AccessError(f"server {server!r} must not have a query or fragment.")
+    base = server.strip()
+    return base if base.endswith("/") else base + "/"
+
+
+def _check_job_list(job_list: str) -> None:
+    if not isinstance(job_list, str) or not _JOB_LIST_RE.match(job_list):
+        raise AccessError(
+            f"Job_List {job_list!r} is not a job list name (letters, digits, '.', '_', '-'; "
+            f"e.g. {MAIN_JOB_LIST!r} or {DEV_JOB_LIST!r})."
+        )
+
+
+def _check_text(name: str, value: Optional[str]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise AccessError(f"{name} must be a string, not {type(value).__name__}.")
+    if _CONTROL_RE.search(value) or value != value.strip():
+        raise AccessError(f"{name} {value!r} contains spaces or control characters.")
+
+
+def _plain_http_to_remote(base: str) -> bool:
+    parts = urlsplit(base)
+    if parts.scheme != "http":
+        return False
+    host = parts.hostname or ""
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True

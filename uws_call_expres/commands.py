@@ -1,0 +1,288 @@
+"""What the command line does once its arguments are parsed, and its exit statuses.
+
+Errors are reported as one line (``uws-call-expres: error: ...``) without a traceback,
+unless ``--debug``; with ``--json`` the outcome (or the error) is also printed as one JSON
+object on standard output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from uws_lite import Client
+from uws_lite.errors import InvalidRequest, JobError, UWSError, WaitTimeout
+
+from .access import resolve_access
+from .errors import ResultsIncomplete
+from .outcome import ExpresRun
+from .output import Console, printable, progress_wanted
+from .run import attach, check_job_id, execute, prepare
+from .sweep import SweepItem, run_sweep
+
+__all__ = ["EXIT_CODES", "dispatch", "exit_code_for"]
+
+PROG = "uws-call-expres"
+OK, JOB_FAILED, USAGE, TIMEOUT, SERVER, INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_CODES = {
+    "ok": OK,
+    "job_failed": JOB_FAILED,
+    "usage": USAGE,
+    "timeout": TIMEOUT,
+    "server": SERVER,
+    "interrupted": INTERRUPTED,
+}
+# The most serious status wins in a sweep.
+_SEVERITY = (USAGE, SERVER, TIMEOUT, JOB_FAILED, OK)
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit status for an exception (see ``--help``)."""
+    if isinstance(error, KeyboardInterrupt):
+        return INTERRUPTED
+    if isinstance(error, InvalidRequest):
+        return USAGE
+    if isinstance(error, WaitTimeout):
+        return TIMEOUT
+    if isinstance(error, JobError):  # HELD, never started
+        return JOB_FAILED
+    if isinstance(error, UWSError):
+        return SERVER
+    if isinstance(error, OSError):  # local files (output directory, disk full)
+        return USAGE
+    return SERVER
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.debug:
+        logging.basicConfig(
+            level=logging.DEBUG, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+        )
+    command = _Command(args)
+    try:
+        return command.run()
+    except KeyboardInterrupt:
+        command.emit_json({"ok": False, "exit_code": INTERRUPTED, "error": _error_dict(None)})
+        return INTERRUPTED
+    except Exception as exc:
+        code = exit_code_for(exc)
+        command.report_error(exc)
+        command.emit_json({"ok": False, "exit_code": code, "error": _error_dict(exc)})
+        return code
+
+
+class _Command:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.verbose = not args.quiet
+        self.console = Console(self.verbose, to_stderr=args.json)
+
+    def run(self) -> int:
+        args = self.args
+        if args.list:
+            return self.list_jobs()
+        if args.abort:
+            return self.abort(args.abort)
+        if args.delete:
+            return self.delete(args.delete)
+        if args.attach:
+            return self.attach(args.attach)
+        if len(args.configs) == 1:
+            return self.single(args.configs[0])
+        return self.sweep(args.configs)
+
+    # -- runs
+    def single(self, config: str) -> int:
+        args = self.args
+        plan = prepare(
+            config,
+            args.ephem,
+            Job_List=args.job_list,
+            runID=args.run_id if args.run_id is not None else Path(config).stem,
+            LOOP=not args.no_wait,
+            branch=args.branch,
+            LOGIN=args.login,
+            executionDuration=args.execution_duration,
+            server=args.server,
+            output_dir=args.output_dir,
+            timeout=args.timeout,
+            overwrite=args.overwrite,
+        )
+        progress = progress_wanted(False if args.no_progress else None, self.verbose)
+        try:
+            run = execute(plan, self.console, progress=progress)
+        except ResultsIncomplete as exc:
+            self.report_error(exc)
+            self.emit_runs([_item_dict(SweepItem(plan.inputs.config, exc.run, exc))], SERVER)
+            return SERVER
+        code = OK if run.ok else JOB_FAILED
+        self.summarise_run(run)
+        self.emit_runs([_item_dict(SweepItem(plan.inputs.config, run))], code)
+        return code
+
+    def sweep(self, configs: Sequence[str]) -> int:
+        args = self.args
+        items = run_sweep(
+            configs,
+            FILE_EPHEM=args.ephem,
+            Job_List=args.job_list,
+            runID=args.run_id,
+            LOOP=not args.no_wait,
+            branch=args.branch,
+            LOGIN=args.login,
+            executionDuration=args.execution_duration,
+            server=args.server,
+            output_dir=args.output_dir,
+            timeout=args.timeout,
+            verbose=self.verbose,
+            overwrite=args.overwrite,
+            max_parallel=args.max_parallel,
+            to_stderr=args.json,
+        )
+        codes = [_item_code(item) for item in items]
+        code = next(c for c in _SEVERITY if c in codes or c == OK)
+        self.summarise_sweep(items)
+        self.emit_runs([_item_dict(item) for item in items], code)
+        return code
+
+    def attach(self, job_id: str) -> int:
+        args = self.args
+        try:
+            run = attach(
+                job_id,
+                Job_List=args.job_list,
+                LOGIN=args.login,
+                server=args.server,
+                output_dir=args.output_dir,
+                timeout=args.timeout,
+                verbose=self.verbose,
+                overwrite=args.overwrite,
+                progress=False if args.no_progress or args.json else None,
+            )
+        except ResultsIncomplete as exc:
+            self.report_error(exc)
+            self.emit_runs([_item_dict(SweepItem(Path(), exc.run, exc), config=False)], SERVER)
+            return SERVER
+        code = OK if run.ok else JOB_FAILED
+        self.summarise_run(run)
+        self.emit_runs([_item_dict(SweepItem(Path(), run), config=False)], code)
+        return code
+
+    # -- job management
+    def client(self) -> Client:
+        access = resolve_access(
+            server=self.args.server, job_list=self.args.job_list, login=self.args.login
+        )
+        for warning in access.warnings:
+            self.console.warning(warning)
+        return Client(access.list_url, auth=access.auth)
+
+    def list_jobs(self) -> int:
+        with self.client() as client:
+            jobs = client.get_job_list().newest_first()
+        rows = [
+            {
+                "job_id": job.job_id,
+                "phase": job.phase.value,
+                "run_id": job.run_id,
+                "owner_id": job.owner_id,
+                "creation_time": job.creation_time.isoformat() if job.creation_time else None,
+            }
+            for job in jobs
+        ]
+        for row in rows:
+            self.console.info(
+                "  ".join(
+                    printable(str(row[key] or "-")).ljust(width)
+                    for key, width in (
+                        ("job_id", 8),
+                        ("phase", 10),
+                        ("creation_time", 20),
+                        ("run_id", 0),
+                    )
+                ).rstrip()
+            )
+        if not rows:
+            self.console.info("No jobs.")
+        self.emit_json({"ok": True, "exit_code": OK, "jobs": rows})
+        return OK
+
+    def abort(self, job_id: str) -> int:
+        with self.client() as client:
+            job = client.abort_job(check_job_id(job_id))
+        self.console.info(f"Job {printable(job.job_id)}: {job.phase}")
+        self.emit_json(
+            {"ok": True, "exit_code": OK, "job_id": job.job_id, "phase": job.phase.value}
+        )
+        return OK
+
+    def delete(self, job_id: str) -> int:
+        with self.client() as client:
+            client.delete_job(check_job_id(job_id))
+        self.console.info(f"Job {printable(job_id)} deleted")
+        self.emit_json({"ok": True, "exit_code": OK, "job_id": job_id, "deleted": True})
+        return OK
+
+    # -- reporting
+    def summarise_run(self, run: ExpresRun) -> None:
+        if run.files:
+            folder = run.files[0].parent
+            self.console.info(f"{len(run.files)} result(s) saved in {folder}")
+
+    def summarise_sweep(self, items: Sequence[SweepItem]) -> None:
+        self.console.info(f"Sweep: {len(items)} job(s)")
+        for item in items:
+            if item.run is not None and item.error is None:
+                where = str(item.run.files[0].parent) if item.run.files else "-"
+                status = "completed" if item.run.ok else f"failed ({item.run.phase})"
+                if not item.run.finished:
+                    status = f"submitted ({item.run.phase})"
+                line = f"{item.config.name}: job {item.run.job_id} {status}, results: {where}"
+            else:
+                line = f"{item.config.name}: job {item.job_id or '-'} error: {item.error}"
+            self.console.info("  " + printable(line))
+
+    def report_error(self, error: BaseException) -> None:
+        if self.args.debug:
+            import traceback
+
+            traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+        message = printable(str(error)) or type(error).__name__
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+
+    def emit_runs(self, runs: List[Dict[str, Any]], code: int) -> None:
+        self.emit_json({"ok": code == OK, "exit_code": code, "runs": runs})
+
+    def emit_json(self, document: Dict[str, Any]) -> None:
+        if self.args.json:
+            sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+
+
+def _item_code(item: SweepItem) -> int:
+    if item.error is not None:
+        return exit_code_for(item.error)
+    return OK if item.run is not None and item.run.ok else JOB_FAILED
+
+
+def _item_dict(item: SweepItem, *, config: bool = True) -> Dict[str, Any]:
+    document: Dict[str, Any] = {"config": str(item.config) if config else None}
+    if item.run is not None:
+        document.update(item.run.to_dict())
+    else:
+        document.update({"job_id": item.job_id, "ok": False})
+    document["error"] = None if item.error is None else _error_dict(item.error)
+    if item.error is not None:
+        document["ok"] = False
+    document["exit_code"] = _item_code(item)
+    return document
+
+
+def _error_dict(error: Optional[BaseException]) -> Dict[str, Any]:
+    if error is None:
+        return {"type": "KeyboardInterrupt", "message": "interrupted"}
+    return {"type": type(error).__name__, "message": str(error)}

@@ -1,0 +1,53 @@
+"""The errors uws_call_expres adds to uws_lite's hierarchy.
+
+Local mistakes are :class:`uws_lite.InvalidRequest` subclasses (nothing was sent, or nothing
+more will be); every other failure is one of uws_lite's own errors (network, HTTP status,
+wait timeout, download). A failed *job* is not an error: it is an ``ExpresRun`` with ``ok=False``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional, Tuple
+
+from uws_lite.errors import DownloadError, InvalidRequest
+
+if TYPE_CHECKING:
+    from .outcome import ExpresRun
+
+__all__ = ["AccessError", "ConfigError", "OutputError", "ResultsIncomplete"]
+
+
+class AccessError(InvalidRequest):
+    """The access settings are inconsistent (LOGIN without a token, a token without LOGIN,
+    an unusable server URL or job list name); raised before any request."""
+
+
+class ConfigError(InvalidRequest):
+    """An input is unusable (config or ephemeris file missing, unreadable or not a JSON
+    object; executionDuration or runID of the wrong type or out of the access limits);
+    raised before any request."""
+
+
+class OutputError(InvalidRequest):
+    """The output directory cannot be used, or a result would overwrite a file while the
+    overwrite policy is ``"never"``."""
+
+
+class ResultsIncomplete(DownloadError):
+    """The job completed but some of its results could not be saved.
+
+    ``run`` is the outcome with the files that *were* saved; ``failures`` holds
+    ``(result id, reason)`` pairs. Re-attaching to the job downloads again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        run: ExpresRun,
+        failures: Tuple[Tuple[str, str], ...],
+        url: Optional[str] = None,
+    ) -> None:
+        self.run = run
+        self.failures = failures
+        super().__init__(message, url=url)

@@ -1,0 +1,185 @@
+"""Several configs at once: a sweep, with bounded concurrency and results kept apart.
+
+Every config is checked before the first job is submitted (one bad file stops the sweep
+before anything is sent). Then at most ``max_parallel`` jobs run at a time, each saving its
+results into ``<output_dir>/<job id>/``. One job's failure, timeout or server error is
+recorded in its :class:`SweepItem` and the others go on.
+
+The workers are daemon threads: on Ctrl-C the sweep prints how to re-attach to each job
+it started and returns control at once (a ``Client.wait`` cannot be interrupted; the
+threads end with the interpreter, the remote jobs keep running).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+from uws_lite.errors import InvalidRequest
+
+from .access import DEFAULT_SERVER
+from .errors import ResultsIncomplete
+from .outcome import ExpresRun
+from .output import LOGGER, Console
+from .run import Plan, execute, prepare
+
+__all__ = ["DEFAULT_MAX_PARALLEL", "SweepItem", "run_sweep"]
+
+PathArg = Union[str, "os.PathLike[str]"]
+# The service runs few jobs at a time per user; more in parallel only queue on the server.
+DEFAULT_MAX_PARALLEL = 4
+
+
+@dataclass(frozen=True)
+class SweepItem:
+    """The outcome of one config of a sweep: ``run`` when it got one, else ``error``
+    (``job_id`` is set as soon as the job was created, even if following it failed)."""
+
+    config: Path
+    run: Optional[ExpresRun] = None
+    error: Optional[Exception] = field(default=None, compare=False)
+    job_id: Optional[str] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.run is not None and self.run.ok and self.error is None
+
+
+def run_sweep(
+    configs: Sequence[PathArg],
+    *,
+    FILE_EPHEM: Optional[PathArg] = None,
+    Job_List: Optional[str] = None,
+    runID: Optional[str] = None,
+    LOOP: bool = True,
+    branch: Optional[str] = None,
+    LOGIN: Optional[str] = None,
+    executionDuration: Union[int, str, None] = None,
+    TOKEN: Optional[str] = None,
+    server: str = DEFAULT_SERVER,
+    output_dir: PathArg = ".",
+    timeout: Optional[float] = None,
+    verbose: bool = True,
+    overwrite: str = "rename",
+    max_parallel: int = DEFAULT_MAX_PARALLEL,
+    to_stderr: bool = False,
+    on_done: Optional[Callable[[SweepItem], None]] = None,
+) -> Tuple[SweepItem, ...]:
+    """Run every config (as :func:`uws_call_expres` with these options; ``runID`` defaults
+    to each config's file stem) and return one :class:`SweepItem` per config, in order.
+
+    Local mistakes in any config raise before anything is submitted. ``on_done`` is called
+    (from a worker thread) as each job's outcome is known.
+    """
+    if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
+        raise InvalidRequest(f"max_parallel must be a positive integer, not {max_parallel!r}.")
+    plans: List[Plan] = [
+        prepare(
+            config,
+            FILE_EPHEM,
+            Job_List=Job_List,
+            runID=runID if runID is not None else Path(os.fspath(config)).stem,
+            LOOP=LOOP,
+            branch=branch,
+            LOGIN=LOGIN,
+            executionDuration=executionDuration,
+            TOKEN=TOKEN,
+            server=server,
+            output_dir=output_dir,
+            timeout=timeout,
+            overwrite=overwrite,
+        )
+        for config in configs
+    ]
+    return _Sweep(plans, verbose, to_stderr, on_done).run(min(max_parallel, len(plans)))
+
+
+class _Sweep:
+    def __init__(
+        self,
+        plans: Sequence[Plan],
+        verbose: bool,
+        to_stderr: bool,
+        on_done: Optional[Callable[[SweepItem], None]],
+    ) -> None:
+        self.plans = plans
+        self.verbose = verbose
+        self.to_stderr = to_stderr
+        self.on_done = on_done
+        self.todo: queue.Queue[int] = queue.Queue()
+        self.done: queue.Queue[Tuple[int, SweepItem]] = queue.Queue()
+        self.started: Dict[int, Tuple[str, str]] = {}  # index -> (job id, re-attach command)
+        self.lock = threading.Lock()
+        self.stop = threading.Event()  # set on Ctrl-C: submit nothing more
+
+    def run(self, workers: int) -> Tuple[SweepItem, ...]:
+        for index in range(len(self.plans)):
+            self.todo.put(index)
+        for _ in range(workers):
+            threading.Thread(target=self._worker, daemon=True).start()
+        items: Dict[int, SweepItem] = {}
+        try:
+            while len(items) < len(self.plans):
+                # A timeout, so that Ctrl-C reaches the main thread promptly.
+                try:
+                    index, item = self.done.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                items[index] = item
+        except KeyboardInterrupt:
+            self.stop.set()
+            self._report_interrupted(items)
+            raise
+        return tuple(items[i] for i in range(len(self.plans)))
+
+    def _worker(self) -> None:
+        while not self.stop.is_set():
+            try:
+                index = self.todo.get_nowait()
+            except queue.Empty:
+                return
+            item = self._one(index)
+            if self.on_done is not None:
+                try:
+                    self.on_done(item)
+                except Exception:  # a reporting hook must not stop the sweep
+                    LOGGER.exception("The sweep's on_done callback failed")
+            self.done.put((index, item))
+
+    def _one(self, index: int) -> SweepItem:
+        plan = self.plans[index]
+        total = len(self.plans)
+        prefix = f"[{index + 1}/{total} {plan.inputs.config.name}] " if total > 1 else ""
+        console = Console(self.verbose, to_stderr=self.to_stderr, prefix=prefix)
+
+        def submitted(job_id: str, command: str) -> None:
+            with self.lock:
+                self.started[index] = (job_id, command)
+
+        try:
+            run = execute(plan, console, per_job_dir=True, on_submitted=submitted)
+        except Exception as exc:
+            console.warning(f"{type(exc).__name__}: {exc}")
+            with self.lock:
+                job_id = self.started.get(index, (None, ""))[0]
+            # A completed job whose downloads failed still has an outcome worth reporting.
+            partial = exc.run if isinstance(exc, ResultsIncomplete) else None
+            return SweepItem(plan.inputs.config, partial, exc, job_id)
+        return SweepItem(plan.inputs.config, run, None, run.job_id)
+
+    def _report_interrupted(self, finished: Dict[int, SweepItem]) -> None:
+        with self.lock:
+            running = [v for k, v in sorted(self.started.items()) if k not in finished]
+        console = Console(self.verbose)
+        if not running:
+            console.notice("Interrupted; no job was left running.")
+            return
+        lines = [f"  {command}" for _, command in running]
+        console.notice(
+            f"Interrupted. {len(running)} job(s) keep running on the server; re-attach with:\n"
+            + "\n".join(lines)
+        )
