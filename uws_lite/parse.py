@@ -682,10 +682,12 @@ def _html_message(body: bytes) -> Optional[str]:
     root = etree.fromstring(body, parser)
     if root is None:
         return _bounded(body.decode("utf-8", errors="replace"))
-    pres = [_all_text(p).strip() for p in root.iter("pre")]
-    pres = [p for p in pres if p]
-    if pres:
-        return _bounded("\n".join(pres))  # bottle's error page: the message is in <pre>
+    for pre in root.iter("pre"):
+        # bottle's error page: the message is the first <pre> (in debug mode further
+        # <pre>s hold the exception and traceback).
+        message = _bounded(_all_text(pre))
+        if message:
+            return message
     titles = [_fold(_all_text(t)) for t in root.iter("title")]
     etree.strip_elements(root, "script", "style", "head", "title", with_tail=False)
     text = _fold(" ".join(_texts(root)))
