@@ -28,7 +28,7 @@ from urllib.parse import unquote_plus, urljoin
 
 from lxml import etree
 
-from .errors import InvalidRequest, ParseError
+from .errors import InvalidRequest, ParseError, redact_url
 from .models import ErrorSummary, Job, JobList, JobRef, Parameter, Phase, Result
 
 __all__ = [
@@ -131,6 +131,10 @@ def _has_dtd(data: bytes) -> bool:
     return any(marker in prolog for marker in _DTD_MARKERS)
 
 
+def _where(url: Optional[str]) -> str:
+    return redact_url(url) or "the server"
+
+
 def _excerpt(data: bytes) -> str:
     text = data[: _EXCERPT_CHARS * 2].decode("utf-8", errors="replace")
     return _clean(" ".join(text.split()))[:_EXCERPT_CHARS]
@@ -140,7 +144,7 @@ def _document(data: bytes, url: Optional[str], max_bytes: int, what: str) -> etr
     """Parse ``data`` safely and return its root element, or raise ParseError."""
     if len(data) > max_bytes:
         raise ParseError(
-            f"the {what} document from {url or 'the server'} is {len(data)} bytes, more than "
+            f"the {what} document from {_where(url)} is {len(data)} bytes, more than "
             f"the {max_bytes}-byte limit; it was not parsed (raise max_bytes if it is genuine)",
             url=url,
             excerpt=_excerpt(data),
@@ -151,7 +155,7 @@ def _document(data: bytes, url: Optional[str], max_bytes: int, what: str) -> etr
         root = etree.fromstring(data, _parser())
     except (etree.LxmlError, ValueError, _RefusedReference) as exc:
         raise ParseError(
-            f"the {what} document from {url or 'the server'} is not well-formed XML ({exc}); "
+            f"the {what} document from {_where(url)} is not well-formed XML ({exc}); "
             "the server may have sent an error page or a truncated answer",
             url=url,
             excerpt=_excerpt(data),
@@ -167,7 +171,7 @@ def _document(data: bytes, url: Optional[str], max_bytes: int, what: str) -> etr
 
 def _unsafe(data: bytes, url: Optional[str], what: str) -> ParseError:
     return ParseError(
-        f"the {what} document from {url or 'the server'} has a DOCTYPE or entity declaration; "
+        f"the {what} document from {_where(url)} has a DOCTYPE or entity declaration; "
         "UWS documents never have one, so it was refused (it may be an XML attack)",
         url=url,
         excerpt=_excerpt(data),
@@ -179,7 +183,7 @@ def _root(data: bytes, url: Optional[str], max_bytes: int, expected: str) -> etr
     if _UWS.get(root.tag) != expected:
         raise ParseError(
             f"expected a UWS <{expected}> document (namespace {UWS_NS}) from "
-            f"{url or 'the server'} but the root element is {_tag_text(root.tag)}; "
+            f"{_where(url)} but the root element is {_tag_text(root.tag)}; "
             "check that the URL is the UWS job list or job",
             url=url,
             excerpt=_excerpt(data),
@@ -274,16 +278,16 @@ def parse_datetime(text: Optional[str]) -> Optional[datetime]:
         return None
     year, month, day, hour, minute, second, fraction, utc, sign, zh, zm = match.groups()
     tz: Optional[timezone] = None
-    if utc:
-        tz = timezone.utc
-    elif sign:
-        key = (sign, zh, zm)
-        tz = _ZONES.get(key)
-        if tz is None:
-            offset = timedelta(hours=int(zh), minutes=int(zm or 0))
-            tz = timezone(-offset if sign == "-" else offset) if offset else timezone.utc
-            _ZONES[key] = tz
     try:
+        if utc:
+            tz = timezone.utc
+        elif sign:
+            key = (sign, zh, zm)
+            tz = _ZONES.get(key)
+            if tz is None:
+                offset = timedelta(hours=int(zh), minutes=int(zm or 0))
+                tz = timezone(-offset if sign == "-" else offset) if offset else timezone.utc
+                _ZONES[key] = tz
         return datetime(
             int(year),
             int(month),
@@ -307,10 +311,11 @@ def parse_job(
     """Read a ``<uws:job>`` document. ``url`` is the job's URL: it becomes ``Job.url`` and
     relative result hrefs are resolved against it."""
     root = _root(data, url, max_bytes, "job")
-    job = _job(root, url)
+    # Never carry user:password@ into Job.url or into result hrefs joined onto it.
+    job = _job(root, redact_url(url) or None)
     if job is None:
         raise ParseError(
-            f"the <uws:job> document from {url or 'the server'} has no <jobId>",
+            f"the <uws:job> document from {_where(url)} has no <jobId>",
             url=url,
             excerpt=_excerpt(data),
         )
@@ -530,7 +535,7 @@ def parse_results(
 ) -> Tuple[Result, ...]:
     """Read a ``<uws:results>`` document (``<job>/results``); relative hrefs are resolved
     against ``url``, the URL the document came from."""
-    return _results(_root(data, url, max_bytes, "results"), url)
+    return _results(_root(data, url, max_bytes, "results"), redact_url(url) or None)
 
 
 def parse_parameters(
