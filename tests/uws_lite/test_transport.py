@@ -1,0 +1,439 @@
+"""uws_lite.transport: timeouts, retry policy, origin-scoped auth, answers, error mapping."""
+
+from __future__ import annotations
+
+import base64
+import socket
+from typing import Any
+
+import pytest
+import requests
+import responses
+from requests.adapters import HTTPAdapter
+from requests.auth import HTTPDigestAuth
+from urllib3.response import HTTPResponse
+
+from uws_lite import transport as t
+from uws_lite.errors import (
+    AuthenticationError,
+    ConnectionFailed,
+    ForbiddenError,
+    HTTPStatusError,
+    InvalidRequest,
+    JobNotFound,
+    NotFound,
+    ParseError,
+    RequestTimeout,
+    ServerError,
+    ServiceErrorDocument,
+)
+
+URL = "https://uws.example.org/rest/ExPRES"
+
+
+def make_transport(**kwargs: Any) -> t.Transport:
+    options: dict[str, Any] = {"timeout": (5.0, 30.0), "retries": 2}
+    options.update(kwargs)
+    return t.Transport(URL, **options)
+
+
+# --- timeouts ------------------------------------------------------------------------
+
+
+def test_timeouts_from_number_and_pair() -> None:
+    assert t.Timeouts.of(7).as_tuple() == (7.0, 7.0)
+    assert t.Timeouts.of((3, 60.5)).as_tuple() == (3.0, 60.5)
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, "10", (1, 2, 3), (1, 0), (None, 5)])
+def test_timeouts_refuse_nonsense(bad: Any) -> None:
+    with pytest.raises(InvalidRequest):
+        t.Timeouts.of(bad)
+
+
+def test_timeouts_read_extension_only_grows() -> None:
+    base = t.Timeouts(5.0, 30.0)
+    assert base.with_read_at_least(70).as_tuple() == (5.0, 70.0)
+    assert base.with_read_at_least(10) is base
+    assert base.with_read_at_least(None) is base
+
+
+# --- retry policy --------------------------------------------------------------------
+
+
+def test_retry_policy_retries_idempotent_methods_only() -> None:
+    retry = t.make_retry(4)
+    assert retry.total == 4
+    assert {429, 502, 503, 504} <= set(retry.status_forcelist or ())
+    for method in ("GET", "HEAD", "DELETE", "PUT", "OPTIONS"):
+        assert retry.is_retry(method, 503)
+    assert not retry.is_retry("POST", 503)
+    assert not retry.is_retry("GET", 500)
+    assert retry.raise_on_status is False
+
+
+@pytest.mark.parametrize("bad", [-1, True, 1.5, "3"])
+def test_retry_count_validated(bad: Any) -> None:
+    with pytest.raises(InvalidRequest):
+        t.make_retry(bad)
+
+
+def _response(retry_after: str) -> HTTPResponse:
+    return HTTPResponse(body=b"", status=503, headers={"Retry-After": retry_after})
+
+
+def test_retry_after_is_capped() -> None:
+    retry = t.make_retry(3, max_retry_after=120)
+    assert retry.get_retry_after(_response("3600")) == 120
+    assert retry.get_retry_after(_response("7")) == 7
+
+
+def test_retry_after_unparsable_falls_back_to_backoff() -> None:
+    assert t.make_retry(3).get_retry_after(_response("soon, maybe")) is None
+
+
+def test_retry_cap_survives_increment() -> None:
+    # urllib3 builds a new Retry per attempt with Retry.new(): the cap must follow.
+    retry = t.make_retry(3, max_retry_after=5)
+    later = retry.increment(method="GET", url="/x", response=_response("100"))
+    assert isinstance(later, t.CappedRetry)
+    assert later.max_retry_after == 5
+    assert later.get_retry_after(_response("100")) == 5
+
+
+def test_retry_sleep_uses_capped_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("urllib3.util.retry.time.sleep", slept.append)
+    t.make_retry(3, max_retry_after=42).sleep(_response("3600"))
+    assert slept == [42]
+
+
+# --- origins and auth ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("https://Host.org/x", "https://host.org:443/y", True),
+        ("http://host.org/x", "http://host.org:80", True),
+        ("https://host.org/x", "http://host.org/x", False),
+        ("https://host.org/x", "https://host.org:8443/x", False),
+        ("https://host.org/x", "https://evil.org/x", False),
+        ("https://host.org.evil.org/", "https://host.org/", False),
+    ],
+)
+def test_origin_of(a: str, b: str, same: bool) -> None:
+    assert (t.origin_of(a) == t.origin_of(b)) is same
+
+
+def test_origin_of_bad_port_is_empty() -> None:
+    assert t.origin_of("https://host:notaport/") == ""
+
+
+def _decode(header: str) -> str:
+    scheme, _, token = header.partition(" ")
+    assert scheme == "Basic"
+    return base64.b64decode(token, validate=True).decode()
+
+
+def test_basic_header_long_credentials_have_no_newline() -> None:
+    # uws-client used base64.encodestring: a newline every 76 chars -> "Invalid header value".
+    user, token = "someone.with.a.long.login@example.org", "0b5e7f8a-6d2c-4c1e-9a3b-1f2e3d4c5b6a"
+    header = t.basic_authorization(user, token)
+    assert len(f"{user}:{token}") > 57
+    assert "\n" not in header
+    assert _decode(header) == f"{user}:{token}"
+
+
+def test_basic_header_non_ascii_is_utf8() -> None:
+    header = t.basic_authorization("zoë", "pässwörd€")
+    assert _decode(header) == "zoë:pässwörd€"
+
+
+@pytest.mark.parametrize(
+    ("user", "password"), [("a:b", "x"), ("a", "x\r\ny"), ("a\n", "x"), (1, "x")]
+)
+def test_basic_auth_refuses_bad_credentials(user: Any, password: Any) -> None:
+    with pytest.raises(InvalidRequest):
+        t.BasicAuth(user, password, t.origin_of(URL))
+
+
+def _prepared(url: str) -> requests.PreparedRequest:
+    return requests.Request("GET", url).prepare()
+
+
+def test_basic_auth_only_for_its_origin() -> None:
+    auth = t.BasicAuth("alice", "s3cret-token", t.origin_of(URL))
+    assert "Authorization" in auth(_prepared(URL + "/abc")).headers
+    assert "Authorization" in auth(_prepared("https://uws.example.org:443/store?ID=1")).headers
+    for other in (
+        "http://uws.example.org/rest/ExPRES",  # downgrade to http
+        "https://files.example.org/store",
+        "https://uws.example.org:8443/x",
+    ):
+        assert "Authorization" not in auth(_prepared(other)).headers
+
+
+def test_auth_reprs_hide_secrets() -> None:
+    auth = t.BasicAuth("alice", "s3cret-token", t.origin_of(URL))
+    scoped = t.OriginScopedAuth(HTTPDigestAuth("alice", "s3cret-token"), t.origin_of(URL))
+    for text in (repr(auth), repr(scoped), repr(t.NoAuth())):
+        assert "s3cret" not in text
+        assert "alice" not in text
+
+
+def test_caller_auth_is_origin_scoped() -> None:
+    calls: list[str] = []
+
+    def bearer(r: requests.PreparedRequest) -> requests.PreparedRequest:
+        calls.append(r.url or "")
+        r.headers["Authorization"] = "Bearer tok"
+        return r
+
+    scoped = t.OriginScopedAuth(bearer, t.origin_of(URL))
+    assert scoped(_prepared(URL)).headers["Authorization"] == "Bearer tok"
+    assert "Authorization" not in scoped(_prepared("https://cdn.example.org/f")).headers
+    assert calls == [URL]
+
+
+def test_build_auth_choices() -> None:
+    origin = t.origin_of(URL)
+    session = requests.Session()
+    assert isinstance(t._build_auth(None, session, origin), t.NoAuth)
+    assert isinstance(t._build_auth(("u", "p"), session, origin), t.BasicAuth)
+    assert isinstance(t._build_auth(HTTPDigestAuth("u", "p"), session, origin), t.OriginScopedAuth)
+    session.auth = ("u", "p")
+    assert isinstance(t._build_auth(None, session, origin), t.BasicAuth)
+    session.auth = HTTPDigestAuth("u", "p")
+    assert isinstance(t._build_auth(None, session, origin), t.OriginScopedAuth)
+    with pytest.raises(InvalidRequest):
+        t._build_auth(("u", "p", "x"), requests.Session(), origin)
+    with pytest.raises(InvalidRequest):
+        t._build_auth(42, requests.Session(), origin)
+
+
+# --- sessions and adapters -----------------------------------------------------------
+
+
+def test_own_session_gets_retrying_adapters_and_is_closed() -> None:
+    transport = make_transport(retries=3)
+    adapter = transport.session.get_adapter(URL)
+    assert isinstance(adapter, HTTPAdapter)
+    assert adapter.max_retries.total == 3
+    assert transport.session.get_adapter("http://other.org/").max_retries.total == 3
+    closed: list[bool] = []
+    transport.session.close = lambda: closed.append(True)  # type: ignore[method-assign]
+    transport.close()
+    assert closed == [True]
+
+
+def test_caller_session_with_stock_adapter_gets_retries_for_the_service_only() -> None:
+    session = requests.Session()
+    transport = make_transport(session=session, retries=3)
+    assert session.get_adapter(URL).max_retries.total == 3
+    assert not session.get_adapter("https://elsewhere.org/").max_retries.total
+    closed: list[bool] = []
+    session.close = lambda: closed.append(True)  # type: ignore[method-assign]
+    transport.close()
+    assert closed == []
+
+
+def test_caller_session_with_own_retry_policy_is_left_alone() -> None:
+    session = requests.Session()
+    mine = HTTPAdapter(max_retries=7)
+    session.mount("https://", mine)
+    make_transport(session=session, retries=3)
+    assert session.get_adapter(URL) is mine
+
+
+# --- replies -------------------------------------------------------------------------
+
+
+def _reply(**kwargs: Any) -> t.Reply:
+    options: dict[str, Any] = {
+        "method": "GET",
+        "url": URL + "/abc",
+        "status": 200,
+        "reason": "OK",
+        "headers": {},
+        "body": b"",
+    }
+    options.update(kwargs)
+    return t.Reply(**options)
+
+
+def test_reply_content_type_and_location() -> None:
+    reply = _reply(
+        headers=requests.structures.CaseInsensitiveDict(
+            {"content-type": "Text/XML; charset=UTF-8", "location": "../ExPRES/def"}
+        )
+    )
+    assert reply.content_type == "text/xml"
+    assert reply.location == "https://uws.example.org/rest/ExPRES/def"
+    assert _reply().content_type is None
+    assert _reply().location is None
+
+
+def test_reply_text_uses_charset() -> None:
+    reply = _reply(
+        headers={"Content-Type": "text/plain; charset=latin-1"}, body="é".encode("latin-1")
+    )
+    assert reply.text() == "é"
+    assert (
+        _reply(headers={"Content-Type": "text/plain; charset=nonsense"}, body=b"ok").text() == "ok"
+    )
+
+
+def test_reply_html_sniffing() -> None:
+    assert _reply(headers={"Content-Type": "text/html"}).looks_like_html()
+    assert _reply(body=b"  <!DOCTYPE html><html></html>").looks_like_html()
+    assert not _reply(body=b"<uws:job/>", headers={"Content-Type": "text/xml"}).looks_like_html()
+
+
+# --- status checks -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, HTTPStatusError),
+        (401, AuthenticationError),
+        (403, ForbiddenError),
+        (404, NotFound),
+        (418, HTTPStatusError),
+        (429, HTTPStatusError),
+        (500, ServerError),
+        (503, ServerError),
+    ],
+)
+def test_check_maps_statuses(status: int, cls: type) -> None:
+    with pytest.raises(cls) as info:
+        make_transport().check(_reply(status=status, reason="Reason", body=b"boom"))
+    error = info.value
+    assert type(error) is cls
+    assert error.status == status
+    assert f"HTTP {status}" in str(error)
+    assert URL + "/abc" in str(error)
+    assert "boom" in str(error)
+
+
+def test_check_uses_the_given_not_found_class() -> None:
+    with pytest.raises(JobNotFound):
+        make_transport().check(_reply(status=404), not_found=JobNotFound)
+
+
+def test_check_accepts_any_2xx_and_redirects_when_asked() -> None:
+    transport = make_transport()
+    for status in (200, 201, 202, 204, 299):
+        transport.check(_reply(status=status))
+    transport.check(_reply(status=303, headers={"Location": URL}), redirect_ok=True)
+    with pytest.raises(HTTPStatusError, match="redirect"):
+        transport.check(_reply(status=303, headers={"Location": URL}))
+
+
+def test_check_scrubs_credentials_echoed_by_the_server() -> None:
+    transport = make_transport(auth=("alice", "0b5e7f8a-6d2c-4c1e"))
+    body = b"<pre>bad token 0b5e7f8a-6d2c-4c1e for alice</pre>"
+    with pytest.raises(ForbiddenError) as info:
+        transport.check(_reply(status=403, body=body, headers={"Content-Type": "text/html"}))
+    error = info.value
+    for text in (str(error), error.body_excerpt, error.server_message or ""):
+        assert "0b5e7f8a-6d2c-4c1e" not in text
+    assert "***" in str(error)
+
+
+def test_xml_body_refuses_json() -> None:
+    with pytest.raises(ParseError, match="JSON"):
+        make_transport().xml_body(
+            _reply(headers={"Content-Type": "application/json"}, body=b"{}"), "a job"
+        )
+
+
+def test_text_body_refuses_html_with_message() -> None:
+    reply = _reply(
+        headers={"Content-Type": "text/html"}, body=b"<html><pre>Please log in</pre></html>"
+    )
+    with pytest.raises(ServiceErrorDocument, match="Please log in") as info:
+        make_transport().text_body(reply, "the phase")
+    assert info.value.status == 200
+
+
+# --- sending -------------------------------------------------------------------------
+
+
+def test_send_reads_at_most_max_body(rsps: responses.RequestsMock) -> None:
+    rsps.get(URL, body=b"x" * 5000)
+    with pytest.raises(ParseError, match="larger than 1000 bytes"):
+        make_transport().send("GET", URL, max_body=1000)
+
+
+def test_error_bodies_are_read_bounded(rsps: responses.RequestsMock) -> None:
+    rsps.get(URL, body=b"y" * (t.MAX_ERROR_BODY + 10), status=500)
+    reply = make_transport().send("GET", URL, max_body=10)
+    assert reply.status == 500
+    assert len(reply.body) == t.MAX_ERROR_BODY
+
+
+def test_send_follows_get_redirects_only_when_asked(rsps: responses.RequestsMock) -> None:
+    rsps.get(URL, status=302, headers={"Location": URL + "/"})
+    rsps.get(URL + "/", body=b"here")
+    transport = make_transport()
+    assert transport.send("GET", URL, max_body=100).status == 302
+    reply = transport.send("GET", URL, max_body=100, follow_redirects=True)
+    assert (reply.status, reply.body, reply.url) == (200, b"here", URL + "/")
+
+
+def test_send_stops_after_five_redirects(rsps: responses.RequestsMock) -> None:
+    rsps.get(URL, status=302, headers={"Location": URL})
+    reply = make_transport().send("GET", URL, max_body=100, follow_redirects=True)
+    assert reply.status == 302
+    assert len(rsps.calls) == t.MAX_GET_REDIRECTS + 1
+
+
+@pytest.mark.parametrize(
+    ("exc", "cls"),
+    [
+        (requests.ConnectionError("reset by peer"), ConnectionFailed),
+        (requests.ReadTimeout("read timed out"), RequestTimeout),
+        (requests.ConnectTimeout("connect timed out"), RequestTimeout),
+        (requests.exceptions.ChunkedEncodingError("broken"), ConnectionFailed),
+        (requests.exceptions.InvalidHeader("bad header"), InvalidRequest),
+    ],
+)
+def test_requests_exceptions_become_uws_errors(
+    rsps: responses.RequestsMock, exc: Exception, cls: type
+) -> None:
+    rsps.get(URL, body=exc)
+    with pytest.raises(cls) as info:
+        make_transport().send("GET", URL, max_body=100)
+    assert not isinstance(info.value, requests.RequestException)
+    assert URL in str(info.value)
+
+
+def test_refused_connection_is_connection_failed_after_retries() -> None:
+    # A real socket: a closed loopback port refuses at once; urllib3 retries, then gives up.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/rest/ExPRES"
+    transport = t.Transport(url, timeout=(2.0, 2.0), retries=1)
+    with pytest.raises(ConnectionFailed, match="could not reach"):
+        transport.send("GET", url, max_body=100)
+    transport.close()
+
+
+def test_user_agent_and_accept(rsps: responses.RequestsMock) -> None:
+    rsps.get(URL, body=b"")
+    make_transport().send("GET", URL, max_body=100)
+    headers = rsps.calls[0].request.headers
+    assert headers["Accept"] == "application/xml, text/plain"
+    assert headers["User-Agent"].startswith("uws_lite/")
+    assert "IVOA" in headers["User-Agent"]
+
+
+def test_caller_user_agent_is_kept(rsps: responses.RequestsMock) -> None:
+    rsps.get(URL, body=b"")
+    session = requests.Session()
+    session.headers["User-Agent"] = "my-pipeline/2"
+    make_transport(session=session).send("GET", URL, max_body=100)
+    assert rsps.calls[0].request.headers["User-Agent"] == "my-pipeline/2"
