@@ -1,0 +1,473 @@
+"""The OPUS routes: one method per resource of opus-server.md, from a parsed request to a
+response. No socket I/O here (see handler.py); faults that change documents are applied here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from email.utils import formatdate
+from typing import Callable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from urllib.parse import parse_qsl
+
+from . import documents, payload
+from .access import Identity
+from .failures import AccessDenied, ClientMistake, Failure, NotFound
+from .faults import Faults
+from .forms import Form, FormError, parse_form
+from .jobs import FILE_INPUTS, JobStore
+from .state import ACTIVE_PHASES, DT_FMT, Entity, JobSnapshot, ResultEntry
+
+__all__ = ["FileBody", "OpusRoutes", "Request", "Response"]
+
+TEXT = "text/plain; charset=UTF-8"
+XML = "text/xml; charset=UTF-8"
+HTML = "text/html; charset=UTF-8"
+Chunk = Union[bytes, memoryview]
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str  # percent-decoded, repeated slashes merged, no trailing slash
+    query: str  # raw query string
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes = field(repr=False)
+    identity: Identity
+    url: str
+
+    def arg(self, name: str) -> Optional[str]:
+        """The last value of a query parameter (bottle's ``request.query.get``)."""
+        value: Optional[str] = None
+        for key, item in parse_qsl(self.query, keep_blank_values=True):
+            if key == name:
+                value = item
+        return value
+
+    def header(self, name: str) -> Optional[str]:
+        return self.headers.get(name.lower())
+
+    @property
+    def line(self) -> str:
+        """``"METHOD /path"``, what ``Faults.request_filter`` is matched against."""
+        return f"{self.method} {self.path}"
+
+    def form(self) -> Form:
+        try:
+            return parse_form(self.header("content-type"), self.body)
+        except FormError as exc:
+            raise ClientMistake(f"cannot read the POSTed form: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class FileBody:
+    """A file answer: ``chunks(start, end)`` yields its bytes; ``reset_at`` (an offset in the
+    body sent) is where the connection is cut by the reset_download_at fault."""
+
+    size: int
+    chunks: Callable[[int, int], Iterator[Chunk]]
+    start: int = 0
+    end: int = 0
+    reset_at: Optional[int] = None
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    content_type: Optional[str] = HTML
+    headers: List[Tuple[str, str]] = field(default_factory=list)
+    is_xml: bool = False
+    file: Optional[FileBody] = None
+
+
+def _xml(document: bytes) -> Response:
+    return Response(body=document, content_type=XML, is_xml=True)
+
+
+def _text(text: str) -> Response:
+    return Response(body=text.encode("utf-8"), content_type=TEXT)
+
+
+def _see_other(location: str) -> Response:
+    # bottle's redirect(): empty body, text/html content type.
+    return Response(status=303, headers=[("Location", location)])
+
+
+_JOB_LIST = re.compile(r"^/rest/([^/]+)$")
+_JOB = re.compile(r"^/rest/([^/]+)/([^/]+)$")
+_JOB_PART = re.compile(
+    r"^/rest/([^/]+)/([^/]+)/(phase|executionduration|destruction|error|quote|owner"
+    r"|parameters|results|stdout|stderr|provjson|provxml|provsvg)$"
+)
+_JOB_ITEM = re.compile(r"^/rest/([^/]+)/([^/]+)/(parameters|results)/([^/]+)$")
+_JDL = re.compile(r"^/jdl/(.+)/json$")
+
+
+class MethodNotAllowed(Failure):
+    status = 405
+
+    def __init__(self, allowed: Sequence[str]) -> None:
+        self.allowed = allowed
+        super().__init__("Method not allowed.")
+
+
+class OpusRoutes:
+    def __init__(
+        self,
+        store: JobStore,
+        faults: Callable[[], Faults],
+        *,
+        base_url: Callable[[], str],
+        list_names: Sequence[str],
+        max_wait: float,
+    ) -> None:
+        self.store = store
+        self._faults = faults
+        self._base_url = base_url
+        self.list_names = tuple(list_names)
+        self.max_wait = max_wait
+
+    @property
+    def faults(self) -> Faults:
+        return self._faults()
+
+    @property
+    def base(self) -> str:
+        return self._base_url()
+
+    # -- dispatch ---------------------------------------------------------------------
+
+    def dispatch(self, req: Request) -> Response:
+        method = "GET" if req.method == "HEAD" else req.method
+        if method == "OPTIONS":
+            return Response(
+                content_type=None,
+                headers=[("Access-Control-Allow-Headers", "Authorization, X-Requested-With")],
+            )
+        path = req.path
+        if path == "/":
+            self._allow(method, "GET")
+            return Response(body=b"OPUS - https://uws-server.readthedocs.io/")
+        if path == "/store":
+            self._allow(method, "GET")
+            return self.store_file(req)
+        match = _JDL.match(path)
+        if match:
+            self._allow(method, "GET")
+            return self.jdl(match.group(1))
+        match = _JOB_LIST.match(path)
+        if match:
+            self._allow(method, "GET", "POST")
+            if method == "GET":
+                return self.job_list(req, match.group(1))
+            return self.create(req, match.group(1))
+        match = _JOB.match(path)
+        if match:
+            self._allow(method, "GET", "POST", "DELETE")
+            if method == "GET":
+                return self.get_job(req, *match.groups())
+            return self.delete(req, *match.groups())
+        match = _JOB_PART.match(path)
+        if match:
+            list_name, job_id, part = match.groups()
+            writable = part in ("phase", "executionduration", "destruction")
+            self._allow(method, *(("GET", "POST") if writable else ("GET",)))
+            if method == "POST":
+                return self.post_attribute(req, list_name, job_id, part)
+            return self.get_part(req, list_name, job_id, part)
+        match = _JOB_ITEM.match(path)
+        if match:
+            list_name, job_id, kind, name = match.groups()
+            if kind == "parameters":
+                self._allow(method, "GET", "POST")
+                return self.parameter(req, list_name, job_id, name, method)
+            self._allow(method, "GET")
+            return self.result_url(req, list_name, job_id, name)
+        raise NotFound(f"Not found: {req.path!r}")
+
+    @staticmethod
+    def _allow(method: str, *allowed: str) -> None:
+        if method not in allowed:
+            raise MethodNotAllowed(allowed)
+
+    # -- job list and creation ----------------------------------------------------------
+
+    def job_list(self, req: Request, list_name: str) -> Response:
+        phases: Optional[List[str]] = None
+        if req.arg("PHASE") is not None:
+            # OPUS: re.split('&?PHASE=', query_string)[1:] on the *raw* query, so anything
+            # after the first PHASE= (e.g. "&LAST=3") sticks to a phase value: PHASE goes last.
+            phases = re.split("&?PHASE=", req.query)[1:]
+        after = _after(req.arg("AFTER"))
+        last_text = req.arg("LAST")
+        try:
+            last = None if last_text is None else int(last_text)
+        except ValueError as exc:
+            raise Failure(f"LAST must be an integer, not {last_text!r}") from exc
+        jobs = self.store.job_list(req.identity, list_name, phases, after, last)
+        return _xml(documents.job_list_xml(jobs, self.base, list_name))
+
+    def create(self, req: Request, list_name: str) -> Response:
+        form = req.form()
+        orphan = self.faults.take("creation_500_orphan")
+        try:
+            job_id = self.store.create(
+                req.identity, list_name, form, start=False if orphan else None
+            )
+        except AccessDenied as exc:
+            # create_job has no JobAccessDenied branch: it falls into the generic 500.
+            raise Failure(f"JobAccessDenied: {exc}") from exc
+        if orphan:
+            raise Failure("Internal Server Error")
+        return _see_other(f"{self.base}/rest/{list_name}/{job_id}")
+
+    # -- the job ------------------------------------------------------------------------
+
+    def get_job(self, req: Request, list_name: str, job_id: str) -> Response:
+        vanish_after = self.faults.job_vanishes
+        if vanish_after is not None and self.store.count_get(job_id) > vanish_after:
+            self.store.vanish(job_id)
+        job = self.store.get(req.identity, list_name, job_id)
+        if job.phase in ACTIVE_PHASES:
+            job = self._wait(req, job)
+        results = self._published_results(job)
+        document = documents.job_xml(job, self.base, results)
+        kind = self.faults.hostile_xml
+        if kind:
+            document = documents.hostile(document, kind)
+        return _xml(document)
+
+    def _wait(self, req: Request, job: JobSnapshot) -> JobSnapshot:
+        client_phase = req.arg("PHASE") or job.phase
+        wait_text = req.arg("WAIT") or "0"
+        try:
+            wait = float(int(wait_text))
+        except ValueError as exc:
+            raise Failure(f"ValueError: invalid literal for int(): {wait_text!r}") from exc
+        if wait > self.max_wait or wait == -1:
+            wait = self.max_wait
+        if client_phase != job.phase or wait <= 0 or self.faults.wait_ignored:
+            return job
+        early = self.faults.wait_early
+        if early is not None:
+            wait = min(wait, early)
+        self.store.wait_for_change(job.job_id, job.phase, wait)
+        # OPUS reloads the job only if it changed; a job deleted meanwhile is shown as it was.
+        return self.store.snapshot(job.job_id) or job
+
+    def delete(self, req: Request, list_name: str, job_id: str) -> Response:
+        if req.method == "POST" and req.form().get("ACTION") != "DELETE":
+            # Checked before the job is even looked up.
+            raise ClientMistake("ACTION=DELETE is not specified in POST")
+        self.store.delete(req.identity, list_name, job_id)
+        return _see_other(f"{self.base}/rest/{list_name}")
+
+    def post_attribute(self, req: Request, list_name: str, job_id: str, part: str) -> Response:
+        form = req.form()
+        ident = req.identity
+        if part == "phase":
+            new_phase = form.get("PHASE")
+            if new_phase is None:
+                raise ClientMistake("PHASE keyword is not specified in POST")
+            if new_phase == "RUN":
+                self.store.run(ident, list_name, job_id)
+            elif new_phase == "ABORT":
+                self.store.abort(ident, list_name, job_id)
+            else:
+                raise ClientMistake(f"PHASE={new_phase} not expected")
+        elif part == "executionduration":
+            value = form.get("EXECUTIONDURATION")
+            self.store.set_execution_duration(ident, list_name, job_id, value)
+        else:
+            self.store.set_destruction(ident, list_name, job_id, form.get("DESTRUCTION"))
+        return _see_other(f"{self.base}/rest/{list_name}/{job_id}")
+
+    def get_part(self, req: Request, list_name: str, job_id: str, part: str) -> Response:
+        if part in ("stdout", "stderr"):
+            # OPUS serves the logs without loading the job: no role or owner check.
+            return self._small_file(req, self.store.log_text(job_id, part).encode("utf-8"), TEXT)
+        if part.startswith("prov"):
+            if part != "provjson":
+                raise NotFound(f'Prov file "provenance.{part[4:]}" NOT FOUND for job "{job_id}"')
+            body = self.store.provenance(job_id).encode("utf-8")
+            return self._small_file(req, body, "application/json")
+        job = self.store.get(req.identity, list_name, job_id)
+        if part == "parameters":
+            return _xml(documents.parameters_xml(job, self.base))
+        if part == "results":
+            return _xml(documents.results_xml(self._published_results(job)))
+        values = {
+            "phase": job.phase,
+            "executionduration": str(job.execution_duration),
+            "destruction": _stamp(job.destruction),
+            "error": job.error or "",
+            "quote": str(job.quote),
+            "owner": job.owner,
+        }
+        return _text(values[part])
+
+    def parameter(
+        self, req: Request, list_name: str, job_id: str, name: str, method: str
+    ) -> Response:
+        if method == "POST":
+            value = req.form().get("VALUE")
+            self.store.set_parameter(req.identity, list_name, job_id, name, value)
+            return _see_other(f"{self.base}/rest/{list_name}/{job_id}/parameters")
+        job = self.store.get(req.identity, list_name, job_id)
+        found = job.param(name)
+        if found is None:
+            raise NotFound(f'Parameter "{name}" NOT FOUND for job "{job_id}"')
+        return _text(found)
+
+    def result_url(self, req: Request, list_name: str, job_id: str, name: str) -> Response:
+        job = self.store.get(req.identity, list_name, job_id)
+        for result in self._published_results(job):
+            if result.id == name:
+                return _text(result.url)  # OPUS answers the URL, not the file
+        raise NotFound(f'Result "{name}" NOT FOUND for job "{job_id}"')
+
+    def _published_results(self, job: JobSnapshot) -> List[ResultEntry]:
+        faults = self.faults
+        results = list(job.results)
+        if faults.hash_mismatch:
+            results = [
+                replace(r, hash=documents.wrong_hash(r.hash)) if r.hash else r for r in results
+            ]
+        stdout = job.result("stdout")
+        if faults.hostile_result_ids and job.phase == "COMPLETED" and stdout is not None:
+            first = results[0].id if results else "stdout"
+            for hostile_id in ("../../x", "/etc/passwd", first, "example.json"):
+                results.append(ResultEntry(id=hostile_id, url=stdout.url, mime_type="text/plain"))
+        return results
+
+    # -- files ----------------------------------------------------------------------------
+
+    def store_file(self, req: Request) -> Response:
+        entity_id = req.arg("ID")
+        if entity_id is None:
+            raise ClientMistake('"ID" is not specified in request')
+        entity = self.store.entity(req.identity, entity_id)
+        download = f"{entity.entity_id}_{entity.file_name}"
+        if self.faults.hostile_content_disposition:
+            download = f"../../{download}"
+        response = self._file(req, entity.size, _entity_chunks(entity), entity.content_type)
+        response.headers.append(("Content-Disposition", f'attachment; filename="{download}"'))
+        return response
+
+    def _small_file(self, req: Request, data: bytes, content_type: str) -> Response:
+        def chunks(start: int, end: int) -> Iterator[Chunk]:
+            yield data[start:end]
+
+        return self._file(req, len(data), chunks, content_type)
+
+    def _file(
+        self,
+        req: Request,
+        size: int,
+        chunks: Callable[[int, int], Iterator[Chunk]],
+        content_type: str,
+    ) -> Response:
+        """bottle's static_file: Range (first range only) -> 206, unsatisfiable -> 416."""
+        faults = self.faults
+        headers = [("Last-Modified", formatdate(usegmt=True))]
+        start, end, status = 0, size, 200
+        range_header = req.header("range")
+        if faults.range_supported:
+            headers.append(("Accept-Ranges", "bytes"))
+            if range_header:
+                ranges = _parse_ranges(range_header, size)
+                if not ranges:
+                    raise RangeNotSatisfiable("Requested Range Not Satisfiable")
+                start, end = ranges[0]
+                status = 206
+                headers.append(("Content-Range", f"bytes {start}-{end - 1}/{size}"))
+        reset_at = None
+        cut = faults.reset_offset(size) if req.method == "GET" else None
+        if cut is not None and start <= cut < end:
+            reset_at = cut - start
+        body = FileBody(size, chunks, start, end, reset_at)
+        return Response(status=status, content_type=content_type, headers=headers, file=body)
+
+    def jdl(self, list_name: str) -> Response:
+        if list_name not in self.list_names:
+            raise NotFound(f"No JDL file found for {list_name}")
+        description = {
+            "name": list_name,
+            "annotation": "ExPRES radio emission simulation (simulated by uws_lite.testing)",
+            "executionDuration": self.store.default_execution_duration,
+            "quote": 120,
+            "parameters": {
+                "runId": {"datatype": "xs:string", "default": "", "required": False},
+                "branch": {"datatype": "xs:string", "default": "master", "required": False},
+            },
+            "used": {
+                name: {"content_type": ctype, "url": "file://$ID", "default": ""}
+                for name, ctype in FILE_INPUTS.items()
+            },
+            "generated": {
+                "*.cdf": {"content_type": "application/x-cdf"},
+                "stdout": {"content_type": "text/plain"},
+                "stderr": {"content_type": "text/plain"},
+                "provjson": {"content_type": "application/json"},
+            },
+        }
+        body = json.dumps(description).encode("utf-8")
+        return Response(body=body, content_type="application/json")
+
+
+class RangeNotSatisfiable(Failure):
+    status = 416
+
+
+def _entity_chunks(entity: Entity) -> Callable[[int, int], Iterator[Chunk]]:
+    data = entity.data
+    if data is None:
+        return payload.chunks
+
+    def chunks(start: int, end: int) -> Iterator[Chunk]:
+        yield data[start:end]
+
+    return chunks
+
+
+def _parse_ranges(header: str, size: int) -> List[Tuple[int, int]]:
+    """bottle's parse_range_header: satisfiable ``(start, end)`` pairs, end exclusive."""
+    if not header.startswith("bytes="):
+        return []
+    ranges = []
+    for item in header[6:].split(","):
+        first, sep, last = item.strip().partition("-")
+        if not sep:
+            continue
+        try:
+            if not first:  # bytes=-N: the last N bytes
+                start, end = max(0, size - int(last)), size
+            elif not last:  # bytes=N-
+                start, end = int(first), size
+            else:
+                start, end = int(first), min(int(last) + 1, size)
+        except ValueError:
+            continue
+        if 0 <= start < end <= size:
+            ranges.append((start, end))
+    return ranges
+
+
+def _after(text: Optional[str]) -> Optional[datetime]:
+    """The AFTER filter as a naive local time (the server's creation times are naive local)."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Failure(f"AFTER must be an ISO 8601 date, not {text!r}") from exc
+    if when.tzinfo is not None:
+        when = when.astimezone().replace(tzinfo=None)
+    return when
+
+
+def _stamp(value: Optional[datetime]) -> str:
+    return "" if value is None else value.strftime(DT_FMT)
