@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import math
 import os
 import shlex
@@ -737,7 +738,7 @@ def _hint(exc: BaseException, again: str) -> str:
     if isinstance(exc, RequestTimeout):
         return "Give a slow server more time with --timeout SECONDS."
     if isinstance(exc, DownloadError):
-        return "Run the same download command again to resume."
+        return "Files already downloaded are kept; the same command fetches the rest."
     if not isinstance(exc, UWSError):
         return "This looks like a bug: run again with --debug and report the traceback."
     return ""
@@ -1045,8 +1046,8 @@ def main(
     stderr: Optional[TextIO] = None,
 ) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
+    prog = _prog() if argv is None else "uws-lite"
     argv = list(sys.argv[1:] if argv is None else argv)
-    prog = _prog()
     out = _Out(
         stdout or sys.stdout,
         stderr or sys.stderr,
@@ -1075,8 +1076,10 @@ def main(
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (``uws-lite list | head``): nothing left to tell anyone.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        # Point the real stdout at /dev/null so the flush at exit does not fail again.
+        if out.stdout is sys.__stdout__:
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), out.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # one line, never a traceback (unless --debug)
         return _report(out, exc, again, args.debug)

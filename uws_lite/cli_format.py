@@ -29,8 +29,9 @@ __all__ = [
     "to_json",
 ]
 
-# C0 and C1 control characters and DEL (ESC starts terminal escape sequences, CSI is 0x9b).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 control characters and DEL (ESC starts terminal escape sequences, CSI is 0x9b),
+# and the bidirectional controls that can make "txt.exe" look like "exe.txt".
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 
 

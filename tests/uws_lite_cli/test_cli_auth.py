@@ -84,7 +84,8 @@ def test_netrc_entry_of_another_login_is_never_sent(cli: Callable[..., Any], uws
     _netrc(f"machine {HOST} login alice password {TOKEN}\n")
     run = cli("--login", "bob", "list")
     assert run.code == 2
-    assert "'alice'" in run.err and "'bob'" in run.err
+    assert "'alice'" in run.err
+    assert "'bob'" in run.err
     assert "UWS_TOKEN" in run.err
     assert not _secrets(run.out, run.err)
     assert uws.requests == []
@@ -146,7 +147,8 @@ def test_login_without_token_and_no_terminal_says_where_to_put_it(
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
     run = cli("--login", "alice", "list")
     assert run.code == 2
-    assert "UWS_TOKEN" in run.err and "~/.netrc" in run.err
+    assert "UWS_TOKEN" in run.err
+    assert "~/.netrc" in run.err
     assert f"machine {HOST} login alice password TOKEN" in run.err
 
 

@@ -165,7 +165,7 @@ def test_show_wait_never_started_exits_1(
     uws.add(uws.job_class("w5", phase="PENDING"))
     run = cli("show", "w5", "--wait", "30")
     assert run.code == 1
-    assert "Start it with: uws-lite run w5" in run.err.replace("python -m uws_lite", "uws-lite")
+    assert "Start it with: uws-lite run w5" in run.err
 
 
 def test_show_wait_timeout_exits_3(

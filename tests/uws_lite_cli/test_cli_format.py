@@ -1,0 +1,129 @@
+"""uws_lite.cli_format: tables, times, sizes, summaries and JSON for the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from uws_lite.cli_format import (
+    clean,
+    fmt_size,
+    fmt_time,
+    job_doc,
+    job_summary,
+    table,
+    to_json,
+)
+from uws_lite.models import ErrorSummary, Job, Parameter, Phase, Result
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain", "plain"),
+        ("a\x1b[2Jb", "a?[2Jb"),  # ESC: a terminal escape sequence
+        ("a\x9bb", "a?b"),  # CSI as one C1 character
+        ("two\nlines\r\n", "two lines "),
+        ("tab\there", "tab here"),
+        ("txt\u202eexe", "txt?exe"),  # right-to-left override
+        (None, ""),
+        ("été", "été"),
+    ],
+)
+def test_clean(text: str, expected: str) -> None:
+    assert clean(text) == expected
+
+
+def test_clean_can_keep_lines() -> None:
+    assert clean("a\nb\x07", one_line=False) == "a\nb?"
+
+
+def test_fmt_time() -> None:
+    assert fmt_time(None) == ""
+    assert fmt_time(datetime(2026, 11, 24, 22, 39, 1, 500)) == "2026-11-24 22:39:01"
+    assert (
+        fmt_time(datetime(2026, 11, 24, 22, 39, 1, tzinfo=timezone.utc)) == "2026-11-24 22:39:01Z"
+    )
+    plus2 = timezone(timedelta(hours=2))
+    assert fmt_time(datetime(2026, 11, 24, 22, 39, 1, tzinfo=plus2)) == "2026-11-24 22:39:01+02:00"
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        (None, ""),
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1536, "1.5 KiB"),
+        (5 * 2**20, "5.0 MiB"),
+        (3 * 2**40, "3.0 TiB"),
+    ],
+)
+def test_fmt_size(size: int, expected: str) -> None:
+    assert fmt_size(size) == expected
+
+
+def test_table_aligns_columns_and_does_not_pad_the_last() -> None:
+    text = table(["ID", "PHASE", "RUN"], [["a", "COMPLETED", "x"], ["long-id", "ERROR", ""]])
+    assert text.splitlines() == [
+        "ID       PHASE      RUN",
+        "a        COMPLETED  x",
+        "long-id  ERROR",
+    ]
+
+
+def test_table_cells_stay_on_one_line() -> None:
+    assert table(["A", "B"], [["x\ny", "z"]]).splitlines()[1] == "x y  z"
+
+
+def _job(**changes: object) -> Job:
+    base = Job(
+        job_id="j1",
+        phase=Phase.EXECUTING,
+        run_id="run\x1b",
+        creation_time=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        execution_duration=0,
+        quote_text="soon",
+        parameters=(Parameter("config", "http://h/store?ID=1", by_reference=True),),
+        results=(Result("r.txt", "http://h/r.txt", size=2048, mime_type="text/plain"),),
+        error_summary=ErrorSummary("it broke", type="fatal", has_detail=True),
+        version="1.1",
+        url="http://h/jobs/j1",
+    )
+    return Job(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+
+
+def test_job_summary() -> None:
+    lines = job_summary(_job()).splitlines()
+    assert lines[:3] == ["Job           j1", "Phase         EXECUTING", "Run ID        run?"]
+    assert "Created       2026-01-02 03:04:05Z" in lines
+    assert "Max duration  0 (no limit)" in lines
+    assert "Quote         soon" in lines
+    assert "Error         it broke" in lines
+    assert "  config = http://h/store?ID=1  (by reference)" in lines
+    assert lines[-2].split() == ["RESULT", "ID", "MIME", "TYPE", "SIZE", "HREF"]
+    assert lines[-1].split() == ["r.txt", "text/plain", "2.0", "KiB", "http://h/r.txt"]
+    assert "Started" not in job_summary(_job())  # absent values are left out
+
+
+def test_job_doc_is_plain_json() -> None:
+    doc = json.loads(to_json(job_doc(_job())))
+    assert doc["creation_time"] == "2026-01-02T03:04:05+00:00"
+    assert doc["quote"] == "soon"
+    assert doc["version"] == "1.1"
+    assert doc["error_summary"] == {"message": "it broke", "type": "fatal", "has_detail": True}
+    assert doc["results"][0] == {
+        "id": "r.txt",
+        "href": "http://h/r.txt",
+        "size": 2048,
+        "mime_type": "text/plain",
+        "attributes": {},
+    }
+
+
+def test_json_output_has_no_raw_control_characters() -> None:
+    text = to_json({"v": "a\x1bb\x9b\u202e"})
+    assert all(ord(c) < 128 for c in text)
+    assert json.loads(text) == {"v": "a\x1bb\x9b\u202e"}
