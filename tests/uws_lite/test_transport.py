@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import http.server
 import socket
-from typing import Any
+import threading
+from typing import Any, ClassVar, Iterator
 
 import pytest
 import requests
@@ -437,3 +439,59 @@ def test_caller_user_agent_is_kept(rsps: responses.RequestsMock) -> None:
     session.headers["User-Agent"] = "my-pipeline/2"
     make_transport(session=session).send("GET", URL, max_body=100)
     assert rsps.calls[0].request.headers["User-Agent"] == "my-pipeline/2"
+
+
+# --- the real urllib3 retry path (responses only emulates it) ---------------------------
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    """Answers 503 (Retry-After: 0) to the first request of each method, then 200.
+
+    Once only: urllib3's backoff before a second retry would cost the suite a second."""
+
+    hits: ClassVar[dict[str, int]] = {}
+
+    def _answer(self) -> None:
+        count = self.hits.get(self.command, 0) + 1
+        self.hits[self.command] = count
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        if count <= 1:
+            self.send_response(503)
+            self.send_header("Retry-After", "0")
+            body = b"busy"
+        else:
+            self.send_response(200)
+            body = b"fine"
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky_server() -> Iterator[str]:
+    _Flaky.hits = {}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/rest/ExPRES"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_loopback_get_and_delete_retried_post_not(flaky_server: str) -> None:
+    transport = t.Transport(flaky_server, timeout=(5.0, 5.0), retries=3)
+    try:
+        assert transport.send("GET", flaky_server, max_body=100).body == b"fine"
+        assert transport.send("DELETE", flaky_server, max_body=100).status == 200
+        post = transport.send("POST", flaky_server, data=[("a", "b")], max_body=100)
+        assert post.status == 503
+    finally:
+        transport.close()
+    assert _Flaky.hits == {"GET": 2, "DELETE": 2, "POST": 1}
