@@ -21,7 +21,8 @@ from .access import resolve_access
 from .errors import ResultsIncomplete
 from .outcome import ExpresRun
 from .output import Console, printable, progress_wanted
-from .run import attach, check_job_id, execute, prepare
+from .run import check_job_id, execute, follow, prepare
+from .saving import check_output_dir
 from .sweep import SweepItem, run_sweep
 
 __all__ = ["EXIT_CODES", "dispatch", "exit_code_for"]
@@ -117,11 +118,11 @@ class _Command:
             run = execute(plan, self.console, progress=progress)
         except ResultsIncomplete as exc:
             self.report_error(exc)
-            self.emit_runs([_item_dict(SweepItem(plan.inputs.config, exc.run, exc))], SERVER)
+            self.emit_runs([_item_dict(SweepItem(Path(config), exc.run, exc))], SERVER)
             return SERVER
         code = OK if run.ok else JOB_FAILED
         self.summarise_run(run)
-        self.emit_runs([_item_dict(SweepItem(plan.inputs.config, run))], code)
+        self.emit_runs([_item_dict(SweepItem(Path(config), run))], code)
         return code
 
     def sweep(self, configs: Sequence[str]) -> int:
@@ -151,17 +152,17 @@ class _Command:
 
     def attach(self, job_id: str) -> int:
         args = self.args
+        access = resolve_access(server=args.server, job_list=args.job_list, login=args.login)
+        output_dir = check_output_dir(args.output_dir)
         try:
-            run = attach(
-                job_id,
-                Job_List=args.job_list,
-                LOGIN=args.login,
-                server=args.server,
-                output_dir=args.output_dir,
-                timeout=args.timeout,
-                verbose=self.verbose,
+            run = follow(
+                check_job_id(job_id),
+                access,
+                self.console,
+                output_dir=output_dir,
                 overwrite=args.overwrite,
-                progress=False if args.no_progress or args.json else None,
+                timeout=args.timeout,
+                progress=progress_wanted(False if args.no_progress else None, self.verbose),
             )
         except ResultsIncomplete as exc:
             self.report_error(exc)

@@ -33,6 +33,7 @@ __all__ = [
     "attach",
     "check_job_id",
     "execute",
+    "follow",
     "prepare",
     "reattach_command",
     "uws_call_expres",
@@ -125,16 +126,36 @@ def attach(
     access = resolve_access(server=server, job_list=Job_List, login=LOGIN, token=TOKEN)
     out = check_output_dir(output_dir)
     check_overwrite(overwrite)
-    wait_timeout = _check_timeout(timeout)
-    console = Console(verbose)
+    return follow(
+        job_id,
+        access,
+        Console(verbose),
+        output_dir=out,
+        overwrite=overwrite,
+        timeout=_check_timeout(timeout),
+        progress=progress_wanted(progress, verbose),
+    )
+
+
+def follow(
+    job_id: str,
+    access: Access,
+    console: Console,
+    *,
+    output_dir: Path,
+    overwrite: str = "rename",
+    timeout: Optional[float] = None,
+    progress: bool = False,
+) -> ExpresRun:
+    """:func:`attach` with its arguments already checked (the command line's entry)."""
     for warning in access.warnings:
         console.warning(warning)
     with Client(access.list_url, auth=access.auth) as client:
-        job = client.get_job(job_id)
+        job = client.get_job(check_job_id(job_id))
         console.info(f"Job : {printable(job.job_id)}")
         console.info(str(job.phase))
-        context = _Context(access, out, (), overwrite, wait_timeout, job.run_id, access.warnings)
-        return _follow(client, job, context, console, progress=progress_wanted(progress, verbose))
+        context = _Context(access, output_dir, (), overwrite, timeout, job.run_id, access.warnings)
+        return _follow(client, job, context, console, progress=progress)
 
 
 @dataclass(frozen=True)

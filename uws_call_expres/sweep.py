@@ -36,7 +36,8 @@ DEFAULT_MAX_PARALLEL = 4
 
 @dataclass(frozen=True)
 class SweepItem:
-    """The outcome of one config of a sweep: ``run`` when it got one, else ``error``
+    """The outcome of one config of a sweep (``config`` as given): ``run`` when it got one,
+    else ``error``
     (``job_id`` is set as soon as the job was created, even if following it failed)."""
 
     config: Path
@@ -95,18 +96,21 @@ def run_sweep(
         )
         for config in configs
     ]
-    return _Sweep(plans, verbose, to_stderr, on_done).run(min(max_parallel, len(plans)))
+    given = [Path(os.fspath(config)) for config in configs]
+    return _Sweep(plans, given, verbose, to_stderr, on_done).run(min(max_parallel, len(plans)))
 
 
 class _Sweep:
     def __init__(
         self,
         plans: Sequence[Plan],
+        configs: Sequence[Path],
         verbose: bool,
         to_stderr: bool,
         on_done: Optional[Callable[[SweepItem], None]],
     ) -> None:
         self.plans = plans
+        self.configs = configs  # as the caller gave them, for reports
         self.verbose = verbose
         self.to_stderr = to_stderr
         self.on_done = on_done
@@ -168,8 +172,8 @@ class _Sweep:
                 job_id = self.started.get(index, (None, ""))[0]
             # A completed job whose downloads failed still has an outcome worth reporting.
             partial = exc.run if isinstance(exc, ResultsIncomplete) else None
-            return SweepItem(plan.inputs.config, partial, exc, job_id)
-        return SweepItem(plan.inputs.config, run, None, run.job_id)
+            return SweepItem(self.configs[index], partial, exc, job_id)
+        return SweepItem(self.configs[index], run, None, run.job_id)
 
     def _report_interrupted(self, finished: Dict[int, SweepItem]) -> None:
         with self.lock:
