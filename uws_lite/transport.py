@@ -380,7 +380,8 @@ class Transport:
             session.headers["User-Agent"] = USER_AGENT
         else:
             current = session.get_adapter(service_url)
-            if type(current) is HTTPAdapter and not current.max_retries.total:
+            # requests' stock adapter: Retry(0, read=False). Anything else is the caller's.
+            if type(current) is HTTPAdapter and current.max_retries.total == 0:
                 prefix = _origin_prefix(service_url)
                 session.mount(prefix, HTTPAdapter(max_retries=retry))
         self.session = session
@@ -502,9 +503,10 @@ class Transport:
         not_found: Type[NotFound] = NotFound,
         redirect_ok: bool = False,
     ) -> None:
-        """Raise the typed error for an unsuccessful answer (any 2xx is fine; a redirect
-        too when ``redirect_ok``)."""
-        if reply.ok or (redirect_ok and reply.is_redirect):
+        """Raise the typed error for an unsuccessful answer (any 2xx is fine; with
+        ``redirect_ok`` also 301/302/303, the "done, see there" answers to a POST or
+        DELETE; 307/308 mean "repeat the request elsewhere", so they are errors)."""
+        if reply.ok or (redirect_ok and reply.status in (301, 302, 303)):
             return
         where = f"{reply.method} {redact_url(reply.url)}"
         server_message = self._server_message(reply)

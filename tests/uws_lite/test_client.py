@@ -970,3 +970,14 @@ def test_download_real_file_verified(rsps: Rsps, client: Client, tmp_path: Path)
     result = Result(id="a.cdf", href=href, attributes={"hash": hashlib.sha1(content).hexdigest()})  # noqa: S324
     path = client.download(result, tmp_path / "a.cdf")
     assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_post_answered_repeat_elsewhere_is_an_error(
+    rsps: Rsps, client: Client, status: int
+) -> None:
+    # 307/308 mean the request was not processed: PHASE=RUN did not happen.
+    rsps.post(JOB + "/phase", status=status, headers={"Location": "https://other.example.org/x"})
+    with pytest.raises(HTTPStatusError, match="redirect"):
+        client.run_job("2a3490")
+    assert len(rsps.calls) == 1

@@ -14,6 +14,7 @@ import responses
 from requests.adapters import HTTPAdapter
 from requests.auth import HTTPDigestAuth
 from urllib3.response import HTTPResponse
+from urllib3.util.retry import Retry
 
 from uws_lite import transport as t
 from uws_lite.errors import (
@@ -240,9 +241,21 @@ def test_caller_session_with_stock_adapter_gets_retries_for_the_service_only() -
     assert closed == []
 
 
-def test_caller_session_with_own_retry_policy_is_left_alone() -> None:
+@pytest.mark.parametrize("retries", [7, Retry(total=None, connect=2)])
+def test_caller_session_with_own_retry_policy_is_left_alone(retries: Any) -> None:
     session = requests.Session()
-    mine = HTTPAdapter(max_retries=7)
+    mine = HTTPAdapter(max_retries=retries)
+    session.mount("https://", mine)
+    make_transport(session=session, retries=3)
+    assert session.get_adapter(URL) is mine
+
+
+def test_caller_session_with_own_adapter_class_is_left_alone() -> None:
+    class Custom(HTTPAdapter):
+        pass
+
+    session = requests.Session()
+    mine = Custom()
     session.mount("https://", mine)
     make_transport(session=session, retries=3)
     assert session.get_adapter(URL) is mine
@@ -328,7 +341,11 @@ def test_check_accepts_any_2xx_and_redirects_when_asked() -> None:
     transport = make_transport()
     for status in (200, 201, 202, 204, 299):
         transport.check(_reply(status=status))
-    transport.check(_reply(status=303, headers={"Location": URL}), redirect_ok=True)
+    for status in (301, 302, 303):
+        transport.check(_reply(status=status, headers={"Location": URL}), redirect_ok=True)
+    for status in (307, 308):
+        with pytest.raises(HTTPStatusError, match="redirect"):
+            transport.check(_reply(status=status, headers={"Location": URL}), redirect_ok=True)
     with pytest.raises(HTTPStatusError, match="redirect"):
         transport.check(_reply(status=303, headers={"Location": URL}))
 
