@@ -249,8 +249,9 @@ def _check_distinct(dests: List[Path]) -> None:
         key = os.path.normcase(os.path.abspath(dest)).casefold()
         if key in seen:
             raise InvalidRequest(
-                f"two downloads target the same file {dest}; give each result its own name "
-                "(uws_lite.naming.safe_filename makes unique names)"
+                f"two downloads target the same file name {dest} (compared "
+                "case-insensitively, as macOS and Windows do); give each result its own "
+                "name (uws_lite.naming.safe_filename makes unique names)"
             )
         seen.add(key)
 
