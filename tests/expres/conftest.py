@@ -74,6 +74,7 @@ class FakeOpus:
     error_summary: Optional[str] = None
     error_text: str = ""
     create_status: int = 303
+    create_failures: int = 0  # the next n creations fail with OPUS's 500 "Too many jobs"
     jobs: Dict[str, FakeJob] = field(default_factory=dict)
     store: Dict[str, FakeResult] = field(default_factory=dict)
     counter: int = 0
@@ -114,6 +115,9 @@ class FakeOpus:
 
     # -- routes
     def _create(self, request: object) -> Tuple[int, Dict[str, str], str]:
+        if self.create_failures > 0:
+            self.create_failures -= 1
+            return (500, {"Content-Type": "text/html"}, "<pre>Too many jobs</pre>")
         if self.create_status != 303:
             return (self.create_status, {"Content-Type": "text/html"}, "<pre>creation failed</pre>")
         job_list, _ = self._ids(request)

@@ -20,7 +20,7 @@ import responses
 
 from uws_call_expres import uws_call_expres
 from uws_call_expres.errors import AccessError, ConfigError
-from uws_lite import JobHeld, Phase, WaitTimeout
+from uws_lite import ConnectionFailed, JobHeld, Phase, WaitTimeout
 
 
 def _api_requests(rsps: responses.RequestsMock) -> List[Any]:
@@ -226,7 +226,8 @@ def test_bug08_failed_job_reports_error_summary(
 def test_bug09_returns_a_value_in_every_path(workdir: Path, opus: Any) -> None:
     started = uws_call_expres(verbose=False)
     finished = uws_call_expres(LOOP=True, verbose=False)
-    assert started.job_id and finished.job_id
+    assert started.job_id
+    assert finished.job_id
     assert started.job_id != finished.job_id
     assert finished.phase is Phase.COMPLETED
     assert finished.files
@@ -323,7 +324,7 @@ def test_bug14_parameters_printed_without_local_paths(
 def test_bug14_server_is_overridable(workdir: Path, rsps: responses.RequestsMock) -> None:
     from uws_call_expres.run import uws_call_expres as function
 
-    with pytest.raises(Exception):  # nothing listens there: a typed network error
+    with pytest.raises(ConnectionFailed):  # nothing answers there: a typed network error
         function(server="https://uws.example.org/rest/", verbose=False)
     assert rsps.calls[0].request.url == "https://uws.example.org/rest/ExPRES"
 
@@ -350,5 +351,5 @@ def test_bug14_usage_does_not_depend_on_a_copied_file(tmp_path: Path) -> None:
 
 
 def test_bug14_config_error_names_the_file(workdir: Path) -> None:
-    with pytest.raises(ConfigError, match="nothere.json"):
+    with pytest.raises(ConfigError, match=r"nothere\.json"):
         uws_call_expres("nothere.json")
