@@ -510,7 +510,7 @@ class Transport:
             return
         where = f"{reply.method} {redact_url(reply.url)}"
         server_message = self._server_message(reply)
-        said = f" Server says: {server_message}" if server_message else ""
+        said = f" Server says: {_sentence(server_message)}" if server_message else ""
         status = f"HTTP {reply.status} {reply.reason}".rstrip()
         cls: Type[HTTPStatusError]
         if reply.is_redirect:
@@ -634,6 +634,10 @@ def _innermost(exc: BaseException) -> str:
     if len(text) > 200:
         text = text[:200] + "..."
     return f"{type(inner).__name__}: {text}"
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _origin_prefix(url: str) -> str:
