@@ -88,6 +88,8 @@ def test_console_script_entry_point() -> None:
         scripts = list(found.select(group="console_scripts"))
     else:  # Python 3.9
         scripts = list(found["console_scripts"])  # type: ignore[index]
-    (script,) = [s for s in scripts if s.name == "uws-call-expres"]
-    assert script.value == "uws_call_expres.cli:main"
-    assert script.load() is importlib.import_module("uws_call_expres.cli").main
+    # Python 3.9 may list a distribution twice (an editable install and a build).
+    ours = [s for s in scripts if s.name == "uws-call-expres"]
+    assert ours
+    assert {s.value for s in ours} == {"uws_call_expres.cli:main"}
+    assert ours[0].load() is importlib.import_module("uws_call_expres.cli").main
