@@ -34,11 +34,13 @@ from .errors import (
     WaitTimeout,
 )
 from .models import ErrorSummary, Job, JobList, JobRef, Parameter, Phase, Result
+from .wait import WaitPolicy
 
 __version__ = "1.0.0"
 
 __all__ = [
     "Client",
+    "WaitPolicy",
     # models
     "ErrorSummary",
     "Job",
