@@ -387,10 +387,23 @@ def test_only_http_urls_are_fetched(href: str, tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == []
 
 
+def test_a_hash_that_is_not_sha1_is_not_checked(
+    server: LoopbackServer,
+    session: requests.Session,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Server-given: a truncated or MD5 "hash" cannot be checked and must not block.
+    server.state.routes["/r"] = Route()
+    _get(session, server, "/r", tmp_path / "x", sha1="739ace34\u2026")
+    assert (tmp_path / "x").read_bytes() == DATA
+    assert "not a SHA-1" in caplog.text
+
+
 def test_bad_arguments_are_refused(session: requests.Session, tmp_path: Path) -> None:
     url = "http://127.0.0.1:9/x"
-    with pytest.raises(InvalidRequest, match="40 hex"):
-        download_file(session, url, tmp_path / "x", auth=None, trusted_origin=url, sha1="abc")
+    with pytest.raises(InvalidRequest, match="negative"):
+        download_file(session, url, tmp_path / "x", auth=None, trusted_origin=url, expected_size=-1)
     with pytest.raises(InvalidRequest, match="trusted_origin"):
         download_file(session, url, tmp_path / "x", auth=None, trusted_origin="file:///")
 
