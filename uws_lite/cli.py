@@ -340,11 +340,17 @@ def _assignments(items: Sequence[str]) -> Dict[str, FormValue]:
 
 
 def _cmd_list(ctx: _Context, args: argparse.Namespace) -> _Outcome:
-    joblist = ctx.client.get_job_list(phases=args.phase or None, after=args.after)
-    # LAST is applied here, not by the server: OPUS's LAST=n returns the *oldest* n jobs.
-    jobs = joblist.newest_first()
+    phases, after = args.phase or None, args.after
+    jobs = ctx.client.get_job_list(phases=phases, after=after).newest_first()
     if args.last is not None:
-        jobs = jobs[: args.last]
+        if all(j.creation_time is not None for j in jobs):
+            # Sorted here rather than asking LAST=n: OPUS returns the *oldest* n.
+            jobs = jobs[: args.last]
+        else:
+            # No creation times to sort by (DaCHS's jobrefs have none): only the server
+            # knows the order, and LAST=n is "the n most recent" (UWS 1.1 §2.2.2.1).
+            jobs = ctx.client.get_job_list(phases=phases, after=after, last=args.last).jobs
+            jobs = jobs[: args.last]
     if not jobs:
         ctx.out.info("No jobs match.")
     rows = [[j.job_id, j.phase.value, j.run_id or "", fmt.fmt_time(j.creation_time)] for j in jobs]

@@ -12,6 +12,7 @@ import json
 import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from .models import ErrorSummary, Job, JobRef, Parameter, Result
@@ -22,6 +23,7 @@ __all__ = [
     "fmt_time",
     "job_doc",
     "job_summary",
+    "job_url",
     "jobref_doc",
     "result_doc",
     "results_table",
@@ -58,6 +60,14 @@ def fmt_time(value: Optional[datetime]) -> str:
 
 def _iso(value: Optional[datetime]) -> Optional[str]:
     return value.isoformat() if value is not None else None
+
+
+def job_url(job: Job) -> str:
+    """The job's URL without a query: ``Job.url`` is the URL the document came from,
+    which carries ``?WAIT=..&PHASE=..`` when it was fetched by a wait."""
+    if not job.url:
+        return ""
+    return urlunsplit(urlsplit(job.url)._replace(query="", fragment=""))
 
 
 def fmt_size(size: Optional[int]) -> str:
@@ -113,7 +123,7 @@ def job_summary(job: Job) -> str:
         ("Max duration", duration),
         ("Destruction", fmt_time(job.destruction)),
         ("Quote", quote),
-        ("URL", job.url or ""),
+        ("URL", job_url(job)),
     ]
     if job.error_summary is not None:
         fields.append(("Error", job.error_summary.message))
@@ -182,7 +192,7 @@ def job_doc(job: Job) -> Dict[str, Any]:
         "results": [result_doc(r) for r in job.results],
         "error_summary": _error_summary_doc(job.error_summary),
         "version": job.uws_version,
-        "url": job.url,
+        "url": job_url(job) or None,
     }
 
 

@@ -75,6 +75,7 @@ class FakeUWS:
         self.rsps = rsps
         self.parameter_list_route = True  # False: like OPUS, no POST <job>/parameters
         self.error_content_type = "text/plain"
+        self.list_times = True  # False: jobrefs without creationTime (DaCHS)
         self.echo = ""  # appended to every error page (a server that echoes credentials)
         self.jobs: Dict[str, FakeJob] = {}
         self.requests: List[Seen] = []
@@ -148,7 +149,8 @@ class FakeUWS:
             f'<uws:jobref id="{j.job_id}" xlink:href="{BASE}/{j.job_id}">'
             f"<uws:phase>{j.phase}</uws:phase>"
             + (f"<uws:runId>{escape(j.run_id)}</uws:runId>" if j.run_id else "")
-            + f"<uws:creationTime>{j.creation}</uws:creationTime></uws:jobref>"
+            + (f"<uws:creationTime>{j.creation}</uws:creationTime>" if self.list_times else "")
+            + "</uws:jobref>"
             for j in jobs
         )
         return (
@@ -188,6 +190,9 @@ class FakeUWS:
             pairs = parse_qsl(query)
             phases = [v for k, v in pairs if k == "PHASE"]
             jobs = [j for j in self.jobs.values() if not phases or j.phase in phases]
+            last = dict(pairs).get("LAST")
+            if last is not None:  # UWS 1.1: the n most recent, most recent first
+                jobs = sorted(jobs, key=lambda j: j.creation, reverse=True)[: int(last)]
             return 200, {"Content-Type": "text/xml"}, self.list_xml(jobs).encode()
         if method != "POST":
             return _html(405, "Method not allowed")

@@ -45,6 +45,17 @@ def test_list_last_is_applied_to_the_newest(cli: Callable[..., Any], uws: Any) -
     assert "LAST" not in uws.requests[-1].url
 
 
+def test_list_last_without_creation_times_asks_the_server(
+    cli: Callable[..., Any], uws: Any
+) -> None:
+    _jobs(uws, uws.job_class)
+    uws.list_times = False  # DaCHS: jobrefs carry no creationTime, nothing to sort by
+    run = cli("list", "--last", "2", "--quiet")
+    assert run.code == 0, run.err
+    assert run.out.split() == ["new003", "mid002"]
+    assert uws.requests[-1].url.endswith("?LAST=2")
+
+
 def test_list_phase_filters_go_to_the_server(cli: Callable[..., Any], uws: Any) -> None:
     _jobs(uws, uws.job_class)
     run = cli("list", "--phase", "error", "--phase", "EXECUTING", "--after", "2026-11-01T00:00:00")
@@ -119,6 +130,7 @@ def test_show_wait_shows_phase_changes_and_ends_0(cli: Callable[..., Any], uws: 
         "job w1: EXECUTING -> COMPLETED",
     ]
     assert "Phase         COMPLETED" in run.out
+    assert f"URL           {BASE}/w1\n" in run.out  # the job's URL, not the last poll's
     assert any("WAIT=" in r.url for r in uws.requests)  # long-polled, not polled
 
 

@@ -108,6 +108,13 @@ def test_job_summary() -> None:
     assert "Started" not in job_summary(_job())  # absent values are left out
 
 
+def test_job_url_drops_the_wait_query() -> None:
+    job = _job(url="http://h/jobs/j1?WAIT=59&PHASE=EXECUTING")
+    assert "URL           http://h/jobs/j1" in job_summary(job).splitlines()
+    assert job_doc(job)["url"] == "http://h/jobs/j1"
+    assert job_doc(_job(url=None))["url"] is None
+
+
 def test_job_doc_is_plain_json() -> None:
     doc = json.loads(to_json(job_doc(_job())))
     assert doc["creation_time"] == "2026-01-02T03:04:05+00:00"
