@@ -1,0 +1,100 @@
+"""Child process of the download figures: one way of downloading, timed, with peak RSS.
+
+    python -m bench.child_download MODE LIST_URL JOB_ID DEST_DIR [RESULT_ID ...]
+
+MODE is one of
+- ``client``: ``uws_lite.Client.download`` of each result, one after another;
+- ``many``: ``uws_lite.download.download_many`` of all results (``--workers`` in the env
+  variable BENCH_WORKERS, default 8);
+- ``naive``: ``requests.get(href).content`` written to a file (the documented recipe's
+  simplest replacement).
+
+Prints one JSON object: total seconds, per-result seconds, the time the last byte was
+written (so verification/fsync time can be told apart), bytes, and VmHWM (peak RSS).
+The result list is read before the clock starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import requests
+
+from uws_lite import Client, Result
+from uws_lite.download import DownloadItem, download_many
+
+
+def _peak_rss() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def main(argv: List[str]) -> int:
+    mode, list_url, job_id, dest_dir = argv[0], argv[1], argv[2], Path(argv[3])
+    wanted = argv[4:]
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    with Client(list_url) as client:
+        results: List[Result] = [
+            r for r in client.get_results(job_id) if not wanted or r.id in wanted
+        ]
+        if wanted and len(results) != len(wanted):
+            raise SystemExit(f"results {wanted} not all found in job {job_id}")
+        rss_before = _peak_rss()
+        last_byte = [0.0]
+
+        def progress(done: int, total: Optional[int]) -> None:
+            if total is not None and done >= total:
+                last_byte[0] = time.perf_counter()
+
+        per_item: List[float] = []
+        start = time.perf_counter()
+        if mode == "client":
+            for result in results:
+                t0 = time.perf_counter()
+                client.download(result, dest_dir / result.id, progress=progress)
+                per_item.append(time.perf_counter() - t0)
+        elif mode == "many":
+            workers = int(os.environ.get("BENCH_WORKERS", "8"))
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(10, workers))
+            session.mount("http://", adapter)
+            items = [
+                DownloadItem(url=str(r.href), dest=dest_dir / r.id, sha1=r.sha1) for r in results
+            ]
+            download_many(
+                session, items, auth=None, trusted_origin=list_url, max_workers=workers
+            )
+            session.close()
+        elif mode == "naive":
+            for result in results:
+                t0 = time.perf_counter()
+                data = requests.get(str(result.href), timeout=(10, 90)).content
+                (dest_dir / result.id).write_bytes(data)
+                last_byte[0] = time.perf_counter()
+                del data
+                per_item.append(time.perf_counter() - t0)
+        else:
+            raise SystemExit(f"unknown mode {mode}")
+        elapsed = time.perf_counter() - start
+    size = sum((dest_dir / r.id).stat().st_size for r in results)
+    out: Dict[str, Any] = {
+        "seconds": elapsed,
+        "per_item": per_item,
+        "after_last_byte": (start + elapsed - last_byte[0]) if last_byte[0] else None,
+        "bytes": size,
+        "peak_rss": _peak_rss(),
+        "rss_before": rss_before,
+    }
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
