@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from .client import Client
+from .download import DownloadItem, download_file, download_many
 from .errors import (
     AuthenticationError,
     ConnectionFailed,
@@ -34,6 +35,7 @@ from .errors import (
     WaitTimeout,
 )
 from .models import ErrorSummary, Job, JobList, JobRef, Parameter, Phase, Result
+from .naming import safe_filename
 from .wait import WaitPolicy
 
 __version__ = "1.0.0"
@@ -41,6 +43,10 @@ __version__ = "1.0.0"
 __all__ = [
     "Client",
     "WaitPolicy",
+    "DownloadItem",
+    "download_file",
+    "download_many",
+    "safe_filename",
     # models
     "ErrorSummary",
     "Job",
