@@ -24,18 +24,13 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator, NoReturn, Optional, Tuple
 
 import pytest
 import requests
-from lxml import etree
 
 from uws_lite.parse import error_message
-
-ALICE: Tuple[str, str] = ("alice", "s3cret")  # created by setup-dachs.sh, group uwsusers
-BOB: Tuple[str, str] = ("bob", "hunter2")  # created by setup-dachs.sh, no group
 
 _LOG_TAIL_CHARS = 3000
 _SETUP_HINT = "run `sudo bash tests/dachs/setup-dachs.sh` (see tests/dachs/README.md)"
@@ -47,7 +42,6 @@ class DachsServer:
 
     base_url: str
     log_path: Optional[Path] = None
-    started_at: Optional[datetime] = None
 
     @property
     def echo_url(self) -> str:
@@ -168,7 +162,7 @@ def _start(tmp: Path) -> Tuple[subprocess.Popen[bytes], DachsServer]:
             cwd=tmp,
             start_new_session=True,
         )
-    server = DachsServer(base_url, log_path, datetime.now(timezone.utc))
+    server = DachsServer(base_url, log_path)
     return proc, server
 
 
@@ -195,40 +189,12 @@ def _wait_ready(proc: subprocess.Popen[bytes], server: DachsServer) -> None:
     )
 
 
-def _cleanup_jobs(server: DachsServer) -> None:
-    """Best effort: delete the jobs this session created, so runs do not pile up jobs."""
-    assert server.started_at is not None
-    after = (server.started_at - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    for url, auth in (
-        (server.echo_url, None),
-        (server.echo_url, ALICE),
-        (server.echo_url, BOB),
-        (server.echoauth_url, ALICE),
-        (server.tap_url, None),
-    ):
-        try:
-            listing = requests.get(url, params={"AFTER": after}, auth=auth, timeout=5)
-            for job_id in _job_ids(listing.content):
-                requests.delete(f"{url}/{job_id}", auth=auth, timeout=5, allow_redirects=False)
-        except requests.RequestException:
-            return
-
-
-def _job_ids(body: bytes) -> Tuple[str, ...]:
-    try:
-        root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
-        return ()
-    ns = "{http://www.ivoa.net/xml/UWS/v1.0}"
-    return tuple(str(ref.get("id")) for ref in root.iter(f"{ns}jobref") if ref.get("id"))
-
-
 @pytest.fixture(scope="session")
 def dachs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DachsServer]:
     """The session's DaCHS server (started here, or ``UWS_DACHS_URL``)."""
     external = os.environ.get("UWS_DACHS_URL", "").rstrip("/")
     if external:
-        server = DachsServer(external, None, datetime.now(timezone.utc))
+        server = DachsServer(external)
         problem = _probe(server.echo_url)
         if problem is not None:
             _unavailable(f"UWS_DACHS_URL={external} does not serve the echo service: {problem}")
@@ -241,7 +207,6 @@ def dachs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DachsServ
     try:
         _wait_ready(proc, server)
         yield server
-        _cleanup_jobs(server)
     finally:
         _stop(proc)
         atexit.unregister(_stop)

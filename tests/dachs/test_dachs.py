@@ -9,12 +9,13 @@ rely on is recorded in README.md; real documents are in data/.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import socket
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -31,7 +32,9 @@ from uws_lite import (
     ParseError,
     Phase,
     ServiceErrorDocument,
+    UWSError,
 )
+from uws_lite.client import FilePart, FormValue
 from uws_lite.wait import WaitPolicy
 
 if TYPE_CHECKING:  # test modules cannot import each other (--import-mode=importlib)
@@ -45,16 +48,55 @@ ALICE = ("alice", "s3cret")  # users created by setup-dachs.sh; alice is in grou
 BOB = ("bob", "hunter2")
 
 
-@pytest.fixture
-def echo(dachs_server: DachsServer) -> Iterator[Client]:
-    with Client(dachs_server.echo_url) as client:
-        yield client
+class _TrackingClient(Client):
+    """A Client that remembers the jobs it created, so that the test can delete them."""
+
+    def __init__(self, url: str, auth: Optional[Tuple[str, str]] = None) -> None:
+        super().__init__(url, auth=auth)
+        self.created: List[str] = []
+
+    def new_job(
+        self,
+        parameters: Optional[Mapping[str, FormValue]] = None,
+        *,
+        files: Optional[Mapping[str, FilePart]] = None,
+        run: bool = False,
+    ) -> Job:
+        job = super().new_job(parameters, files=files, run=run)
+        self.created.append(job.job_id)
+        return job
+
+
+MakeClient = Callable[..., Client]
 
 
 @pytest.fixture
-def alice(dachs_server: DachsServer) -> Iterator[Client]:
-    with Client(dachs_server.echoauth_url, auth=ALICE) as client:
-        yield client
+def make_client(dachs_server: DachsServer) -> Iterator[MakeClient]:
+    """Clients for the test; afterwards the jobs they created are deleted (best effort:
+    jobs stay in DaCHS's database for days otherwise) and the clients closed."""
+    clients: List[_TrackingClient] = []
+
+    def make(url: str, auth: Optional[Tuple[str, str]] = None) -> Client:
+        client = _TrackingClient(url, auth)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        for job_id in client.created:
+            with contextlib.suppress(UWSError):
+                client.delete_job(job_id)
+        client.close()
+
+
+@pytest.fixture
+def echo(dachs_server: DachsServer, make_client: MakeClient) -> Client:
+    return make_client(dachs_server.echo_url)
+
+
+@pytest.fixture
+def alice(dachs_server: DachsServer, make_client: MakeClient) -> Client:
+    return make_client(dachs_server.echoauth_url, ALICE)
 
 
 def _finished(client: Client, job_id: str) -> Job:
@@ -238,6 +280,7 @@ def test_inlined_control_characters_give_a_parse_error_naming_the_job(
     with pytest.raises(ParseError) as caught:
         echo.new_job(files={"infile": source})
     assert caught.value.url.startswith(f"{echo.url}/")  # the created job's URL
+    echo.delete_job(caught.value.url.rsplit("/", 1)[1])
 
 
 # --- Range resume of a download through a connection-cutting proxy ----------------------
@@ -485,16 +528,19 @@ def test_alice_runs_a_job_on_the_protected_service(alice: Client, tmp_path: Path
     "auth", [BOB, None, ("alice", "wrong password")], ids=["bob", "guest", "bad-password"]
 )
 def test_others_get_authentication_error_on_the_protected_service(
-    alice: Client, dachs_server: DachsServer, auth: Optional[Tuple[str, str]]
+    alice: Client,
+    dachs_server: DachsServer,
+    make_client: MakeClient,
+    auth: Optional[Tuple[str, str]],
 ) -> None:
     job = alice.new_job({"message": "private"})
-    with Client(dachs_server.echoauth_url, auth=auth) as other:
-        with pytest.raises(AuthenticationError) as listing:
-            other.get_job_list()
-        with pytest.raises(AuthenticationError) as reading:
-            other.get_job(job.job_id)
-        with pytest.raises(AuthenticationError):
-            other.new_job({"message": "intruder"})
+    other = make_client(dachs_server.echoauth_url, auth)
+    with pytest.raises(AuthenticationError) as listing:
+        other.get_job_list()
+    with pytest.raises(AuthenticationError) as reading:
+        other.get_job(job.job_id)
+    with pytest.raises(AuthenticationError):
+        other.new_job({"message": "intruder"})
     assert listing.value.status == 401
     assert reading.value.status == 401
     for error in (listing.value, reading.value):
@@ -502,20 +548,20 @@ def test_others_get_authentication_error_on_the_protected_service(
         assert "hunter2" not in str(error)
 
 
-def test_alices_job_on_the_open_service_is_invisible_to_bob(dachs_server: DachsServer) -> None:
-    with (
-        Client(dachs_server.echo_url, auth=ALICE) as alice,
-        Client(dachs_server.echo_url, auth=BOB) as bob,
-    ):
-        job = alice.new_job({"message": "alice only"})
-        assert alice.get_owner(job.job_id) == "alice"
-        assert job.job_id in [r.job_id for r in alice.get_job_list()]
-        assert job.job_id not in [r.job_id for r in bob.get_job_list()]
-        with pytest.raises(AuthenticationError):
-            bob.get_job(job.job_id)
-        with pytest.raises(AuthenticationError):
-            bob.delete_job(job.job_id)
-        assert alice.get_phase(job.job_id) is Phase.PENDING
+def test_alices_job_on_the_open_service_is_invisible_to_bob(
+    dachs_server: DachsServer, make_client: MakeClient
+) -> None:
+    alice = make_client(dachs_server.echo_url, ALICE)
+    bob = make_client(dachs_server.echo_url, BOB)
+    job = alice.new_job({"message": "alice only"})
+    assert alice.get_owner(job.job_id) == "alice"
+    assert job.job_id in [r.job_id for r in alice.get_job_list()]
+    assert job.job_id not in [r.job_id for r in bob.get_job_list()]
+    with pytest.raises(AuthenticationError):
+        bob.get_job(job.job_id)
+    with pytest.raises(AuthenticationError):
+        bob.delete_job(job.job_id)
+    assert alice.get_phase(job.job_id) is Phase.PENDING
     assert "s3cret" not in repr(alice)
 
 
@@ -526,20 +572,22 @@ def _tap_query(client: Client, query: str) -> Job:
     return client.new_job({"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": query}, run=True)
 
 
-def test_async_tap_end_to_end(dachs_server: DachsServer, tmp_path: Path) -> None:
-    with Client(dachs_server.tap_url) as tap:
-        job = _tap_query(tap, TAP_QUERY)
-        # DaCHS TAP jobs live under another path than the job list: the 303 says where.
-        assert tap.job_url(job.job_id) == job.url
-        assert job.url is not None
-        assert "/__system__/tap/run/async/" in job.url
-        assert job.parameter("query") == TAP_QUERY
-        assert job.quote is not None  # TAP gives an estimate, unlike user UWS
-        done = _finished(tap, job.job_id)
-        assert done.phase is Phase.COMPLETED
-        result = done.result("result")
-        assert result is not None
-        path = tap.download(result, tmp_path / "result.vot")
+def test_async_tap_end_to_end(
+    dachs_server: DachsServer, make_client: MakeClient, tmp_path: Path
+) -> None:
+    tap = make_client(dachs_server.tap_url)
+    job = _tap_query(tap, TAP_QUERY)
+    # DaCHS TAP jobs live under another path than the job list: the 303 says where.
+    assert tap.job_url(job.job_id) == job.url
+    assert job.url is not None
+    assert job.url.startswith(f"{dachs_server.base_url}/__system__/tap/run/async/")
+    assert job.parameter("query") == TAP_QUERY
+    assert job.quote is not None  # TAP gives an estimate, unlike user UWS
+    done = _finished(tap, job.job_id)
+    assert done.phase is Phase.COMPLETED
+    result = done.result("result")
+    assert result is not None
+    path = tap.download(result, tmp_path / "result.vot")
     root = etree.fromstring(path.read_bytes(), etree.XMLParser(resolve_entities=False))
     assert etree.QName(root).localname == "VOTABLE"
     status = [i.get("value") for i in root.iter("{*}INFO") if i.get("name") == "QUERY_STATUS"]
@@ -555,24 +603,24 @@ def test_async_tap_end_to_end(dachs_server: DachsServer, tmp_path: Path) -> None
 
 
 def test_async_tap_job_found_by_a_client_that_did_not_create_it(
-    dachs_server: DachsServer,
+    dachs_server: DachsServer, make_client: MakeClient
 ) -> None:
-    with Client(dachs_server.tap_url) as creator:
-        job = creator.new_job({"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": TAP_QUERY})
+    creator = make_client(dachs_server.tap_url)
+    job = creator.new_job({"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": TAP_QUERY})
     # A new client builds <list>/<id>; DaCHS serves TAP jobs there too.
-    with Client(dachs_server.tap_url) as other:
-        assert other.get_job(job.job_id).phase is Phase.PENDING
-        assert job.job_id in [r.job_id for r in other.get_job_list(phases=["PENDING"])]
-        other.delete_job(job.job_id)
-        with pytest.raises(JobNotFound):
-            other.get_job(job.job_id)
+    other = make_client(dachs_server.tap_url)
+    assert other.get_job(job.job_id).phase is Phase.PENDING
+    assert job.job_id in [r.job_id for r in other.get_job_list(phases=["PENDING"])]
+    other.delete_job(job.job_id)
+    with pytest.raises(JobNotFound):
+        other.get_job(job.job_id)
 
 
 def test_async_tap_bad_query_ends_in_error_with_the_parser_message(
-    dachs_server: DachsServer,
+    dachs_server: DachsServer, make_client: MakeClient
 ) -> None:
-    with Client(dachs_server.tap_url) as tap:
-        job = _tap_query(tap, "SELECT FROM nowhere")
-        done = _finished(tap, job.job_id)
-        assert done.phase is Phase.ERROR
-        assert "Could not parse your query" in tap.get_error(job.job_id)
+    tap = make_client(dachs_server.tap_url)
+    job = _tap_query(tap, "SELECT FROM nowhere")
+    done = _finished(tap, job.job_id)
+    assert done.phase is Phase.ERROR
+    assert "Could not parse your query" in tap.get_error(job.job_id)
