@@ -114,7 +114,10 @@ class Result:
     def sha1(self) -> Optional[str]:
         """OPUS's ``hash`` attribute: the SHA-1 hex digest of the file, if given."""
         value = self.attributes.get("hash", "").strip().lower()
-        return value or None
+        # OPUS writes hash="" for logs; anything but 40 hex digits is not a SHA-1.
+        if len(value) == 40 and all(c in "0123456789abcdef" for c in value):
+            return value
+        return None
 
 
 @dataclass(frozen=True)
