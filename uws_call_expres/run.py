@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Callable, Dict, Optional, Tuple, Union
 
 from uws_lite import Client
-from uws_lite.errors import InvalidRequest, JobError, UWSError, WaitTimeout
+from uws_lite.errors import HTTPStatusError, InvalidRequest, JobError, UWSError, WaitTimeout
 from uws_lite.models import Job, Phase
 from uws_lite.naming import safe_filename
 
@@ -249,7 +249,11 @@ def execute(
                     inputs.ephemeris.name,
                     stack.enter_context(inputs.ephemeris.open("rb")),
                 )
-            job = client.new_job(form, files=files, run=True)
+            try:
+                job = client.new_job(form, files=files, run=True)
+            except HTTPStatusError as exc:
+                _hint_credentials(exc, access, console)
+                raise
         console.info(str(job.phase))
         console.info(f"Job : {printable(job.job_id)}")
         # The job id comes from the server: as a directory name it is made safe like a result.
@@ -360,6 +364,16 @@ def _follow(
             failures=failures,
         )
     return run
+
+
+def _hint_credentials(error: HTTPStatusError, access: Access, console: Console) -> None:
+    # OPUS never answers 401: a wrong token shows as a 403 or a 500 on creation.
+    if access.authenticated and error.status in (401, 403, 500):
+        console.warning(
+            f"If this is about permissions: the job was sent as {access.login} with the token "
+            f"from {access.token_source}, to the job list {access.job_list}; check both "
+            "(OPUS reports a wrong token or a job list you may not use as HTTP 403 or 500)."
+        )
 
 
 def _report_failure(client: Client, job: Job, console: Console) -> Optional[str]:

@@ -157,7 +157,8 @@ class _Sweep:
     def _one(self, index: int) -> SweepItem:
         plan = self.plans[index]
         total = len(self.plans)
-        prefix = f"[{index + 1}/{total} {plan.inputs.config.name}] " if total > 1 else ""
+        # The parameter line (first of each job) names the config; the number ties lines to it.
+        prefix = f"[{index + 1}/{total}] " if total > 1 else ""
         console = Console(self.verbose, to_stderr=self.to_stderr, prefix=prefix)
 
         def submitted(job_id: str, command: str) -> None:

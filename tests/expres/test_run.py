@@ -292,3 +292,14 @@ def test_messages_also_go_to_the_logger(
     messages = [r.getMessage() for r in caplog.records if r.name == "uws_call_expres"]
     assert f"Job : {run.job_id}" in messages
     assert "Job completed" in messages
+
+
+def test_refused_creation_hints_at_credentials_without_the_token(
+    workdir: Path, opus: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opus.create_status = 500
+    with pytest.raises(ServerError):
+        uws_call_expres("example.json", LOGIN="jdoe", TOKEN="sekrit-token")
+    err = capsys.readouterr().err
+    assert "as jdoe with the token from TOKEN argument" in err
+    assert "sekrit-token" not in err

@@ -103,8 +103,9 @@ def test_prefixed_console_lines(
 ) -> None:
     run_sweep(_configs(workdir, 2), output_dir=workdir, max_parallel=1)
     out = capsys.readouterr().out
-    assert "[1/2 run_0.json] Job completed" in out
-    assert "[2/2 run_1.json] Job completed" in out
+    assert "[1/2] {'config': 'run_0.json'" in out
+    assert "[1/2] Job completed" in out
+    assert "[2/2] Job completed" in out
 
 
 def test_interrupt_prints_reattach_for_running_jobs_and_submits_no_more(
