@@ -107,15 +107,16 @@ def test_result_properties() -> None:
     opus = Result(
         "a.cdf",
         "https://example.org/store?ID=1",
-        attributes={"name": "1_a.cdf", "hash": "  ABCDEF0123  "},
+        attributes={"name": "1_a.cdf", "hash": "  ABCDEF0123456789ABCDEF0123456789ABCDEF01  "},
     )
     assert opus.reference == "https://example.org/store?ID=1"
     assert opus.name == "1_a.cdf"
-    assert opus.sha1 == "abcdef0123"  # stripped and lower-cased
+    assert opus.sha1 == "abcdef0123456789abcdef0123456789abcdef01"  # stripped and lower-cased
     log = Result("stdout", "https://example.org/stdout", attributes={"name": "", "hash": ""})
     assert log.name is None
     assert log.sha1 is None
     plain = Result("r", None)
+    assert Result("x", None, attributes={"hash": "not-a-sha1"}).sha1 is None
     assert plain.reference is None
     assert plain.name is None
     assert plain.sha1 is None
