@@ -965,7 +965,9 @@ def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
 """,  # noqa: S608 (help text showing an ADQL query, not SQL built from input)
     )
     p.add_argument("--run", action="store_true", help="start the job at once (PHASE=RUN)")
-    p.add_argument("parameters", nargs="*", metavar="NAME=VALUE", help="parameters (see below)")
+    p.add_argument(
+        "parameters", nargs="*", default=[], metavar="NAME=VALUE", help="parameters (see below)"
+    )
 
     p = command(
         "set",
@@ -1021,7 +1023,10 @@ no clashes). An interrupted download resumes when the command is run again.
 """,
     )
     _add_job(p)
-    p.add_argument("results", nargs="*", metavar="RESULT", help="result ids (default: all)")
+    # default=[]: argparse otherwise lists a "*" positional as required in its messages
+    p.add_argument(
+        "results", nargs="*", default=[], metavar="RESULT", help="result ids (default: all)"
+    )
     p.add_argument("-o", "--output", default=".", metavar="DIR", help="directory (default: .)")
     p.add_argument("--overwrite", action="store_true", help="replace files that already exist")
     return parser

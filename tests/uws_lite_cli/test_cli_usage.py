@@ -89,6 +89,7 @@ def test_version(cli: Callable[..., Any]) -> None:
         (["destruction", "2a3490", "next week"], "is not an ISO 8601 time"),
         (["frobnicate"], "invalid choice"),
         (["show"], "required"),
+        (["download"], "required: JOB. See"),  # RESULT is optional: not listed
     ],
 )
 def test_usage_errors_exit_2_with_one_line(
