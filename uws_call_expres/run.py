@@ -14,7 +14,7 @@ import shlex
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Dict, Optional, Tuple, Union
+from typing import IO, Callable, Dict, List, Optional, Tuple, Union
 
 from uws_lite import Client
 from uws_lite.errors import HTTPStatusError, InvalidRequest, JobError, UWSError, WaitTimeout
@@ -254,6 +254,13 @@ def execute(
             except HTTPStatusError as exc:
                 _hint_credentials(exc, access, console)
                 raise
+            except KeyboardInterrupt:
+                listing = _command(["--list"], access)
+                console.notice(
+                    "Interrupted while submitting: the job may have been created anyway; "
+                    f"see your jobs with:\n  {listing}"
+                )
+                raise
         console.info(str(job.phase))
         console.info(f"Job : {printable(job.job_id)}")
         # The job id comes from the server: as a directory name it is made safe like a result.
@@ -277,7 +284,11 @@ def execute(
 
 def reattach_command(job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
     """The shell command that takes the job over again (never with the token)."""
-    args = ["python", "-m", "uws_call_expres", "--attach", job_id]
+    return _command(["--attach", job_id], access, output_dir)
+
+
+def _command(action: List[str], access: Access, output_dir: Optional[Path] = None) -> str:
+    args = ["python", "-m", "uws_call_expres", *action]
     if access.job_list != MAIN_JOB_LIST:
         args += ["--job-list", access.job_list]
     if access.login is not None:

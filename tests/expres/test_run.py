@@ -303,3 +303,19 @@ def test_refused_creation_hints_at_credentials_without_the_token(
     err = capsys.readouterr().err
     assert "as jdoe with the token from TOKEN argument" in err
     assert "sekrit-token" not in err
+
+
+def test_ctrl_c_while_submitting_says_how_to_find_the_job(
+    workdir: Path, opus: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from uws_lite import Client
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Client, "new_job", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        uws_call_expres("example.json", verbose=False, LOGIN="jdoe", TOKEN="sekrit-token")
+    err = capsys.readouterr().err
+    assert "python -m uws_call_expres --list --login jdoe" in err
+    assert "sekrit-token" not in err
