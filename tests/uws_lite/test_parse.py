@@ -5,6 +5,7 @@ Every quirk is pinned by a fixture in tests/data/ (see tests/data/README.md for 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
@@ -13,7 +14,7 @@ import pytest
 from lxml import etree
 
 from uws_lite.errors import ParseError
-from uws_lite.models import Phase
+from uws_lite.models import JobRef, Phase, Result
 from uws_lite.parse import (
     MAX_DOCUMENT_BYTES,
     error_message,
@@ -849,3 +850,35 @@ def test_credentials_in_url_do_not_reach_the_job() -> None:
     )
     assert all("s3cret" not in (r.href or "") for r in results)
     assert "s3cret" not in repr(job)
+
+
+def test_parsed_results_and_jobrefs_are_ordinary_frozen_models() -> None:
+    # parse.py builds Result/JobRef without their dataclass __init__ (speed); they must
+    # still equal, hash and refuse assignment exactly like normally built ones.
+    (result,) = parse_results(data("opus-results.xml"))[:1]
+    built = Result(
+        id="expres_test_run_a.cdf",
+        href="http://127.0.0.1:8082/store?ID=6b2aa7",
+        size=None,
+        mime_type="application/x-cdf",
+        attributes={
+            "name": "6b2aa7_expres_test_run_a.cdf",
+            "hash": "dc1bd941226c351a86bd689530860b0167370331",
+        },
+    )
+    assert result == built
+    assert repr(result) == repr(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.href = "x"  # type: ignore[misc]
+    ref = parse_job_list(data("opus-joblist.xml")).jobs[0]
+    assert ref == JobRef(
+        job_id="1b2c3d",
+        phase=Phase.COMPLETED,
+        run_id="oldest",
+        owner_id="anonymous",
+        creation_time=datetime(2026, 11, 20, 9, 0),
+        href="http://127.0.0.1:8082/rest/ExPRES/1b2c3d",
+    )
+    assert hash(ref) == hash(dataclasses.replace(ref))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ref.phase = Phase.ERROR  # type: ignore[misc]
