@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Dict, List, Optional, Tuple, Union
+from typing import IO, Callable, Dict, Optional, Tuple, Union
 
 from uws_lite import Client
-from uws_lite.errors import HTTPStatusError, InvalidRequest, JobError, UWSError, WaitTimeout
-from uws_lite.models import Job, Phase
+from uws_lite.errors import HTTPStatusError, InvalidRequest
+from uws_lite.models import Phase
 from uws_lite.naming import safe_filename
 
-from .access import DEFAULT_SERVER, MAIN_JOB_LIST, Access, resolve_access
+from .access import DEFAULT_SERVER, Access, resolve_access
 from .config import CheckedInputs, check_inputs, check_run_id
-from .errors import ResultsIncomplete
+from .follow import FollowContext, follow_job, list_command, make_run, reattach_command
 from .outcome import ExpresRun
 from .output import Console, printable, progress_wanted
-from .saving import check_output_dir, check_overwrite, plan_destinations, save_results
+from .saving import check_output_dir, check_overwrite
 
 __all__ = [
     "Plan",
@@ -35,7 +34,6 @@ __all__ = [
     "execute",
     "follow",
     "prepare",
-    "reattach_command",
     "uws_call_expres",
 ]
 
@@ -154,8 +152,10 @@ def follow(
         job = client.get_job(check_job_id(job_id))
         console.info(f"Job : {printable(job.job_id)}")
         console.info(str(job.phase))
-        context = _Context(access, output_dir, (), overwrite, timeout, job.run_id, access.warnings)
-        return _follow(client, job, context, console, progress=progress)
+        context = FollowContext(
+            access, output_dir, (), overwrite, timeout, job.run_id, access.warnings
+        )
+        return follow_job(client, job, context, console, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ def execute(
                 _hint_credentials(exc, access, console)
                 raise
             except KeyboardInterrupt:
-                listing = _command(["--list"], access)
+                listing = list_command(access)
                 console.notice(
                     "Interrupted while submitting: the job may have been created anyway; "
                     f"see your jobs with:\n  {listing}"
@@ -266,7 +266,7 @@ def execute(
         # The job id comes from the server: as a directory name it is made safe like a result.
         out = plan.output_dir / safe_filename(job.job_id) if per_job_dir else plan.output_dir
         protected = tuple(p for p in (inputs.config, inputs.ephemeris) if p is not None)
-        context = _Context(
+        context = FollowContext(
             access,
             out,
             protected,
@@ -278,103 +278,8 @@ def execute(
         if on_submitted is not None:
             on_submitted(job.job_id, reattach_command(job.job_id, access, out))
         if not plan.loop:
-            return _outcome(client, job, context, ok=job.phase not in _FAILED_PHASES)
-        return _follow(client, job, context, console, progress=progress)
-
-
-def reattach_command(job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
-    """The shell command that takes the job over again (never with the token)."""
-    return _command(["--attach", job_id], access, output_dir)
-
-
-def _command(action: List[str], access: Access, output_dir: Optional[Path] = None) -> str:
-    args = ["python", "-m", "uws_call_expres", *action]
-    if access.job_list != MAIN_JOB_LIST:
-        args += ["--job-list", access.job_list]
-    if access.login is not None:
-        args += ["--login", access.login]
-    if access.server != DEFAULT_SERVER:
-        args += ["--server", access.server]
-    if output_dir is not None and output_dir != Path.cwd():
-        args += ["--output-dir", str(output_dir)]
-    return " ".join(shlex.quote(arg) for arg in args)
-
-
-@dataclass(frozen=True)
-class _Context:
-    access: Access
-    output_dir: Path
-    protected: Tuple[Path, ...]
-    overwrite: str
-    timeout: Optional[float]
-    run_id: Optional[str]
-    warnings: Tuple[str, ...] = ()
-
-
-def _follow(
-    client: Client, job: Job, context: _Context, console: Console, *, progress: bool
-) -> ExpresRun:
-    """Wait for the job's end, report it, save its results."""
-    command = reattach_command(job.job_id, context.access, context.output_dir)
-    last = [job.phase]
-
-    def on_change(current: Job) -> None:
-        if current.phase is not last[0]:
-            last[0] = current.phase
-            console.info(str(current.phase))
-
-    if not job.phase.is_terminal:
-        deadline = context.timeout or _default_deadline(job, context.access)
-        try:
-            job = client.wait(job.job_id, timeout=deadline, on_change=on_change)
-        except KeyboardInterrupt:
-            console.notice(
-                f"Interrupted. Job {job.job_id} keeps running on the server; "
-                f"re-attach with:\n  {command}"
-            )
-            raise
-        except WaitTimeout as exc:
-            console.notice(
-                f"Job {job.job_id} is still {exc.job.phase} after {deadline:.0f} s; it keeps "
-                f"running on the server. Re-attach later with:\n  {command}"
-            )
-            raise
-        except JobError as exc:  # HELD, or never started
-            console.notice(f"Job {job.job_id} is {exc.job.phase}: {exc}")
-            raise
-    failed = job.phase is not Phase.COMPLETED
-    detail: Optional[str] = None
-    if failed:
-        console.info("Job failed")
-        detail = _report_failure(client, job, console)
-    else:
-        console.info("Job completed")
-    try:
-        planned = plan_destinations(
-            job.results,
-            context.output_dir,
-            protected=context.protected,
-            overwrite=context.overwrite,
-        )
-        files, failures = save_results(
-            client, planned, console, overwrite=context.overwrite, progress=progress
-        )
-    except KeyboardInterrupt:
-        console.notice(
-            f"Interrupted while downloading. Job {job.job_id} is {job.phase}; download its "
-            f"results again with:\n  {command}"
-        )
-        raise
-    run = _outcome(client, job, context, ok=not failed and not failures, detail=detail, files=files)
-    if failures and not failed:
-        raise ResultsIncomplete(
-            f"Job {job.job_id} completed but {len(failures)} of its {len(planned)} results "
-            f"could not be saved ({', '.join(printable(rid) for rid, _ in failures)}); "
-            f"retry with: {command}",
-            run=run,
-            failures=failures,
-        )
-    return run
+            return make_run(client, job, context, ok=job.phase not in _FAILED_PHASES)
+        return follow_job(client, job, context, console, progress=progress)
 
 
 def _hint_credentials(error: HTTPStatusError, access: Access, console: Console) -> None:
@@ -385,60 +290,6 @@ def _hint_credentials(error: HTTPStatusError, access: Access, console: Console) 
             f"from {access.token_source}, to the job list {access.job_list}; check both "
             "(OPUS reports a wrong token or a job list you may not use as HTTP 403 or 500)."
         )
-
-
-def _report_failure(client: Client, job: Job, console: Console) -> Optional[str]:
-    if job.phase is Phase.ARCHIVED:
-        console.info("The job is ARCHIVED: the server has deleted its results.")
-    if job.error_summary is not None and job.error_summary.message:
-        console.info(f"Error summary: {printable(job.error_summary.message)}")
-    if job.phase is not Phase.ERROR:
-        return None
-    try:
-        detail = client.get_error(job.job_id).strip()
-    except UWSError as exc:
-        console.debug(f"The job's error document could not be read: {exc}")
-        return None
-    summary = job.error_summary.message.strip() if job.error_summary else ""
-    if detail and detail != summary:
-        console.info("Error detail:\n" + "\n".join(printable(line) for line in detail.splitlines()))
-    return detail or None
-
-
-def _outcome(
-    client: Client,
-    job: Job,
-    context: _Context,
-    *,
-    ok: bool,
-    detail: Optional[str] = None,
-    files: Tuple[Path, ...] = (),
-) -> ExpresRun:
-    access = context.access
-    return ExpresRun(
-        job_id=job.job_id,
-        job_url=client.job_url(job.job_id),
-        job_list=access.job_list,
-        branch=job.parameter("branch") or access.branch,
-        run_id=job.run_id or context.run_id,
-        phase=job.phase,
-        ok=ok,
-        login=access.login,
-        error_summary=job.error_summary,
-        error_detail=detail,
-        results=job.results,
-        files=files,
-        warnings=context.warnings,
-    )
-
-
-def _default_deadline(job: Job, access: Access) -> float:
-    """How long to wait when no timeout is given: the run's own duration limit (the job's
-    executionDuration, else the access limit) plus a margin for queueing and staging."""
-    limit = job.execution_duration or 0
-    if limit <= 0 or limit > access.max_duration:
-        limit = access.max_duration
-    return float(limit + 300 + limit // 10)
 
 
 def _check_timeout(timeout: Optional[float]) -> Optional[float]:

@@ -1,0 +1,189 @@
+"""Following a submitted job to its end: wait, report, save the results, re-attach hints.
+
+Shared by a fresh run (:func:`uws_call_expres.run.execute`) and a re-attached one
+(:func:`uws_call_expres.run.follow`). Only server and network failures raise; a job that
+ends in ERROR, ABORTED or ARCHIVED is reported and returned with ``ok=False``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+from uws_lite import Client
+from uws_lite.errors import JobError, UWSError, WaitTimeout
+from uws_lite.models import Job, Phase
+
+from .access import DEFAULT_SERVER, MAIN_JOB_LIST, Access
+from .errors import ResultsIncomplete
+from .outcome import ExpresRun
+from .output import Console, printable
+from .saving import plan_destinations, save_results
+
+__all__ = [
+    "FollowContext",
+    "default_deadline",
+    "follow_job",
+    "list_command",
+    "make_run",
+    "reattach_command",
+]
+
+
+def reattach_command(job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
+    """The shell command that takes the job over again (never with the token)."""
+    return _command(["--attach", job_id], access, output_dir)
+
+
+def _command(action: List[str], access: Access, output_dir: Optional[Path] = None) -> str:
+    args = ["python", "-m", "uws_call_expres", *action]
+    if access.job_list != MAIN_JOB_LIST:
+        args += ["--job-list", access.job_list]
+    if access.login is not None:
+        args += ["--login", access.login]
+    if access.server != DEFAULT_SERVER:
+        args += ["--server", access.server]
+    if output_dir is not None and output_dir != Path.cwd():
+        args += ["--output-dir", str(output_dir)]
+    return " ".join(shlex.quote(arg) for arg in args)
+
+
+@dataclass(frozen=True)
+class FollowContext:
+    """What following a job needs besides the job: where to save, what to protect, how long
+    to wait (None: :func:`default_deadline`), and what to report in the outcome."""
+
+    access: Access
+    output_dir: Path
+    protected: Tuple[Path, ...]
+    overwrite: str
+    timeout: Optional[float]
+    run_id: Optional[str]
+    warnings: Tuple[str, ...] = ()
+
+
+def follow_job(
+    client: Client, job: Job, context: FollowContext, console: Console, *, progress: bool
+) -> ExpresRun:
+    """Wait for the job's end, report it, save its results."""
+    command = reattach_command(job.job_id, context.access, context.output_dir)
+    last = [job.phase]
+
+    def on_change(current: Job) -> None:
+        if current.phase is not last[0]:
+            last[0] = current.phase
+            console.info(str(current.phase))
+
+    if not job.phase.is_terminal:
+        deadline = context.timeout or default_deadline(job, context.access)
+        try:
+            job = client.wait(job.job_id, timeout=deadline, on_change=on_change)
+        except KeyboardInterrupt:
+            console.notice(
+                f"Interrupted. Job {printable(job.job_id)} keeps running on the server; "
+                f"re-attach with:\n  {command}"
+            )
+            raise
+        except WaitTimeout as exc:
+            console.notice(
+                f"Job {printable(job.job_id)} is still {exc.job.phase} after {deadline:.0f} s; it keeps "
+                f"running on the server. Re-attach later with:\n  {command}"
+            )
+            raise
+        except JobError as exc:  # HELD, or never started
+            console.notice(f"Job {printable(job.job_id)} is {exc.job.phase}: {exc}")
+            raise
+    failed = job.phase is not Phase.COMPLETED
+    detail: Optional[str] = None
+    if failed:
+        console.info("Job failed")
+        detail = report_failure(client, job, console)
+    else:
+        console.info("Job completed")
+    try:
+        planned = plan_destinations(
+            job.results,
+            context.output_dir,
+            protected=context.protected,
+            overwrite=context.overwrite,
+        )
+        files, failures = save_results(
+            client, planned, console, overwrite=context.overwrite, progress=progress
+        )
+    except KeyboardInterrupt:
+        console.notice(
+            f"Interrupted while downloading. Job {printable(job.job_id)} is {job.phase}; download its "
+            f"results again with:\n  {command}"
+        )
+        raise
+    run = make_run(client, job, context, ok=not failed and not failures, detail=detail, files=files)
+    if failures and not failed:
+        raise ResultsIncomplete(
+            f"Job {job.job_id} completed but {len(failures)} of its {len(planned)} results "
+            f"could not be saved ({', '.join(printable(rid) for rid, _ in failures)}); "
+            f"retry with: {command}",
+            run=run,
+            failures=failures,
+        )
+    return run
+
+
+def report_failure(client: Client, job: Job, console: Console) -> Optional[str]:
+    if job.phase is Phase.ARCHIVED:
+        console.info("The job is ARCHIVED: the server has deleted its results.")
+    if job.error_summary is not None and job.error_summary.message:
+        console.info(f"Error summary: {printable(job.error_summary.message)}")
+    if job.phase is not Phase.ERROR:
+        return None
+    try:
+        detail = client.get_error(job.job_id).strip()
+    except UWSError as exc:
+        console.debug(f"The job's error document could not be read: {exc}")
+        return None
+    summary = job.error_summary.message.strip() if job.error_summary else ""
+    if detail and detail != summary:
+        console.info("Error detail:\n" + "\n".join(printable(line) for line in detail.splitlines()))
+    return detail or None
+
+
+def make_run(
+    client: Client,
+    job: Job,
+    context: FollowContext,
+    *,
+    ok: bool,
+    detail: Optional[str] = None,
+    files: Tuple[Path, ...] = (),
+) -> ExpresRun:
+    access = context.access
+    return ExpresRun(
+        job_id=job.job_id,
+        job_url=client.job_url(job.job_id),
+        job_list=access.job_list,
+        branch=job.parameter("branch") or access.branch,
+        run_id=job.run_id or context.run_id,
+        phase=job.phase,
+        ok=ok,
+        login=access.login,
+        error_summary=job.error_summary,
+        error_detail=detail,
+        results=job.results,
+        files=files,
+        warnings=context.warnings,
+    )
+
+
+def default_deadline(job: Job, access: Access) -> float:
+    """How long to wait when no timeout is given: the run's own duration limit (the job's
+    executionDuration, else the access limit) plus a margin for queueing and staging."""
+    limit = job.execution_duration or 0
+    if limit <= 0 or limit > access.max_duration:
+        limit = access.max_duration
+    return float(limit + 300 + limit // 10)
+
+
+def list_command(access: Access) -> str:
+    """The shell command that lists the user's jobs."""
+    return _command(["--list"], access)
