@@ -69,6 +69,7 @@ def follow_job(
 ) -> ExpresRun:
     """Wait for the job's end, report it, save its results."""
     command = reattach_command(job.job_id, context.access, context.output_dir)
+    shown = printable(job.job_id)  # a server-given id, shown safely
     last = [job.phase]
 
     def on_change(current: Job) -> None:
@@ -82,18 +83,18 @@ def follow_job(
             job = client.wait(job.job_id, timeout=deadline, on_change=on_change)
         except KeyboardInterrupt:
             console.notice(
-                f"Interrupted. Job {printable(job.job_id)} keeps running on the server; "
+                f"Interrupted. Job {shown} keeps running on the server; "
                 f"re-attach with:\n  {command}"
             )
             raise
         except WaitTimeout as exc:
             console.notice(
-                f"Job {printable(job.job_id)} is still {exc.job.phase} after {deadline:.0f} s; it keeps "
+                f"Job {shown} is still {exc.job.phase} after {deadline:.0f} s; it keeps "
                 f"running on the server. Re-attach later with:\n  {command}"
             )
             raise
         except JobError as exc:  # HELD, or never started
-            console.notice(f"Job {printable(job.job_id)} is {exc.job.phase}: {exc}")
+            console.notice(f"Job {shown} is {exc.job.phase}: {exc}")
             raise
     failed = job.phase is not Phase.COMPLETED
     detail: Optional[str] = None
@@ -114,14 +115,14 @@ def follow_job(
         )
     except KeyboardInterrupt:
         console.notice(
-            f"Interrupted while downloading. Job {printable(job.job_id)} is {job.phase}; download its "
+            f"Interrupted while downloading. Job {shown} is {job.phase}; download its "
             f"results again with:\n  {command}"
         )
         raise
     run = make_run(client, job, context, ok=not failed and not failures, detail=detail, files=files)
     if failures and not failed:
         raise ResultsIncomplete(
-            f"Job {job.job_id} completed but {len(failures)} of its {len(planned)} results "
+            f"Job {shown} completed but {len(failures)} of its {len(planned)} results "
             f"could not be saved ({', '.join(printable(rid) for rid, _ in failures)}); "
             f"retry with: {command}",
             run=run,
