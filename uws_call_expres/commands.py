@@ -97,22 +97,26 @@ class _Command:
         return self.sweep(args.configs)
 
     # -- runs
+    def run_options(self) -> Dict[str, Any]:
+        """The options shared by a single run and a sweep (the token comes from the
+        environment or ~/.netrc: never from the command line)."""
+        args = self.args
+        return {
+            "Job_List": args.job_list,
+            "LOOP": not args.no_wait,
+            "branch": args.branch,
+            "LOGIN": args.login,
+            "executionDuration": args.execution_duration,
+            "server": args.server,
+            "output_dir": args.output_dir,
+            "timeout": args.timeout,
+            "overwrite": args.overwrite,
+        }
+
     def single(self, config: str) -> int:
         args = self.args
-        plan = prepare(
-            config,
-            args.ephem,
-            Job_List=args.job_list,
-            runID=args.run_id if args.run_id is not None else Path(config).stem,
-            LOOP=not args.no_wait,
-            branch=args.branch,
-            LOGIN=args.login,
-            executionDuration=args.execution_duration,
-            server=args.server,
-            output_dir=args.output_dir,
-            timeout=args.timeout,
-            overwrite=args.overwrite,
-        )
+        run_id = args.run_id if args.run_id is not None else Path(config).stem
+        plan = prepare(config, args.ephem, runID=run_id, **self.run_options())
         progress = progress_wanted(False if args.no_progress else None, self.verbose)
         try:
             run = execute(plan, self.console, progress=progress)
@@ -130,19 +134,11 @@ class _Command:
         items = run_sweep(
             configs,
             FILE_EPHEM=args.ephem,
-            Job_List=args.job_list,
             runID=args.run_id,
-            LOOP=not args.no_wait,
-            branch=args.branch,
-            LOGIN=args.login,
-            executionDuration=args.execution_duration,
-            server=args.server,
-            output_dir=args.output_dir,
-            timeout=args.timeout,
             verbose=self.verbose,
-            overwrite=args.overwrite,
             max_parallel=args.max_parallel,
             to_stderr=args.json,
+            **self.run_options(),
         )
         codes = [_item_code(item) for item in items]
         code = next(c for c in _SEVERITY if c in codes or c == OK)
