@@ -26,6 +26,7 @@ from typing import (
     Any,
     Callable,
     Dict,
+    Iterator,
     List,
     NoReturn,
     Optional,
@@ -389,7 +390,7 @@ def _cmd_show(ctx: _Context, args: argparse.Namespace) -> _Outcome:
         message = job.error_summary.message if job.error_summary else "no error summary"
         ctx.out.error(
             f"uws-lite: job {fmt.clean(job.job_id)} ended in ERROR: {fmt.clean(message)}. "
-            f"See why with: {ctx.again} error {job.job_id}"
+            f"See why with: {ctx.again} error {_word(job.job_id)}"
         )
         return _job_outcome(job, EXIT_JOB)
     if job.phase.value == "ABORTED":
@@ -400,9 +401,9 @@ def _cmd_show(ctx: _Context, args: argparse.Namespace) -> _Outcome:
 
 def _cmd_new(ctx: _Context, args: argparse.Namespace) -> _Outcome:
     job = ctx.client.new_job(_assignments(args.parameters), run=args.run)
-    hint = f"Follow it with: {ctx.again} show {job.job_id} --wait"
+    hint = f"Follow it with: {ctx.again} show {_word(job.job_id)} --wait"
     if not args.run:
-        hint = f"Start it with: {ctx.again} run {job.job_id}"
+        hint = f"Start it with: {ctx.again} run {_word(job.job_id)}"
     ctx.out.info(f"Created job {fmt.clean(job.job_id)} ({job.phase.value}). {hint}")
     return _Outcome(doc=fmt.job_doc(job), text=fmt.clean(job.job_id), quiet=fmt.clean(job.job_id))
 
@@ -722,7 +723,7 @@ def _exit_code(exc: BaseException) -> int:
 
 def _hint(exc: BaseException, again: str) -> str:
     """What to do next, in terms of this command line."""
-    job = getattr(getattr(exc, "job", None), "job_id", "JOB")
+    job = _word(getattr(getattr(exc, "job", None), "job_id", "JOB"))
     if isinstance(exc, CLIError):
         return exc.hint
     if isinstance(exc, WaitTimeout):
@@ -1040,6 +1041,11 @@ def _prog() -> str:
     return "python -m uws_lite" if not name or name.endswith(".py") or name == "-c" else name
 
 
+def _word(text: str) -> str:
+    """A server-given word (a job id) as it can be pasted into a shell."""
+    return shlex.quote(fmt.clean(text))
+
+
 def _hint_prefix(prog: str, args: argparse.Namespace) -> str:
     """How to call this command line again with the same service (for hints)."""
     words = [prog]
@@ -1075,13 +1081,10 @@ def main(
     if args.command is None:
         build_parser(prog).print_help(out.stderr)
         return EXIT_USAGE
-    if args.debug:
-        import logging
-
-        logging.basicConfig(level=logging.DEBUG, stream=out.stderr)
     again = _hint_prefix(prog, args)
     try:
-        return _run(args, out, again)
+        with _logging(out, args.debug):
+            return _run(args, out, again)
     except KeyboardInterrupt:
         out.error("uws-lite: interrupted.")
         return EXIT_INTERRUPTED
@@ -1094,6 +1097,41 @@ def main(
         return EXIT_OK
     except Exception as exc:  # one line, never a traceback (unless --debug)
         return _report(out, exc, again, args.debug)
+
+
+class _ScrubbedStream:
+    """A text stream for log records that goes through :meth:`_Out.scrub` to stderr."""
+
+    def __init__(self, out: _Out) -> None:
+        self.out = out
+
+    def write(self, text: str) -> int:
+        return self.out.stderr.write(self.out.scrub(text))
+
+    def flush(self) -> None:
+        self.out.stderr.flush()
+
+
+@contextlib.contextmanager
+def _logging(out: _Out, debug: bool) -> Iterator[None]:
+    """Log records on stderr, scrubbed: uws_lite's warnings (errors only with --quiet),
+    or with --debug everything (urllib3's requests included). Undone on return, so
+    calling :func:`main` in-process leaves the caller's logging as it was."""
+    import logging
+
+    logger = logging.getLogger() if debug else logging.getLogger("uws_lite")
+    level = logging.DEBUG if debug else logging.ERROR if out.quiet else logging.WARNING
+    handler = logging.StreamHandler(_ScrubbedStream(out))
+    handler.setFormatter(logging.Formatter("%(name)s: %(levelname)s: %(message)s"))
+    handler.setLevel(level)
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
 
 
 def _run(args: argparse.Namespace, out: _Out, again: str) -> int:

@@ -210,3 +210,24 @@ def test_credentials_are_not_sent_to_another_host(
     assert len(seen) == 1
     assert "Authorization" not in seen[0]
     assert (tmp_path / "data.bin").read_bytes() == b"x" * 10
+
+
+@pytest.mark.parametrize("flags", [[], ["--debug"], ["--quiet"]])
+def test_log_records_are_scrubbed_too(
+    cli: Callable[..., Any], uws: Any, monkeypatch: pytest.MonkeyPatch, flags: list[str]
+) -> None:
+    import logging
+
+    import uws_lite.client
+
+    def noisy(*args: object, **kwargs: object) -> None:
+        logging.getLogger("uws_lite.client").error("the server said %s", TOKEN)
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(uws_lite.client.Client, "get_job_list", noisy)
+    monkeypatch.setenv("UWS_TOKEN", TOKEN)
+    run = cli("--login", "alice", *flags, "list")
+    assert run.code == 4
+    assert "uws_lite.client: ERROR: the server said ***" in run.err
+    assert not _secrets(run.out, run.err)
+    assert logging.getLogger("uws_lite").handlers == []  # logging left as it was

@@ -63,7 +63,7 @@ def _config(tmp_path: Path, **test: Any) -> Path:
 
 def test_guest_session(uws_lite_cmd: Callable[..., Done], opus_server: Any, tmp_path: Path) -> None:
     assert uws_lite_cmd("list").code == 0
-    config = _config(tmp_path, duration=0.3)
+    config = _config(tmp_path, duration=3.0)  # long enough to see it run
 
     new = uws_lite_cmd("new", "--run", f"config=@{config}", "runId=e2e", "branch=master")
     assert new.code == 0, new.err
