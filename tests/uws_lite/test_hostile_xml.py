@@ -126,60 +126,40 @@ def assert_refused(doc: bytes) -> None:
     assert SECRET not in (votable_error(doc) or "")
 
 
+def doctype_job(subset: str, job_id: str = "&leak;") -> bytes:
+    """A job document whose DOCTYPE has ``subset`` (internal subset or external id)."""
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE job {subset}>'
+        f'<job xmlns="http://www.ivoa.net/xml/UWS/v1.0"><jobId>{job_id}</jobId></job>'
+    ).encode()
+
+
 def test_external_entity_to_a_local_file(secret_file: Path) -> None:
-    doc = (
-        f'<?xml version="1.0"?><!DOCTYPE job [<!ENTITY x SYSTEM "{secret_file.as_uri()}">]>'
-        '<job xmlns="http://www.ivoa.net/xml/UWS/v1.0"><jobId>&x;</jobId></job>'
-    )
-    assert_refused(doc.encode())
+    assert_refused(doctype_job(f'[<!ENTITY x SYSTEM "{secret_file.as_uri()}">]', "&x;"))
 
 
 def test_external_entity_to_etc_passwd() -> None:
-    doc = (
-        b'<?xml version="1.0"?><!DOCTYPE job [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-        b'<job xmlns="http://www.ivoa.net/xml/UWS/v1.0"><jobId>&x;</jobId></job>'
-    )
-    assert_refused(doc)
+    assert_refused(doctype_job('[<!ENTITY x SYSTEM "file:///etc/passwd">]', "&x;"))
 
 
 def test_external_entity_over_http(trap: str) -> None:
-    doc = (
-        f'<!DOCTYPE job [<!ENTITY x SYSTEM "{trap}/x.txt">]>'
-        '<job xmlns="http://www.ivoa.net/xml/UWS/v1.0"><jobId>&x;</jobId></job>'
-    )
-    assert_refused(doc.encode())
+    assert_refused(doctype_job(f'[<!ENTITY x SYSTEM "{trap}/x.txt">]', "&x;"))
 
 
 def test_external_dtd_over_http(trap: str) -> None:
-    doc = (
-        f'<!DOCTYPE job SYSTEM "{trap}/uws.dtd">'
-        '<job xmlns="http://www.ivoa.net/xml/UWS/v1.0"><jobId>&leak;</jobId></job>'
-    )
-    assert_refused(doc.encode())
+    assert_refused(doctype_job(f'SYSTEM "{trap}/uws.dtd"'))
 
 
 def test_parameter_entity_to_a_local_file(secret_dtd: Path) -> None:
-    doc = (
-        f'<!DOCTYPE job [<!ENTITY % p SYSTEM "{secret_dtd.as_uri()}"> %p;]>'
-        '<job xmlns="http://www.ivoa.net/xml/UWS/v1.0"><jobId>&leak;</jobId></job>'
-    )
-    assert_refused(doc.encode())
+    assert_refused(doctype_job(f'[<!ENTITY % p SYSTEM "{secret_dtd.as_uri()}"> %p;]'))
 
 
 def test_parameter_entity_over_http(trap: str) -> None:
-    doc = (
-        f'<!DOCTYPE job [<!ENTITY % p SYSTEM "{trap}/evil.dtd"> %p;]>'
-        '<job xmlns="http://www.ivoa.net/xml/UWS/v1.0"><jobId>&leak;</jobId></job>'
-    )
-    assert_refused(doc.encode())
+    assert_refused(doctype_job(f'[<!ENTITY % p SYSTEM "{trap}/evil.dtd"> %p;]'))
 
 
 def test_parameter_entity_to_a_local_file_is_never_opened(file_trap: Path) -> None:
-    doc = (
-        f'<!DOCTYPE job [<!ENTITY % p SYSTEM "{file_trap.as_uri()}"> %p;]>'
-        '<job xmlns="http://www.ivoa.net/xml/UWS/v1.0"><jobId>&leak;</jobId></job>'
-    )
-    assert_refused(doc.encode())
+    assert_refused(doctype_job(f'[<!ENTITY % p SYSTEM "{file_trap.as_uri()}"> %p;]'))
 
 
 def test_make_parser_alone_neither_reads_nor_fetches(file_trap: Path, trap: str) -> None:
@@ -202,19 +182,11 @@ def test_billion_laughs() -> None:
     entities = '<!ENTITY lol0 "lol">' + "".join(
         f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
     )
-    doc = (
-        f'<?xml version="1.0"?><!DOCTYPE job [{entities}]>'
-        '<job xmlns="http://www.ivoa.net/xml/UWS/v1.0"><jobId>&lol9;</jobId></job>'
-    )
-    assert_refused(doc.encode())
+    assert_refused(doctype_job(f"[{entities}]", "&lol9;"))
 
 
 def test_quadratic_blowup() -> None:
-    doc = (
-        f'<!DOCTYPE job [<!ENTITY a "{"x" * 100_000}">]>'
-        '<job xmlns="http://www.ivoa.net/xml/UWS/v1.0"><jobId>' + "&a;" * 10_000 + "</jobId></job>"
-    )
-    assert_refused(doc.encode())
+    assert_refused(doctype_job(f'[<!ENTITY a "{"x" * 100_000}">]', "&a;" * 10_000))
 
 
 def test_internal_subset_without_entities_is_refused_too() -> None:
