@@ -143,7 +143,7 @@ class OpusServer:
         self._store.start()
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="opus-http", daemon=True
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.5}, name="opus-http", daemon=True
         )
         self._thread.start()
         return self
@@ -155,7 +155,13 @@ class OpusServer:
             return
         self._stopping.set()
         self._store.stop()
-        httpd.shutdown()
+        # shutdown() waits for the accept loop's next poll; a connection wakes it at once.
+        stopper = threading.Thread(target=httpd.shutdown, name="opus-stop")
+        stopper.start()
+        while stopper.is_alive():
+            with contextlib.suppress(OSError):
+                socket.create_connection((self._bind_host, self._port), timeout=1).close()
+            stopper.join(0.05)
         with self._context.connections_lock:
             connections = list(self._context.connections)
         for connection in connections:
