@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterator, Mapping, Optional, Tuple
 
 from lxml import etree
@@ -159,7 +159,7 @@ class Job:
 
     @property
     def uws_version(self) -> str:
-        """"1.0" when the document had no ``version`` attribute, else that attribute."""
+        """ "1.0" when the document had no ``version`` attribute, else that attribute."""
         return self.version or "1.0"
 
     def parameter(self, name: str) -> Optional[str]:
@@ -209,17 +209,14 @@ class JobList:
 
         OPUS's ``LAST=n`` returns the *oldest* n jobs in document order, so sort here.
         """
-        dated = [j for j in self.jobs if j.creation_time is not None]
-        undated = [j for j in self.jobs if j.creation_time is None]
-        dated.sort(key=lambda j: _sort_key(j.creation_time), reverse=True)
-        return tuple(dated + undated)
+        # sorted() is stable and undated jobs sort lowest, so they come last in document order.
+        return tuple(sorted(self.jobs, key=lambda j: _sort_key(j.creation_time), reverse=True))
 
 
 def _sort_key(value: Optional[datetime]) -> float:
     # Mixed naive/aware times cannot be compared; compare naive ones as if UTC.
-    assert value is not None
+    if value is None:
+        return float("-inf")
     if value.tzinfo is None:
-        from datetime import timezone
-
         value = value.replace(tzinfo=timezone.utc)
     return value.timestamp()
