@@ -124,3 +124,18 @@ def test_demo_cli_help() -> None:
         check=True,
     )
     assert "--example-config" in result.stdout
+
+
+def test_demo_cli_stops_on_sigterm() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uws_lite.testing", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert "test server on http://" in process.stdout.readline()
+    process.terminate()
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "stopping" in err

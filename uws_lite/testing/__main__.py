@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -87,11 +88,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.example_config is not None:
         args.example_config.write_text(json.dumps(EXAMPLE_CONFIG, indent=2) + "\n")
     print("\n".join(_banner(server, users, args.example_config)), flush=True)
+    done = threading.Event()
+    # SIGTERM (kill, a CI job ending) stops it as cleanly as Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
-        threading.Event().wait()
+        while not done.wait(0.5):
+            pass
     except KeyboardInterrupt:
-        print("\nstopping", file=sys.stderr)
+        pass
     finally:
+        print("stopping", file=sys.stderr)
         server.stop()
     return 0
 
