@@ -87,10 +87,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     if args.example_config is not None:
         args.example_config.write_text(json.dumps(EXAMPLE_CONFIG, indent=2) + "\n")
-    print("\n".join(_banner(server, users, args.example_config)), flush=True)
     done = threading.Event()
     # SIGTERM (kill, a CI job ending) stops it as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    print("\n".join(_banner(server, users, args.example_config)), flush=True)
     try:
         while not done.wait(0.5):
             pass
