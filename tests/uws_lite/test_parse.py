@@ -215,14 +215,14 @@ def test_opus_parameters_document() -> None:
 
 
 def test_true_false_by_reference_values_are_not_decoded() -> None:
-    params = parse_parameters(data("dachs-parameters.xml"))
+    params = parse_parameters(data("standard-parameters-true-false.xml"))
     by_id = {p.id: p for p in params}
     assert by_id["message"].value == "1+1=2 %41 a&b"
     assert by_id["query"].value == "SELECT 1+1 AS two"
     assert by_id["query"].by_reference is False
     infile = by_id["infile"]
     assert infile.by_reference is True
-    assert infile.value == "http://127.0.0.1:8089/uwstest/q/echo/async/Sz5kfh/parameters/infile"
+    assert infile.value == "https://uws.example.org/jobs/Sz5kfh/parameters/infile"
     assert by_id["sleep"].is_post is True
 
 
@@ -374,12 +374,35 @@ def test_dachs_style_pi_and_declaration_before_root() -> None:
 
 def test_dachs_error_job() -> None:
     job = parse_job(data("dachs-job-error.xml"))
+    assert job.job_id == "v3v6b7xo"
     assert job.phase is Phase.ERROR
-    assert job.end_time is None  # DaCHS 2.7 never sets endTime of generic jobs
+    assert job.version == "1.1"
+    assert job.owner_id is None  # xsi:nil with an end tag
+    assert job.end_time == datetime(2026, 11, 24, 23, 24, tzinfo=UTC)
+    assert job.results == ()
+    assert job.parameter("infile") == ""
     assert job.error_summary is not None
     assert job.error_summary.type == "fatal"
     assert job.error_summary.has_detail is False
-    assert job.error_summary.message == "boom: the echo failed on purpose"
+    assert job.error_summary.message == "Field fail: this job fails on purpose"
+
+
+def test_dachs_capitalised_by_reference() -> None:
+    # DaCHS 2.7 writes byReference="True" for a DALI upload (schema-invalid, see test_schema).
+    job = parse_job(data("dachs-job-upload-byReference-True.xml"))
+    infile = next(p for p in job.parameters if p.id == "infile")
+    assert infile.by_reference is True
+    assert infile.value == "http://127.0.0.1:8123/uwstest/q/echo/async/rmef4clw/results/infile"
+    assert job.end_time is None  # DaCHS 2.7 sets no endTime on generic jobs
+    assert [r.id for r in job.results] == ["echo.txt", "meta.json", "copy"]
+
+
+def test_dachs_job_list_phase_only() -> None:
+    jobs = parse_job_list(data("dachs-joblist-completed.xml"))
+    assert jobs.version == "1.1"
+    assert len(jobs) >= 1
+    assert all(j.phase is Phase.COMPLETED for j in jobs)
+    assert all(j.creation_time is None and j.run_id is None for j in jobs)
 
 
 def test_pyvo_error_job() -> None:
@@ -389,7 +412,7 @@ def test_pyvo_error_job() -> None:
 
 
 def test_uws11_jobref_children() -> None:
-    jobs = parse_job_list(data("dachs-joblist.xml"))
+    jobs = parse_job_list(data("uws11-joblist-jobref-children.xml"))
     assert jobs.version == "1.1"
     second, first_error, archived = jobs.jobs
     assert second.run_id == "second"
@@ -621,7 +644,7 @@ def test_job_without_job_id_is_a_parse_error() -> None:
         (parse_job_list, "spec-example-job.xml"),
         (parse_results, "opus-parameters.xml"),
         (parse_parameters, "opus-results.xml"),
-        (parse_job, "dachs-votable-error.xml"),
+        (parse_job, "dachs-error-votable.xml"),
     ],
 )
 def test_wrong_root_element(func: object, name: str) -> None:
@@ -767,8 +790,8 @@ def test_error_message_other_html() -> None:
 
 def test_error_message_votable() -> None:
     assert (
-        error_message(data("dachs-votable-error.xml"), "application/x-votable+xml")
-        == "Field PHASE: 'NOSUCH' is not a valid value for PHASE"
+        error_message(data("dachs-error-votable.xml"), "text/xml")
+        == "Field fail: this job fails on purpose"
     )
     message = error_message(data("safir-error.xml"), "application/xml")
     assert message is not None
@@ -818,9 +841,7 @@ def test_error_message_never_raises(body: bytes) -> None:
 
 
 def test_votable_error() -> None:
-    assert votable_error(data("dachs-votable-error.xml")) == (
-        "Field PHASE: 'NOSUCH' is not a valid value for PHASE"
-    )
+    assert votable_error(data("dachs-error-votable.xml")) == "Field fail: this job fails on purpose"
     assert votable_error(data("safir-error.xml")) is not None
     # Not error documents.
     assert votable_error(data("spec-example-job.xml")) is None
