@@ -1,8 +1,10 @@
 """Child process of the parse figure: time one parser on the two documents.
 
-``python -m bench.child_parse uws_lite|pyvo LIST_PATH JOB_PATH LIST_REPEATS JOB_REPEATS`` prints one JSON
-object: per-repetition seconds for each document and what was read (a sanity check that
-both parsers really read the whole document). pyvo runs with bench/.pyvo on ``sys.path``.
+    python -m bench.child_parse uws_lite|pyvo LIST_PATH JOB_PATH LIST_REPEATS JOB_REPEATS
+
+prints one JSON object: per-repetition seconds for each document and what was read (a
+sanity check that both parsers really read the whole document). pyvo runs with bench/.pyvo
+on ``sys.path``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def _uws_lite() -> Tuple[Callable[[bytes], int], Callable[[bytes], int]]:
 def _pyvo() -> Tuple[Callable[[bytes], int], Callable[[bytes], int]]:
     import warnings
 
-    from pyvo.io.uws import parse_job, parse_job_list
+    from pyvo.io.uws import parse_job, parse_job_list  # type: ignore[import-not-found]
 
     warnings.simplefilter("ignore")  # pyvo warns about OPUS's non-standard attributes
     return (

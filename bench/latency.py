@@ -113,7 +113,7 @@ class _Lane(threading.Thread):
                     self.observations.append(
                         Observation(known - ended, counts["requests"], counts["with_wait"])
                     )
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:  # reported by the main thread
             self.error = exc
 
 
@@ -145,9 +145,7 @@ def measure(plan: Dict[int, Tuple[int, int]]) -> Dict[Key, List[Observation]]:
     return out
 
 
-def _latency_row(
-    kind: str, duration: int, mine: List[Observation], ref: List[Observation]
-) -> Row:
+def _latency_row(kind: str, duration: int, mine: List[Observation], ref: List[Observation]) -> Row:
     m = Samples.of(o.latency for o in mine)
     r = Samples.of(o.latency for o in ref)
     if kind == "wait":
@@ -160,7 +158,10 @@ def _latency_row(
         goal = f"≤ max(0.5 s, 10 % of {duration} s) = {limit:g} s"
     reqs = Samples.of(o.requests for o in mine)
     waits = Samples.of(o.with_wait for o in mine)
-    facts = f"uws_lite used {count(reqs.median)} status requests per job ({count(waits.median)} with WAIT)"
+    facts = (
+        f"uws_lite used {count(reqs.median)} status requests per job"
+        f" ({count(waits.median)} with WAIT)"
+    )
     met = m.median <= limit
     if not met:
         facts += f"; slowest {seconds(m.high)}"
@@ -175,9 +176,7 @@ def _latency_row(
     )
 
 
-def _requests_row(
-    kind: str, durations: List[int], data: Dict[Key, List[Observation]]
-) -> Row:
+def _requests_row(kind: str, durations: List[int], data: Dict[Key, List[Observation]]) -> Row:
     def series(method: str) -> str:
         parts = []
         for d in durations:

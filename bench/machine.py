@@ -61,7 +61,7 @@ def _package_versions() -> str:
             from importlib.metadata import version
 
             parts.append(f"{name} {version(name)}")
-        except Exception:  # noqa: BLE001 - a missing package is just not listed
+        except Exception:  # noqa: S112 - a missing package is just not listed
             continue
     return ", ".join(parts)
 

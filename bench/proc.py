@@ -85,10 +85,12 @@ def python_child(
     args: Sequence[str],
     *,
     extra_path: Optional[Path] = None,
+    env: Optional[Mapping[str, str]] = None,
     timeout: float = 300.0,
 ) -> Finished:
-    """Run ``python -m bench.<module> args`` from the repository root."""
-    env = dict(os.environ)
+    """Run ``python -m bench.<module> args`` from the repository root (``env``: variables
+    added to this process's environment; ``extra_path``: put first on ``sys.path``)."""
+    env = {**os.environ, **(env or {})}
     if extra_path is not None:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(extra_path), env.get("PYTHONPATH", "")) if p

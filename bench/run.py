@@ -73,7 +73,7 @@ def _run_figure(module_name: str, what: str, quick: bool) -> List[Row]:
         module = importlib.import_module(module_name)
         runner: Callable[[bool], List[Row]] = module.run
         return runner(quick)
-    except Exception as error:  # noqa: BLE001 - one broken figure must not hide the others
+    except Exception as error:  # one broken figure must not hide the others
         traceback.print_exc()
         return [failed(what, "see bench/README.md", error)]
 

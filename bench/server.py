@@ -76,9 +76,7 @@ def end_time(server: OpusServer, job_id: str) -> Optional[float]:
     return None
 
 
-def status_requests(
-    server: OpusServer, job_id: str, since: float, until: float
-) -> Dict[str, int]:
+def status_requests(server: OpusServer, job_id: str, since: float, until: float) -> Dict[str, int]:
     """GETs of the job document or its phase made in [since, until] (time.time())."""
     wanted = {f"/rest/ExPRES/{job_id}", f"/rest/ExPRES/{job_id}/phase"}
     counts = {"requests": 0, "with_wait": 0}
