@@ -673,8 +673,8 @@ def votable_error(body: bytes) -> Optional[str]:
     value="ERROR">``), else None. DaCHS sends these with HTTP 200. Never raises."""
     try:
         head = body[:_ERROR_BODY_BYTES]
-        if b"QUERY_STATUS" not in head or b"VOTABLE" not in head:
-            return None
+        if b"QUERY_STATUS" not in head or b"VOTABLE" not in head or _has_dtd(head):
+            return None  # not a VOTable error; a DOCTYPE is refused as in the parsers
         root = etree.fromstring(head, _parser(recover=True))
         if root is None or not isinstance(root.tag, str) or not root.tag.endswith("VOTABLE"):
             return None

@@ -858,6 +858,10 @@ def test_votable_error() -> None:
     assert "without a message" in message
     other_root = b'<x><INFO name="QUERY_STATUS" value="ERROR">VOTABLE</INFO></x>'
     assert votable_error(other_root) is None
+    with_dtd = (
+        b'<!DOCTYPE VOTABLE><VOTABLE><INFO name="QUERY_STATUS" value="ERROR">x</INFO></VOTABLE>'
+    )
+    assert votable_error(with_dtd) is None
 
 
 def test_credentials_in_url_do_not_reach_the_job() -> None:
