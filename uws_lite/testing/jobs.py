@@ -199,17 +199,19 @@ class JobStore:
             raise Failure(f"User {identity.name} is not the owner of the entity")
         return found
 
-    def log_text(self, job_id: str, which: str) -> str:
-        """``stdout``/``stderr`` of a job that has run. OPUS checks neither owner nor role."""
+    def log_text(self, job_id: str, which: str) -> Tuple[str, float]:
+        """``stdout``/``stderr`` of a job that has run, and when it last changed.
+        OPUS checks neither owner nor role for the logs."""
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None or not job.executed:
                 raise NotFound(f'Log "{which}" NOT FOUND for job "{job_id}"')
+            changed = job.phase_history[-1][1]
             if which == "stdout":
-                return "".join(line + "\n" for line in job.log_lines)
+                return "".join(line + "\n" for line in job.log_lines), changed
             if job.phase == "ERROR" and job.error:
-                return f"ERROR: {job.error}\n"
-            return ""
+                return f"ERROR: {job.error}\n", changed
+            return "", changed
 
     def provenance(self, job_id: str) -> str:
         with self._lock:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import formatdate
@@ -288,12 +289,13 @@ class OpusRoutes:
     def get_part(self, req: Request, list_name: str, job_id: str, part: str) -> Response:
         if part in ("stdout", "stderr"):
             # OPUS serves the logs without loading the job: no role or owner check.
-            return self._small_file(req, self.store.log_text(job_id, part).encode("utf-8"), TEXT)
+            log, changed = self.store.log_text(job_id, part)
+            return self._small_file(req, log.encode("utf-8"), TEXT, changed)
         if part.startswith("prov"):
             if part != "provjson":
                 raise NotFound(f'Prov file "provenance.{part[4:]}" NOT FOUND for job "{job_id}"')
             body = self.store.provenance(job_id).encode("utf-8")
-            return self._small_file(req, body, "application/json")
+            return self._small_file(req, body, "application/json", time.time())
         job = self.store.get(req.identity, list_name, job_id)
         if part == "parameters":
             return _xml(documents.parameters_xml(job, self.base))
@@ -353,15 +355,19 @@ class OpusRoutes:
         download = f"{entity.entity_id}_{entity.file_name}"
         if self.faults.hostile_content_disposition:
             download = f"../../{download}"
-        response = self._file(req, entity.size, _entity_chunks(entity), entity.content_type)
+        response = self._file(
+            req, entity.size, _entity_chunks(entity), entity.content_type, entity.modified
+        )
         response.headers.append(("Content-Disposition", f'attachment; filename="{download}"'))
         return response
 
-    def _small_file(self, req: Request, data: bytes, content_type: str) -> Response:
+    def _small_file(
+        self, req: Request, data: bytes, content_type: str, modified: float
+    ) -> Response:
         def chunks(start: int, end: int) -> Iterator[Chunk]:
             yield data[start:end]
 
-        return self._file(req, len(data), chunks, content_type)
+        return self._file(req, len(data), chunks, content_type, modified)
 
     def _file(
         self,
@@ -369,10 +375,12 @@ class OpusRoutes:
         size: int,
         chunks: Callable[[int, int], Iterator[Chunk]],
         content_type: str,
+        modified: float,
     ) -> Response:
-        """bottle's static_file: Range (first range only) -> 206, unsatisfiable -> 416."""
+        """bottle's static_file: Range (first range only) -> 206, unsatisfiable -> 416;
+        ``If-Range`` is not looked at (bottle ignores it)."""
         faults = self.faults
-        headers = [("Last-Modified", formatdate(usegmt=True))]
+        headers = [("Last-Modified", formatdate(modified, usegmt=True))]
         start, end, status = 0, size, 200
         range_header = req.header("range")
         if faults.range_supported:

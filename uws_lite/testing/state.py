@@ -7,6 +7,7 @@ documents are written from); ``JobRecord`` is the store's mutable record behind 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -65,6 +66,7 @@ class Entity:
     size: int
     sha1: str = ""
     data: Optional[bytes] = field(default=None, repr=False)
+    modified: float = field(default_factory=time.time)  # for Last-Modified
 
 
 @dataclass(frozen=True)
