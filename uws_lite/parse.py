@@ -466,6 +466,7 @@ def _parameters(el: etree._Element) -> Tuple[Parameter, ...]:
     return tuple(params)
 
 
+_RESULT_TAGS = (f"{{{UWS_NS}}}result", "result")
 _Attributes = List[Tuple[str, str]]  # what Element.items() gives for a parsed tree
 # A reference with a scheme is absolute (RFC 3986 §4.3): kept exactly as written.
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
@@ -474,11 +475,9 @@ _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 def _results(el: etree._Element, url: Optional[str]) -> Tuple[Result, ...]:
     # Tight loop with locals: reading a 1000-result job is a benchmark figure.
     results: List[Result] = []
-    append, uws, new, absolute = results.append, _UWS.get, _new_result, _ABSOLUTE.match
+    append, new, absolute = results.append, _new_result, _ABSOLUTE.match
     xlink_href, xlink_type = _XLINK_HREF, _XLINK_TYPE
-    for child in el:
-        if uws(child.tag) != "result":
-            continue
+    for child in el.iterchildren(_RESULT_TAGS):  # filtered in C, no tag strings built
         result_id = ""
         href = plain_href = mime_type = None
         size: Optional[int] = None
