@@ -70,6 +70,10 @@ def test_request_filter_narrows_counted_faults(api: Any, opus_server: Any) -> No
     assert api.get(f"/rest/ExPRES/{job_id}/phase").status_code == 200
     assert api.get(f"/rest/ExPRES/{job_id}").status_code == 503
     assert api.get(f"/rest/ExPRES/{job_id}").status_code == 200
+    opus_server.faults.request_filter = r"\?WAIT="  # the query string is matched too
+    opus_server.faults.status_503 = 1
+    assert api.get(f"/rest/ExPRES/{job_id}").status_code == 200
+    assert api.get(f"/rest/ExPRES/{job_id}?WAIT=1").status_code == 503
 
 
 def test_slow_response_beyond_the_read_timeout(api: Any, opus_server: Any) -> None:

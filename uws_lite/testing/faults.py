@@ -7,7 +7,8 @@ A test sets them on ``server.faults`` at any time (also while requests are in fl
 
 Counters ("the next N ...") are decremented as the fault fires, so a client that retries
 eventually succeeds; flags stay on until reset. ``request_filter`` narrows the counted request
-faults (503, 429, slow, truncated, HTML) to requests whose ``"METHOD /path"`` matches it.
+faults (503, 429, slow, truncated, HTML) to requests whose ``"METHOD /path?query"`` matches it
+(e.g. ``r"^GET /rest/ExPRES/\w+\?.*WAIT="`` for the blocking GETs of a job only).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class Faults:
     retry_after: Optional[str] = "1"
     """The ``Retry-After`` value sent with 503/429 (None: no header)."""
     request_filter: Optional[str] = None
-    """Regex searched in ``"METHOD /path"``; None means every request."""
+    """Regex searched in ``"METHOD /path"`` (``"METHOD /path?query"`` when there is a query
+    string); None means every request."""
 
     # -- slowness (counted)
     slow_response: int = 0
@@ -81,7 +83,7 @@ class Faults:
     def take(self, name: str, request_line: Optional[str] = None) -> bool:
         """Consume one occurrence of the counted fault ``name``; True if it fires now.
 
-        ``request_line`` ("METHOD /path") is checked against ``request_filter`` when given.
+        ``request_line`` ("METHOD /path?query") is checked against ``request_filter`` when given.
         """
         with self._lock:
             remaining = getattr(self, name)

@@ -52,8 +52,9 @@ class Request:
 
     @property
     def line(self) -> str:
-        """``"METHOD /path"``, what ``Faults.request_filter`` is matched against."""
-        return f"{self.method} {self.path}"
+        """``"METHOD /path"`` or ``"METHOD /path?query"`` (raw query), what
+        ``Faults.request_filter`` is searched in."""
+        return f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
 
     def form(self) -> Form:
         try:
