@@ -1,4 +1,4 @@
-"""Switchable faults: the ways a real server, proxy or network misbehaves, one flag each.
+r"""Switchable faults: the ways a real server, proxy or network misbehaves, one flag each.
 
 A test sets them on ``server.faults`` at any time (also while requests are in flight)::
 
