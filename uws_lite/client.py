@@ -34,7 +34,7 @@ from typing import (
     Type,
     Union,
 )
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 from requests.auth import AuthBase
@@ -381,7 +381,7 @@ class Client:
 
         Any representation is accepted here (plain text, HTML, a VOTable error)."""
         url = self.job_url(job_id) + "/error"
-        reply = self._get(url)
+        reply = self._get(url, error_document_ok=True)
         message = error_message(reply.body, reply.headers.get("Content-Type"))
         return self._transport.scrub(message.strip()) if message else ""
 
@@ -480,11 +480,12 @@ class Client:
         not_found: Type[NotFound] = JobNotFound,
         read_timeout: Optional[float] = None,
         max_body: int = MAX_DOCUMENT_BYTES,
+        error_document_ok: bool = False,
     ) -> Reply:
         reply = self._transport.send(
             "GET", url, read_timeout=read_timeout, max_body=max_body, follow_redirects=True
         )
-        self._transport.check(reply, not_found=not_found)
+        self._transport.check(reply, not_found=not_found, error_document_ok=error_document_ok)
         return reply
 
     def _get_text(
@@ -506,7 +507,9 @@ class Client:
 
     def _fetch_job(self, url: str, *, read_timeout: Optional[float] = None) -> Job:
         reply = self._get(url, read_timeout=read_timeout)
-        return parse_job(self._transport.xml_body(reply, "a UWS job"), url=reply.url)
+        # Job.url is the job's address, without the WAIT/PHASE query of this request.
+        job_url = urlunsplit(urlsplit(reply.url)._replace(query="", fragment=""))
+        return parse_job(self._transport.xml_body(reply, "a UWS job"), url=job_url)
 
     def _set_phase(self, job_id: str, action: str) -> Job:
         url = self.job_url(job_id)

@@ -502,11 +502,21 @@ class Transport:
         *,
         not_found: Type[NotFound] = NotFound,
         redirect_ok: bool = False,
+        error_document_ok: bool = False,
     ) -> None:
         """Raise the typed error for an unsuccessful answer (any 2xx is fine; with
         ``redirect_ok`` also 301/302/303, the "done, see there" answers to a POST or
-        DELETE; 307/308 mean "repeat the request elsewhere", so they are errors)."""
-        if reply.ok or (redirect_ok and reply.status in (301, 302, 303)):
+        DELETE; 307/308 mean "repeat the request elsewhere", so they are errors). A 2xx
+        carrying a VOTable error document is an error unless ``error_document_ok`` (the
+        job's ``/error`` resource, where such a document is the expected answer)."""
+        if reply.ok:
+            if error_document_ok:
+                return
+            # DaCHS refuses a request with HTTP 200 and a VOTable error document: a 2xx
+            # is only a success when its body is not such a document.
+            self._refuse_votable_error(reply, "a success answer")
+            return
+        if redirect_ok and reply.status in (301, 302, 303):
             return
         where = f"{reply.method} {redact_url(reply.url)}"
         server_message = self._server_message(reply)
@@ -569,6 +579,10 @@ class Transport:
                 body_excerpt=self._excerpt(reply),
                 server_message=message,
             )
+        self._refuse_votable_error(reply, what)
+
+    def _refuse_votable_error(self, reply: Reply, what: str) -> None:
+        where = f"{reply.method} {redact_url(reply.url)}"
         if reply.body.lstrip()[:1] == b"<":
             message = votable_error(reply.body)
             if message is not None:

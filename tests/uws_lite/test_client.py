@@ -981,3 +981,24 @@ def test_post_answered_repeat_elsewhere_is_an_error(
     with pytest.raises(HTTPStatusError, match="redirect"):
         client.run_job("2a3490")
     assert len(rsps.calls) == 1
+
+
+# --- DaCHS answers refusals with HTTP 200 and a VOTable error ----------------------------
+
+
+def test_post_answered_200_with_votable_error_raises(
+    rsps: Rsps, client: Client, docs: dict[str, bytes]
+) -> None:
+    rsps.post(
+        JOB + "/parameters", body=docs["votable_error"], content_type="application/x-votable+xml"
+    )
+    with pytest.raises(ServiceErrorDocument) as info:
+        client.set_parameters("2a3490", {"sleep": 3})
+    assert info.value.status == 200
+    assert info.value.server_message
+
+
+def test_job_url_has_no_wait_query(rsps: Rsps, client: Client, job_xml: Any) -> None:
+    rsps.get(JOB, body=job_xml(), content_type="text/xml")
+    job = client.get_job("2a3490", wait=5, phase="EXECUTING")
+    assert job.url == JOB
