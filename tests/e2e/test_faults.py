@@ -1,0 +1,274 @@
+"""Every fault of the test server against the real client, with its expected outcome: success
+after a retry or a resume, or a clear typed error (exit status 4 on the command line) that
+names the job — and in every case no partial file, no stray file, no token in any output.
+
+Faults that hit the run are switched on after the submission is done where that matters
+(``request_filter`` aims them at the ``WAIT`` requests of the job), so the job exists and the
+error must tell the user which one it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any, List
+
+import pytest
+
+from uws_lite import Client
+from uws_lite.errors import IntegrityError, ParseError, ServerError
+from uws_lite.models import Phase
+from uws_lite.testing import HOSTILE_XML_KINDS, generated_sha1
+from uws_lite.testing.pytest_plugin import TEST_TOKEN, TEST_USER
+
+pytestmark = pytest.mark.e2e
+
+WAITS = r"^GET /rest/ExPRES(-dev)?/\w+\?.*WAIT="
+AUTH = ("--login", TEST_USER)
+
+
+def _run_cli(ws: Any, *extra: str, authenticated: bool = False) -> Any:
+    args: List[str] = ["example.json", "-o", str(ws.out), "--no-progress", *extra]
+    if authenticated:
+        args += list(AUTH)
+    return ws.cli(*args, token=TEST_TOKEN if authenticated else None)
+
+
+def _job_gets(ws: Any) -> int:
+    return sum(
+        1
+        for r in ws.server.requests
+        if r.method == "GET" and r.path.count("/") == 3 and r.path.startswith("/rest/")
+    )
+
+
+# -- waiting ---------------------------------------------------------------------------------
+
+
+def test_wait_ignored_still_completes_without_busy_polling(ws: Any) -> None:
+    ws.server.faults.wait_ignored = True
+    ws.config(duration=2.0)
+    done = _run_cli(ws)
+    assert done.code == 0, done.err
+    assert "expres_io2015-04-30.cdf" in ws.saved()
+    # a 2 s job polled with back-off, not in a tight loop
+    assert _job_gets(ws) < 25
+    ws.check_clean()
+
+
+def test_wait_returning_early_still_completes(ws: Any) -> None:
+    ws.server.faults.wait_early = 0.05
+    ws.config(duration=1.0)
+    done = _run_cli(ws, authenticated=True)
+    assert done.code == 0, done.err
+    assert "expres_io2015-04-30.cdf" in ws.saved()
+    ws.check_clean()
+
+
+# -- status codes ----------------------------------------------------------------------------
+
+
+def test_503_while_waiting_is_retried(ws: Any) -> None:
+    ws.server.faults.request_filter = WAITS
+    ws.server.faults.status_503 = 2
+    ws.config(duration=0.5)
+    done = _run_cli(ws, authenticated=True)
+    assert done.code == 0, done.err
+    assert [r.status for r in ws.server.requests].count(503) == 2
+    ws.check_clean()
+
+
+def test_429_with_retry_after_is_retried(ws: Any) -> None:
+    ws.server.faults.request_filter = r"^GET "
+    ws.server.faults.status_429 = 2
+    ws.config()
+    run = ws.run(ws.config(), LOOP=True)
+    assert run.ok
+    assert [r.status for r in ws.server.requests].count(429) == 2
+    ws.check_clean()
+
+
+def test_503_on_creation_is_not_retried_and_creates_nothing(ws: Any) -> None:
+    ws.server.faults.request_filter = r"^POST /rest/ExPRES$"
+    ws.server.faults.status_503 = 1
+    with pytest.raises(ServerError) as caught:
+        ws.run(ws.config(), LOOP=True)
+    assert caught.value.status == 503
+    posts = [r for r in ws.server.requests if r.method == "POST"]
+    assert len(posts) == 1  # a creation is never sent twice
+    assert ws.server.jobs == {}
+    ws.check_clean(str(caught.value))
+
+
+def test_creation_500_that_leaves_an_orphan(ws: Any) -> None:
+    ws.server.faults.creation_500_orphan = 1
+    ws.config()
+    done = _run_cli(ws, authenticated=True)
+    assert done.code == 4
+    assert "500" in done.err
+    assert len([r for r in ws.server.requests if r.method == "POST"]) == 1
+    (orphan,) = ws.server.jobs.values()
+    assert orphan.phase == "PENDING"  # left on the server, never started by the client
+    ws.check_clean()
+
+
+# -- documents -------------------------------------------------------------------------------
+
+
+def test_truncated_job_document_while_waiting(ws: Any) -> None:
+    ws.server.faults.request_filter = WAITS
+    ws.server.faults.truncated_xml = 1
+    ws.config(duration=2.0)
+    done = _run_cli(ws, authenticated=True)
+    assert done.code == 4
+    (job_id,) = ws.server.jobs
+    assert job_id in done.err  # the user can find the job again
+    assert "not well-formed XML" in done.err
+    assert ws.saved() == {}
+    ws.check_clean()
+
+
+def test_html_page_instead_of_the_job_document(ws: Any) -> None:
+    ws.server.faults.request_filter = WAITS
+    ws.server.faults.html_instead_of_xml = 1
+    ws.config(duration=2.0)
+    done = _run_cli(ws)
+    assert done.code == 4
+    (job_id,) = ws.server.jobs
+    assert job_id in done.err
+    assert "HTML page" in done.err
+    ws.check_clean()
+
+
+@pytest.mark.parametrize("kind", HOSTILE_XML_KINDS)
+def test_hostile_xml_is_refused(ws: Any, kind: str) -> None:
+    ws.server.faults.hostile_xml = kind
+    with pytest.raises(ParseError) as caught:
+        ws.run(ws.config(), LOOP=True, LOGIN=TEST_USER, TOKEN=TEST_TOKEN)
+    message = str(caught.value)
+    assert "DOCTYPE" in message
+    assert "root:" not in message  # nothing of /etc/passwd was read
+    assert ws.saved() == {}
+    ws.check_clean(message)
+
+
+def test_hostile_result_ids_stay_in_the_output_directory(ws: Any) -> None:
+    mine = ws.out / "example.json"
+    mine.write_text("my own file")  # a user's file that a result named example.json hits
+    ws.server.faults.hostile_result_ids = True
+    ws.server.faults.hostile_content_disposition = True
+    config = ws.config(cdf_name="expres_a.cdf")
+    run = ws.run(config, LOOP=True)
+    assert run.ok
+    assert mine.read_text() == "my own file"
+    assert config.read_text().startswith("{")  # the input config is untouched
+    saved = set(ws.saved())
+    assert len(run.files) == len(run.results) == 8  # every result kept, under unique names
+    assert len({p.name for p in run.files}) == 8
+    assert all(ws.out in p.parents for p in run.files)
+    assert {"expres_a.cdf", "example.json"} <= saved
+    # the duplicate "expres_a.cdf" (a log) did not replace the real one
+    assert (ws.out / "expres_a.cdf").stat().st_size == ws.server.run_plan.cdf_size
+    ws.check_clean(verify=False)
+
+
+def test_hash_mismatch_keeps_no_file_and_says_so(ws: Any) -> None:
+    ws.server.faults.hash_mismatch = True
+    ws.config()
+    done = _run_cli(ws, authenticated=True)
+    assert done.code == 4
+    assert "expres_io2015-04-30.cdf" in done.err
+    assert "--attach" in done.err
+    assert sorted(ws.saved()) == ["provjson", "stderr", "stdout"]  # the logs were saved
+    ws.check_clean()
+
+
+def test_hash_mismatch_through_the_function(ws: Any) -> None:
+    from uws_call_expres import ResultsIncomplete
+
+    ws.server.faults.hash_mismatch = True
+    with pytest.raises(ResultsIncomplete) as caught:
+        ws.run(ws.config(), LOOP=True)
+    (failed, _), *_ = caught.value.failures
+    assert failed == "expres_io2015-04-30.cdf"
+    assert not caught.value.run.ok or caught.value.run.phase is Phase.COMPLETED
+    assert "expres_io2015-04-30.cdf" not in ws.saved()
+    ws.check_clean(str(caught.value))
+
+
+# -- jobs ----------------------------------------------------------------------------------------
+
+
+def test_job_vanishing_while_waiting(ws: Any) -> None:
+    ws.server.faults.job_vanishes = 3
+    ws.config(duration=5.0)
+    done = _run_cli(ws, authenticated=True)
+    assert done.code == 4
+    assert "NOT FOUND" in done.err
+    assert ws.server.jobs == {}
+    assert ws.saved() == {}
+    ws.check_clean()
+
+
+# -- downloads -----------------------------------------------------------------------------------
+
+
+def _store_requests(ws: Any) -> List[Any]:
+    return [r for r in ws.server.requests if r.path == "/store"]
+
+
+@pytest.mark.parametrize("ranged", [True, False])
+def test_connection_reset_in_the_middle_of_a_download(ws: Any, ranged: bool) -> None:
+    size = 8 << 20
+    ws.server.faults.reset_download_at = 0.5
+    ws.server.faults.range_supported = ranged
+    run = ws.run(ws.config(cdf_size=size), LOOP=True, LOGIN=TEST_USER, TOKEN=TEST_TOKEN)
+    assert run.ok
+    first, second = _store_requests(ws)
+    assert first.header("Range") is None
+    if ranged:
+        # resumed where the first attempt stopped, not from zero
+        assert second.header("Range") is not None
+        assert second.status == 206
+    else:
+        assert second.status == 200
+    ws.check_clean(cdf_size=size)
+
+
+def test_slow_answer_beyond_the_read_timeout_is_retried(ws: Any) -> None:
+    ws.server.faults.slow_response = 1
+    ws.server.faults.slow_delay = 3.0
+    with Client(ws.server.list_url(), timeout=(5.0, 0.5)) as client:
+        jobs = client.get_job_list()
+    assert len(jobs) == 0
+    # the slow first answer is logged once written (to a client that had gone), after the retry
+    deadline = time.monotonic() + 20
+    while len([r for r in ws.server.requests if r.path == "/rest/ExPRES"]) < 2:
+        assert time.monotonic() < deadline, "the slow request was never answered"
+        time.sleep(0.05)
+    retry, slow = [r for r in ws.server.requests if r.path == "/rest/ExPRES"]
+    assert retry.started > slow.started  # answered first although sent second
+
+
+def test_downloaded_bytes_match_the_generated_content(ws: Any) -> None:
+    run = ws.run(ws.config(cdf_size=3 << 20), LOOP=True)
+    (cdf,) = [p for p in run.files if p.suffix == ".cdf"]
+    digest = hashlib.sha1(cdf.read_bytes(), usedforsecurity=False).hexdigest()
+    assert digest == generated_sha1(3 << 20)
+    assert json.loads((ws.out / "provjson").read_text())["generated"] == [cdf.name]
+    ws.check_clean(cdf_size=3 << 20)
+
+
+def test_integrity_error_type_for_a_direct_download(ws: Any, tmp_path: Any) -> None:
+    ws.server.faults.hash_mismatch = True
+    run = ws.run(ws.config(), LOOP=False)
+    ws.server.wait_until_idle(10)
+    with Client(ws.server.list_url()) as client:
+        job = client.get_job(run.job_id)
+        result = job.result("expres_io2015-04-30.cdf")
+        assert result is not None
+        with pytest.raises(IntegrityError):
+            client.download(result, ws.out / "expres.cdf")
+    assert not (ws.out / "expres.cdf").exists()
+    ws.check_clean()
