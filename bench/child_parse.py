@@ -53,6 +53,15 @@ def main(argv: List[str]) -> int:
         "list": _time(parse_list, Path(list_path).read_bytes(), list_repeats),
         "job": _time(parse_job, Path(job_path).read_bytes(), job_repeats),
     }
+    if which == "uws_lite":
+        # The floor: lxml building the tree alone, with no UWS objects made.
+        from lxml import etree
+
+        def tree_only(data: bytes) -> int:
+            return len(etree.fromstring(data))
+
+        out["list_lxml"] = _time(tree_only, Path(list_path).read_bytes(), list_repeats)
+        out["job_lxml"] = _time(tree_only, Path(job_path).read_bytes(), job_repeats)
     print(json.dumps(out))
     return 0
 

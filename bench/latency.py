@@ -7,6 +7,9 @@ reference. To fit the 10-minute budget every series runs concurrently in its own
 ("lanes"); short jobs are repeated one after another within a lane, long ones run in
 several lanes side by side. Lanes start staggered so jobs do not all end at one instant.
 
+Each job waits a random 0.05–2.05 s in QUEUED first, so that its end falls at a random
+point of the recipe's 2-s polling cycle (as a real job's would).
+
 Latency = the moment the client knows the job ended (its call returns) minus the moment
 the server put the job in COMPLETED (``JobSnapshot.entered``); both are ``time.time()``
 in this process. Status requests are counted in the server's request log: GETs of the
@@ -15,6 +18,7 @@ job or its ``/phase`` from the start of the wait to the moment the end was known
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +34,10 @@ from .stats import Samples, count, ratio, seconds
 from .table import Row
 
 RECIPE_PERIOD = 2.0  # seconds: the documented loop's time.sleep(2)
+# Each job is QUEUED for a random time in [0.05, 0.05 + RECIPE_PERIOD) s before it runs: the
+# end then falls at a random point of the recipe's 2-s cycle, as a real job's would (with a
+# fixed queue time, every 60 s job would end just before one of the recipe's polls).
+QUEUED_MIN = 0.05
 TERMINAL = ("COMPLETED", "ERROR", "ABORTED")
 
 # duration -> (lanes, runs per lane): about 60 s of wall time for every series.
@@ -84,6 +92,7 @@ class _Lane(threading.Thread):
         self.delay = delay
         self.observations: List[Observation] = []
         self.error: Optional[BaseException] = None
+        self.rng = random.Random(f"{kind}-{method}-{duration}-{delay}")  # reproducible
 
     def run(self) -> None:
         time.sleep(self.delay)
@@ -95,7 +104,7 @@ class _Lane(threading.Thread):
                         client,
                         name=f"lat_{kind}_{method}_{duration}",
                         duration=duration,
-                        queued=0.05,
+                        queued=QUEUED_MIN + self.rng.uniform(0.0, RECIPE_PERIOD),
                         cdf_size=1024,
                         provenance=False,
                     )

@@ -71,9 +71,8 @@ def count(value: float) -> str:
 def ratio(value: float) -> str:
     if value != value:
         return "n/a"
-    if abs(value) < 0.1:
-        return f"{value:.2g}×"
-    return f"{value:.2f}×"
+    # Three significant digits: a borderline ratio (0.102 vs a 0.1 goal) must be visible.
+    return f"{value:.3g}×"
 
 
 def times(value: float) -> str:
