@@ -1,15 +1,16 @@
 """uws_lite: a small, typed, hardened client for IVOA UWS 1.0/1.1 job services.
 
-    from uws_lite import Client
-    with Client("https://voparis-uws-maser.obspm.fr/rest/ExPRES") as client:
-        job = client.new_job({"runId": "demo"}, files={"config": "example.json"}, run=True)
-        job = client.wait(job.job_id, timeout=600)
+from uws_lite import Client
+with Client("https://voparis-uws-maser.obspm.fr/rest/ExPRES") as client:
+    job = client.new_job({"runId": "demo"}, files={"config": "example.json"}, run=True)
+    job = client.wait(job.job_id, timeout=600)
 """
 
 from __future__ import annotations
 
-from .client import Client
-from .download import DownloadItem, download_file, download_many
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     AuthenticationError,
     ConnectionFailed,
@@ -35,8 +36,12 @@ from .errors import (
     WaitTimeout,
 )
 from .models import ErrorSummary, Job, JobList, JobRef, Parameter, Phase, Result
-from .naming import safe_filename
-from .wait import WaitPolicy
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .download import DownloadItem, download_file, download_many
+    from .naming import safe_filename
+    from .wait import WaitPolicy
 
 __version__ = "1.0.0"
 
@@ -80,3 +85,27 @@ __all__ = [
     "WaitTimeout",
     "__version__",
 ]
+
+# The client and downloads load requests (and the parser lxml): they are imported on first
+# use (PEP 562), so that `python -m uws_lite --help` and the models/errors start fast.
+_LAZY = {
+    "Client": ".client",
+    "DownloadItem": ".download",
+    "download_file": ".download",
+    "download_many": ".download",
+    "safe_filename": ".naming",
+    "WaitPolicy": ".wait",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

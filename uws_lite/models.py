@@ -9,9 +9,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterator, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Iterator, Mapping, Optional, Tuple
 
-from lxml import etree
+if TYPE_CHECKING:  # only for annotations: importing the models must not load lxml
+    from lxml import etree
 
 __all__ = [
     "ErrorSummary",
