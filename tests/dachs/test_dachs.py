@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, List, Mapping, Optional, T
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import requests
 from lxml import etree
 
 from uws_lite import (
@@ -29,12 +30,14 @@ from uws_lite import (
     Job,
     JobNotFound,
     JobNotStarted,
+    NotFound,
     ParseError,
     Phase,
     ServiceErrorDocument,
     UWSError,
 )
 from uws_lite.client import FilePart, FormValue
+from uws_lite.parse import parse_job_list
 from uws_lite.wait import WaitPolicy
 
 if TYPE_CHECKING:  # test modules cannot import each other (--import-mode=importlib)
@@ -215,6 +218,24 @@ def test_job_list_filters_phase_after_last(echo: Client) -> None:
     refs = echo.get_job_list(last=2)
     assert [r.job_id for r in refs] == [pending.job_id, done.job_id]
     assert [r.phase for r in refs] == [Phase.PENDING, Phase.COMPLETED]
+
+
+def test_several_phase_filters_dachs_uses_only_the_last(
+    echo: Client, dachs_server: DachsServer
+) -> None:
+    # DaCHS quirk (UWS 1.1 §2.2.1.1 says OR): ?PHASE=COMPLETED&PHASE=ERROR lists only the
+    # ERROR jobs. Pinned here so that a DaCHS upgrade that fixes it is noticed.
+    done = echo.new_job({"message": "or-completed"}, run=True)
+    failed = echo.new_job({"fail": "or-error"}, run=True)
+    for job in (done, failed):
+        _finished(echo, job.job_id)
+    assert done.creation_time is not None
+    after = (done.creation_time - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    query = {"AFTER": after, "PHASE": ["COMPLETED", "ERROR"]}
+    body = requests.get(dachs_server.echo_url, params=query, timeout=10).content
+    listed = [r.job_id for r in parse_job_list(body)]
+    assert failed.job_id in listed
+    assert done.job_id not in listed
 
 
 def test_job_list_bad_filters_are_refused_locally(echo: Client) -> None:
@@ -453,6 +474,9 @@ def test_get_parameter_reads_one_value(echo: Client) -> None:
     # DaCHS has no <job>/parameters/<name> resource (HTTP 200 + VOTable "Too many segments").
     job = echo.new_job({"message": "single"})
     assert echo.get_parameter(job.job_id, "message") == "single"
+    assert echo.get_parameter(job.job_id, "fail") == ""
+    with pytest.raises(NotFound):
+        echo.get_parameter(job.job_id, "no_such_parameter")
 
 
 def test_rejected_parameter_update_raises_service_error_document(echo: Client) -> None:
@@ -581,7 +605,8 @@ def test_async_tap_end_to_end(
     assert tap.job_url(job.job_id) == job.url
     assert job.url is not None
     assert job.url.startswith(f"{dachs_server.base_url}/__system__/tap/run/async/")
-    assert job.parameter("query") == TAP_QUERY
+    assert job.parameter("query") == TAP_QUERY  # DaCHS lower-cases TAP parameter names
+    assert tap.get_parameter(job.job_id, "QUERY") == TAP_QUERY
     assert job.quote is not None  # TAP gives an estimate, unlike user UWS
     done = _finished(tap, job.job_id)
     assert done.phase is Phase.COMPLETED
