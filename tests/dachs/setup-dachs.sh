@@ -44,7 +44,7 @@ apt_install() {
     apt_updated=1
   fi
   say "apt-get install $*"
-  apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "$@" >/dev/null
+  apt-get install -y -qq -o Dpkg::Use-Pty=0 "$@" >/dev/null
 }
 
 # 1. PostgreSQL first, alone: DaCHS's postinst needs a running cluster (createdb, dachs init),
