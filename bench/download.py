@@ -128,20 +128,22 @@ def _speed(runs: Sequence[Dict[str, Any]], size: int) -> Samples:
 def _throughput_rows(server: OpusServer, quick: bool) -> List[Row]:
     big = 64 * MiB if quick else GiB
     small = 16 * MiB if quick else 100 * MiB
-    repeats = 1 if quick else 3
+    repeats = 1 if quick else 5  # the noisiest figure: one stream per core
     res_big = _Results(server, big)
     res_small = _Results(server, small)
     mine: List[Dict[str, Any]] = []
     curl: List[Dict[str, Any]] = []
     naive: List[Dict[str, Any]] = []
     mine_small: List[Dict[str, Any]] = []
+    have_curl = shutil.which("curl") is not None
     for _ in range(repeats):  # interleaved: drift of the shared machine hits all alike
         mine.append(_python("client", res_big))
-        curl.append(_curl(res_big))
+        if have_curl:
+            curl.append(_curl(res_big))
         naive.append(_python("naive", res_big))
         mine_small.append(_python("client", res_small))
     s_mine, s_curl, s_naive = (_speed(x, big) for x in (mine, curl, naive))
-    value = s_mine.median / s_curl.median
+    value = s_mine.median / s_curl.median if curl else float("nan")
     s_checked = Samples.of(
         big / MiB / (r["seconds"] + r["sha1sum"]) for r in curl if r["sha1sum"] is not None
     )
@@ -151,7 +153,9 @@ def _throughput_rows(server: OpusServer, quick: bool) -> List[Row]:
         f"uws_lite streams 1 MiB chunks, verifies SHA-1 and fsyncs before the rename;"
         f" time after the last byte (verify + fsync + rename): {tail.fmt(seconds)}"
     )
-    if value < 0.9:
+    if not curl:
+        facts += "; curl is not installed (apt-get install curl): no comparison with it"
+    elif value < 0.9:
         nohash = _speed([_python("nohash", res_big) for _ in range(repeats)], big)
         facts += (
             f"; the same download without the SHA-1 check: {nohash.fmt(mib_per_s)}"
@@ -173,7 +177,7 @@ def _throughput_rows(server: OpusServer, quick: bool) -> List[Row]:
                 f" {ratio(s_mine.median / s_naive.median)} naive"
             ),
             goal="≥ 0.9 × curl",
-            met=value >= 0.9,
+            met=value >= 0.9 if curl else None,
             facts=facts,
         )
     ]
