@@ -46,6 +46,7 @@ from .errors import (
     JobNotFound,
     NotFound,
     ParseError,
+    ServiceErrorDocument,
     UnsafeURL,
     redact_url,
 )
@@ -315,7 +316,23 @@ class Client:
         """GET ``<job>/parameters/<name>``: the raw value (for a file parameter, its
         content or URL, as the server stores it). NotFound for an unknown parameter."""
         url = f"{self.job_url(job_id)}/parameters/{_segment(name, 'parameter name')}"
-        return self._get_text(url, "the parameter's value", not_found=NotFound, strip=False)
+        try:
+            return self._get_text(url, "the parameter's value", not_found=NotFound, strip=False)
+        except ServiceErrorDocument:
+            # DaCHS has no <job>/parameters/<name> resource (HTTP 200 + VOTable "Too many
+            # segments"): read the value from the job's parameter list instead.
+            pass
+        params = self.get_parameters(job_id)
+        for same in (str.__eq__, lambda a, b: a.casefold() == b.casefold()):
+            found = [p for p in params if same(p.id, name)]  # DaCHS lower-cases TAP names
+            if found:
+                return found[-1].value or ""
+        raise NotFound(
+            f"Job {job_id} has no parameter {name!r} (it has: "
+            f"{', '.join(p.id for p in params) or 'none'}).",
+            url=url,
+            status=404,
+        )
 
     def set_parameters(self, job_id: str, parameters: Mapping[str, FormValue]) -> None:
         """POST ``name=value`` pairs to ``<job>/parameters`` (UWS 1.1 §2.2.3.2; PENDING
@@ -588,6 +605,9 @@ def _iso_time(value: Union[datetime, str], what: str) -> str:
         except ParseError:
             parsed = None
         if parsed is not None:
+            if parsed.tzinfo is not None:
+                # UWS 1.1 §2.2.1: times are UTC with Z; DaCHS refuses other offsets.
+                return _iso_time(parsed, what)
             return value.strip()
     raise InvalidRequest(f"{what} must be a datetime or an ISO 8601 string, not {value!r}")
 

@@ -1002,3 +1002,34 @@ def test_job_url_has_no_wait_query(rsps: Rsps, client: Client, job_xml: Any) -> 
     rsps.get(JOB, body=job_xml(), content_type="text/xml")
     job = client.get_job("2a3490", wait=5, phase="EXECUTING")
     assert job.url == JOB
+
+
+def test_time_strings_with_an_offset_are_sent_in_utc(
+    rsps: Rsps, client: Client, docs: dict[str, bytes]
+) -> None:
+    rsps.post(JOB + "/destruction", status=303, headers={"Location": JOB})
+    client.set_destruction("2a3490", "2026-12-24T23:39:01+01:00")
+    assert form(rsps.calls[0]) == [("DESTRUCTION", "2026-12-24T22:39:01Z")]
+    rsps.get(BASE, body=docs["job_list"], content_type="text/xml")
+    client.get_job_list(after="2026-11-24T10:00:00")  # a naive string goes as given
+    assert query(rsps.calls[1]) == [("AFTER", "2026-11-24T10:00:00")]
+
+
+def test_get_parameter_falls_back_to_the_parameter_list(
+    rsps: Rsps, client: Client, docs: dict[str, bytes]
+) -> None:
+    # DaCHS has no <job>/parameters/<name>: it answers 200 with a VOTable error.
+    rsps.get(
+        JOB + "/parameters/BRANCH",
+        body=docs["votable_error"],
+        content_type="application/x-votable+xml",
+    )
+    rsps.get(JOB + "/parameters", body=docs["parameters"], content_type="text/xml")
+    assert client.get_parameter("2a3490", "BRANCH") == "master"  # case-folded match
+    rsps.get(
+        JOB + "/parameters/nope",
+        body=docs["votable_error"],
+        content_type="application/x-votable+xml",
+    )
+    with pytest.raises(NotFound, match="no parameter 'nope'"):
+        client.get_parameter("2a3490", "nope")

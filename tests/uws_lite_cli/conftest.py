@@ -8,14 +8,11 @@ depend on which of the equivalent UWS routes the client chooses.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
@@ -389,23 +386,3 @@ def job_done(uws: FakeUWS) -> FakeJob:
             ],
         )
     )
-
-
-# --- DaCHS ---------------------------------------------------------------------------------
-# The session's real DaCHS server is the `dachs_server` fixture of tests/dachs/conftest.py.
-# A conftest's fixtures only reach its own directory, so that module is loaded here under
-# another name and its fixture re-exported (no copy of the start-up code). Moving
-# `dachs_server` to tests/conftest.py would make this block unnecessary, and would start
-# one server per session instead of one per directory.
-def _load_dachs_fixtures() -> Any:
-    path = Path(__file__).resolve().parent.parent / "dachs" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("uws_lite_cli_dachs_fixtures", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
-
-
-dachs_server = _load_dachs_fixtures().dachs_server
