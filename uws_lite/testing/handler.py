@@ -112,36 +112,43 @@ class OpusHandler(BaseHTTPRequestHandler):
     do_POST = do_DELETE = do_HEAD = do_PUT = do_PATCH = do_OPTIONS = do_GET
 
     def _handle(self) -> None:
-        context = self.server.context
         started = time.time()
-        self._status = 0
-        body_size = 0
         raw_path, _, query = self.path.partition("?")
-        try:
-            try:
-                body = self._read_body()
-            except _BadRequest as exc:
-                self.close_connection = True
-                self._send(_page(400, self.path, str(exc)))
-                return
-            body_size = len(body)
-            request = self._request(raw_path, query, body)
-            self._send(self._answer(request))
-        except (_Dropped, OSError):
-            self.close_connection = True
-        finally:
-            context.requests.add(
+        recorded = False
+
+        def record(status: int, body_size: int) -> None:
+            # Recorded *before* the answer is written: a client that has seen the answer
+            # must find its request in ``server.requests``.
+            nonlocal recorded
+            recorded = True
+            self.server.context.requests.add(
                 RecordedRequest(
                     method=self.command,
                     path=raw_path,
                     query=query,
                     headers=tuple(self.headers.items()),
                     body_size=body_size,
-                    status=self._status,
+                    status=status,
                     started=started,
-                    finished=time.time(),
+                    answered=time.time(),
                 )
             )
+
+        try:
+            try:
+                body = self._read_body()
+            except _BadRequest as exc:
+                self.close_connection = True
+                record(400, 0)
+                self._send(_page(400, self.path, str(exc)))
+                return
+            response = self._answer(self._request(raw_path, query, body))
+            record(response.status, len(body))
+            self._send(response)
+        except (_Dropped, OSError):
+            self.close_connection = True
+            if not recorded:
+                record(0, 0)  # the connection broke before an answer was ready
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -223,7 +230,6 @@ class OpusHandler(BaseHTTPRequestHandler):
         return response
 
     def _send(self, response: Response) -> None:
-        self._status = response.status
         self.send_response(response.status)
         if response.content_type:
             self.send_header("Content-Type", response.content_type)

@@ -16,9 +16,9 @@ class RecordedRequest:
     query: str  # raw query string ("" if none)
     headers: Tuple[Tuple[str, str], ...] = field(repr=False)  # as sent, Authorization included
     body_size: int
-    status: int  # 0 when the connection was dropped before a status line was sent
-    started: float  # time.time()
-    finished: float
+    status: int  # the status answered; 0 if the connection broke before an answer was ready
+    started: float  # time.time() when the request line was read
+    answered: float  # time.time() when the answer was ready (a file body may still stream)
 
     def header(self, name: str) -> Optional[str]:
         """The value of a request header (case-insensitive), or None."""
@@ -34,7 +34,8 @@ class RecordedRequest:
 
 
 class RequestLog:
-    """Thread-safe, append-only (until cleared)."""
+    """Thread-safe, append-only (until cleared). A request is added when its answer is ready
+    and before it is sent, so whoever received an answer finds the request here."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
