@@ -22,10 +22,11 @@ from urllib.parse import unquote
 
 from . import documents
 from .access import Identity
+from .exchange import HTML, Request, Response
 from .failures import Failure
 from .faults import Faults
 from .records import RecordedRequest, RequestLog
-from .routes import HTML, MethodNotAllowed, OpusRoutes, Request, Response
+from .routes import MethodNotAllowed, OpusRoutes
 
 __all__ = ["HandlerContext", "OpusHTTPServer"]
 

@@ -7,96 +7,19 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from email.utils import formatdate
-from typing import Callable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
-from urllib.parse import parse_qsl
+from typing import Callable, List, Optional, Sequence
 
-from . import documents, payload
-from .access import Identity
+from . import documents
+from .exchange import TEXT, Request, Response, see_other, text_response, xml_response
 from .failures import AccessDenied, ClientMistake, Failure, NotFound
 from .faults import Faults
-from .forms import Form, FormError, parse_form
+from .files import entity_chunks, file_response, small_file
 from .jobs import FILE_INPUTS, JobStore
-from .state import ACTIVE_PHASES, DT_FMT, Entity, JobSnapshot, ResultEntry
+from .state import ACTIVE_PHASES, DT_FMT, JobSnapshot, ResultEntry
 
-__all__ = ["FileBody", "OpusRoutes", "Request", "Response"]
-
-TEXT = "text/plain; charset=UTF-8"
-XML = "text/xml; charset=UTF-8"
-HTML = "text/html; charset=UTF-8"
-Chunk = Union[bytes, memoryview]
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str  # percent-decoded, repeated slashes merged, no trailing slash
-    query: str  # raw query string
-    headers: Mapping[str, str]  # lower-case names
-    body: bytes = field(repr=False)
-    identity: Identity
-    url: str
-
-    def arg(self, name: str) -> Optional[str]:
-        """The last value of a query parameter (bottle's ``request.query.get``)."""
-        value: Optional[str] = None
-        for key, item in parse_qsl(self.query, keep_blank_values=True):
-            if key == name:
-                value = item
-        return value
-
-    def header(self, name: str) -> Optional[str]:
-        return self.headers.get(name.lower())
-
-    @property
-    def line(self) -> str:
-        """``"METHOD /path"`` or ``"METHOD /path?query"`` (raw query), what
-        ``Faults.request_filter`` is searched in."""
-        return f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
-
-    def form(self) -> Form:
-        try:
-            return parse_form(self.header("content-type"), self.body)
-        except FormError as exc:
-            raise ClientMistake(f"cannot read the POSTed form: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class FileBody:
-    """A file answer: ``chunks(start, end)`` yields its bytes; ``reset_at`` (an offset in the
-    body sent) is where the connection is cut by the reset_download_at fault."""
-
-    size: int
-    chunks: Callable[[int, int], Iterator[Chunk]]
-    start: int = 0
-    end: int = 0
-    reset_at: Optional[int] = None
-
-
-@dataclass
-class Response:
-    status: int = 200
-    body: bytes = b""
-    content_type: Optional[str] = HTML
-    headers: List[Tuple[str, str]] = field(default_factory=list)
-    is_xml: bool = False
-    file: Optional[FileBody] = None
-
-
-def _xml(document: bytes) -> Response:
-    return Response(body=document, content_type=XML, is_xml=True)
-
-
-def _text(text: str) -> Response:
-    return Response(body=text.encode("utf-8"), content_type=TEXT)
-
-
-def _see_other(location: str) -> Response:
-    # bottle's redirect(): empty body, text/html content type.
-    return Response(status=303, headers=[("Location", location)])
-
+__all__ = ["MethodNotAllowed", "OpusRoutes"]
 
 _JOB_LIST = re.compile(r"^/rest/([^/]+)$")
 _JOB = re.compile(r"^/rest/([^/]+)/([^/]+)$")
@@ -210,7 +133,7 @@ class OpusRoutes:
         except ValueError as exc:
             raise Failure(f"LAST must be an integer, not {last_text!r}") from exc
         jobs = self.store.job_list(req.identity, list_name, phases, after, last)
-        return _xml(documents.job_list_xml(jobs, self.base, list_name))
+        return xml_response(documents.job_list_xml(jobs, self.base, list_name))
 
     def create(self, req: Request, list_name: str) -> Response:
         form = req.form()
@@ -224,7 +147,7 @@ class OpusRoutes:
             raise Failure(f"JobAccessDenied: {exc}") from exc
         if orphan:
             raise Failure("Internal Server Error")
-        return _see_other(f"{self.base}/rest/{list_name}/{job_id}")
+        return see_other(f"{self.base}/rest/{list_name}/{job_id}")
 
     # -- the job ------------------------------------------------------------------------
 
@@ -240,7 +163,7 @@ class OpusRoutes:
         kind = self.faults.hostile_xml
         if kind:
             document = documents.hostile(document, kind)
-        return _xml(document)
+        return xml_response(document)
 
     def _wait(self, req: Request, job: JobSnapshot) -> JobSnapshot:
         client_phase = req.arg("PHASE") or job.phase
@@ -265,7 +188,7 @@ class OpusRoutes:
             # Checked before the job is even looked up.
             raise ClientMistake("ACTION=DELETE is not specified in POST")
         self.store.delete(req.identity, list_name, job_id)
-        return _see_other(f"{self.base}/rest/{list_name}")
+        return see_other(f"{self.base}/rest/{list_name}")
 
     def post_attribute(self, req: Request, list_name: str, job_id: str, part: str) -> Response:
         form = req.form()
@@ -285,23 +208,23 @@ class OpusRoutes:
             self.store.set_execution_duration(ident, list_name, job_id, value)
         else:
             self.store.set_destruction(ident, list_name, job_id, form.get("DESTRUCTION"))
-        return _see_other(f"{self.base}/rest/{list_name}/{job_id}")
+        return see_other(f"{self.base}/rest/{list_name}/{job_id}")
 
     def get_part(self, req: Request, list_name: str, job_id: str, part: str) -> Response:
         if part in ("stdout", "stderr"):
             # OPUS serves the logs without loading the job: no role or owner check.
             log, changed = self.store.log_text(job_id, part)
-            return self._small_file(req, log.encode("utf-8"), TEXT, changed)
+            return small_file(req, self.faults, log.encode("utf-8"), TEXT, changed)
         if part.startswith("prov"):
             if part != "provjson":
                 raise NotFound(f'Prov file "provenance.{part[4:]}" NOT FOUND for job "{job_id}"')
             body = self.store.provenance(job_id).encode("utf-8")
-            return self._small_file(req, body, "application/json", time.time())
+            return small_file(req, self.faults, body, "application/json", time.time())
         job = self.store.get(req.identity, list_name, job_id)
         if part == "parameters":
-            return _xml(documents.parameters_xml(job, self.base))
+            return xml_response(documents.parameters_xml(job, self.base))
         if part == "results":
-            return _xml(documents.results_xml(self._published_results(job)))
+            return xml_response(documents.results_xml(self._published_results(job)))
         values = {
             "phase": job.phase,
             "executionduration": str(job.execution_duration),
@@ -310,7 +233,7 @@ class OpusRoutes:
             "quote": str(job.quote),
             "owner": job.owner,
         }
-        return _text(values[part])
+        return text_response(values[part])
 
     def parameter(
         self, req: Request, list_name: str, job_id: str, name: str, method: str
@@ -318,18 +241,18 @@ class OpusRoutes:
         if method == "POST":
             value = req.form().get("VALUE")
             self.store.set_parameter(req.identity, list_name, job_id, name, value)
-            return _see_other(f"{self.base}/rest/{list_name}/{job_id}/parameters")
+            return see_other(f"{self.base}/rest/{list_name}/{job_id}/parameters")
         job = self.store.get(req.identity, list_name, job_id)
         found = job.param(name)
         if found is None:
             raise NotFound(f'Parameter "{name}" NOT FOUND for job "{job_id}"')
-        return _text(found)
+        return text_response(found)
 
     def result_url(self, req: Request, list_name: str, job_id: str, name: str) -> Response:
         job = self.store.get(req.identity, list_name, job_id)
         for result in self._published_results(job):
             if result.id == name:
-                return _text(result.url)  # OPUS answers the URL, not the file
+                return text_response(result.url)  # OPUS answers the URL, not the file
         raise NotFound(f'Result "{name}" NOT FOUND for job "{job_id}"')
 
     def _published_results(self, job: JobSnapshot) -> List[ResultEntry]:
@@ -356,49 +279,16 @@ class OpusRoutes:
         download = f"{entity.entity_id}_{entity.file_name}"
         if self.faults.hostile_content_disposition:
             download = f"../../{download}"
-        response = self._file(
-            req, entity.size, _entity_chunks(entity), entity.content_type, entity.modified
+        response = file_response(
+            req,
+            self.faults,
+            entity.size,
+            entity_chunks(entity),
+            entity.content_type,
+            entity.modified,
         )
         response.headers.append(("Content-Disposition", f'attachment; filename="{download}"'))
         return response
-
-    def _small_file(
-        self, req: Request, data: bytes, content_type: str, modified: float
-    ) -> Response:
-        def chunks(start: int, end: int) -> Iterator[Chunk]:
-            yield data[start:end]
-
-        return self._file(req, len(data), chunks, content_type, modified)
-
-    def _file(
-        self,
-        req: Request,
-        size: int,
-        chunks: Callable[[int, int], Iterator[Chunk]],
-        content_type: str,
-        modified: float,
-    ) -> Response:
-        """bottle's static_file: Range (first range only) -> 206, unsatisfiable -> 416;
-        ``If-Range`` is not looked at (bottle ignores it)."""
-        faults = self.faults
-        headers = [("Last-Modified", formatdate(modified, usegmt=True))]
-        start, end, status = 0, size, 200
-        range_header = req.header("range")
-        if faults.range_supported:
-            headers.append(("Accept-Ranges", "bytes"))
-            if range_header:
-                ranges = _parse_ranges(range_header, size)
-                if not ranges:
-                    raise RangeNotSatisfiable("Requested Range Not Satisfiable")
-                start, end = ranges[0]
-                status = 206
-                headers.append(("Content-Range", f"bytes {start}-{end - 1}/{size}"))
-        reset_at = None
-        cut = faults.reset_offset(size) if req.method == "GET" else None
-        if cut is not None and start <= cut < end:
-            reset_at = cut - start
-        body = FileBody(size, chunks, start, end, reset_at)
-        return Response(status=status, content_type=content_type, headers=headers, file=body)
 
     def jdl(self, list_name: str) -> Response:
         if list_name not in self.list_names:
@@ -425,44 +315,6 @@ class OpusRoutes:
         }
         body = json.dumps(description).encode("utf-8")
         return Response(body=body, content_type="application/json")
-
-
-class RangeNotSatisfiable(Failure):
-    status = 416
-
-
-def _entity_chunks(entity: Entity) -> Callable[[int, int], Iterator[Chunk]]:
-    data = entity.data
-    if data is None:
-        return payload.chunks
-
-    def chunks(start: int, end: int) -> Iterator[Chunk]:
-        yield data[start:end]
-
-    return chunks
-
-
-def _parse_ranges(header: str, size: int) -> List[Tuple[int, int]]:
-    """bottle's parse_range_header: satisfiable ``(start, end)`` pairs, end exclusive."""
-    if not header.startswith("bytes="):
-        return []
-    ranges = []
-    for item in header[6:].split(","):
-        first, sep, last = item.strip().partition("-")
-        if not sep:
-            continue
-        try:
-            if not first:  # bytes=-N: the last N bytes
-                start, end = max(0, size - int(last)), size
-            elif not last:  # bytes=N-
-                start, end = int(first), size
-            else:
-                start, end = int(first), min(int(last) + 1, size)
-        except ValueError:
-            continue
-        if 0 <= start < end <= size:
-            ranges.append((start, end))
-    return ranges
 
 
 def _after(text: Optional[str]) -> Optional[datetime]:

@@ -11,8 +11,9 @@
         server.requests                  # every request answered, headers included
 
 What it serves, and how each OPUS quirk is reproduced, is described in the modules:
-routes.py (resources), jobs.py (the simulated run), documents.py (XML), access.py (users),
-plan.py (choosing a run's duration and outcome), faults.py (fault injection).
+routes.py (resources), files.py (downloads), jobs.py (the job store and simulated run),
+documents.py (XML and error pages), access.py (users), plan.py (a run's duration and outcome),
+faults.py (fault injection), handler.py (HTTP on the socket), payload.py (generated files).
 """
 
 from __future__ import annotations
