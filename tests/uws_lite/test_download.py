@@ -887,3 +887,16 @@ def test_download_many_checks_every_item_before_any_request(
         download_many(session, [ok], auth=None, trusted_origin=server.origin, max_workers=0)
     assert server.state.requests == []
     assert download_many(session, [], auth=None, trusted_origin=server.origin) == []
+
+
+def test_the_hashing_thread_ends_with_every_download(
+    server: LoopbackServer, session: requests.Session, tmp_path: Path
+) -> None:
+    # SHA-1 runs on a worker thread: it must stop after success, mismatch and failure.
+    server.state.routes["/r"] = Route()
+    _get(session, server, "/r", tmp_path / "ok", sha1=SHA1)
+    with pytest.raises(IntegrityError):
+        _get(session, server, "/r", tmp_path / "bad", sha1="0" * 40)
+    with pytest.raises(DownloadError):
+        _get(session, server, "/missing", tmp_path / "gone", sha1=SHA1)
+    assert [t for t in threading.enumerate() if t.name == "uws_lite-sha1"] == []
