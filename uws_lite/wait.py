@@ -23,6 +23,11 @@ slept, so it never busy-loops):
 - Connection failures, timeouts, 5xx and 429 (already retried by urllib3 per request)
   are survived at loop level while the deadline allows; with no deadline, for at most
   ``error_patience`` seconds of continuous failure. A 404 (:class:`JobNotFound`) ends it.
+- A bad job document (:class:`ParseError`: truncated or not XML; or a 2xx HTML page,
+  :class:`ServiceErrorDocument`) is survived the same way: a proxy or an overloaded
+  server can send one, and the GET is idempotent. But ``max_bad_documents`` of them in a
+  row (with no good document in between; network errors neither count nor break the
+  row) raise the last one: a server that always answers garbage fails fast.
 - The deadline can be overshot by at most one request's own timeout.
 """
 
@@ -40,8 +45,10 @@ from .errors import (
     InvalidRequest,
     JobHeld,
     JobNotStarted,
+    ParseError,
     RequestTimeout,
     ServerError,
+    ServiceErrorDocument,
     UWSError,
     WaitTimeout,
 )
@@ -68,12 +75,19 @@ class WaitPolicy:
     # Phase changes seen in a row without the server holding the request before a sleep
     # is forced anyway (guards against a server flapping between phases).
     max_quick_changes: int = 3
+    # Bad job documents in a row (truncated XML, an HTML page with a 2xx status) after
+    # which the last one is raised instead of asking again.
+    max_bad_documents: int = 3
 
     def __post_init__(self) -> None:
         if self.max_wait < 1:
             raise InvalidRequest(f"max_wait must be at least 1 second, not {self.max_wait}")
         if not 0 < self.first_delay <= self.max_delay:
             raise InvalidRequest("need 0 < first_delay <= max_delay")
+        if self.max_bad_documents < 1:
+            raise InvalidRequest(
+                f"max_bad_documents must be at least 1, not {self.max_bad_documents}"
+            )
 
 
 def _jitter(delay: float) -> float:
@@ -85,6 +99,13 @@ def _transient(exc: UWSError) -> bool:
     if isinstance(exc, (ConnectionFailed, RequestTimeout, ServerError)):
         return True
     return isinstance(exc, HTTPStatusError) and exc.status == 429
+
+
+def _bad_document(exc: UWSError) -> bool:
+    # A 2xx answer that is not the job: cut short, or a proxy's/portal's HTML page.
+    if isinstance(exc, ParseError):
+        return True
+    return isinstance(exc, ServiceErrorDocument) and 200 <= exc.status < 300
 
 
 def wait_for_job(
@@ -100,7 +121,8 @@ def wait_for_job(
     """Block until the job is in a terminal phase and return it (see the module doc).
 
     Raises WaitTimeout (carrying the last job seen) after ``timeout`` seconds, JobHeld,
-    JobNotStarted, JobNotFound, or the last transient error when it never got an answer.
+    JobNotStarted, JobNotFound, the last transient error when it never got an answer, or
+    the last bad document (ParseError, ServiceErrorDocument) after too many in a row.
     """
     if timeout is not None and (isinstance(timeout, bool) or timeout < 0):
         raise InvalidRequest(f"timeout must be None or >= 0 seconds, not {timeout!r}")
@@ -112,6 +134,7 @@ def wait_for_job(
     quick_changes = 0
     failing_since: Optional[float] = None
     last_error: Optional[UWSError] = None
+    bad_documents = 0  # in a row, since the last good job document
 
     while True:
         wait_s: Optional[int] = None
@@ -121,7 +144,11 @@ def wait_for_job(
         try:
             new: Optional[Job] = fetch(wait_s, job.phase if wait_s is not None and job else None)
         except UWSError as exc:
-            if not _transient(exc):
+            if _bad_document(exc):
+                bad_documents += 1
+                if bad_documents >= policy.max_bad_documents:
+                    raise
+            elif not _transient(exc):
                 raise
             new, last_error = None, exc
             failing_since = asked if failing_since is None else failing_since
@@ -132,7 +159,7 @@ def wait_for_job(
 
         changed = False
         if new is not None:
-            failing_since, last_error = None, None
+            failing_since, last_error, bad_documents = None, None, 0
             changed = job is None or new.phase is not job.phase
             job = new
             if changed and on_change is not None:

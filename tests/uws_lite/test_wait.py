@@ -20,8 +20,10 @@ from uws_lite.errors import (
     JobHeld,
     JobNotFound,
     JobNotStarted,
+    ParseError,
     RequestTimeout,
     ServerError,
+    ServiceErrorDocument,
     WaitTimeout,
 )
 from uws_lite.models import Job, Phase
@@ -383,3 +385,90 @@ def test_without_deadline_errors_are_survived_for_error_patience(fake_clock: Any
     with pytest.raises(ServerError):
         run(server, fake_clock, policy=WaitPolicy(error_patience=120))
     assert 120 <= fake_clock() - server.t0 <= 135
+
+
+# --- bad job documents while waiting -------------------------------------------------
+
+
+def _truncated(n: int = 0) -> ParseError:
+    return ParseError(f"truncated #{n}: not well-formed XML", url="u")
+
+
+def _html() -> ServiceErrorDocument:
+    return ServiceErrorDocument("an HTML page instead of a UWS job", url="u", status=200)
+
+
+@pytest.mark.parametrize("bad", [_truncated(), _html()])
+def test_one_bad_document_is_survived_after_a_pause(fake_clock: Any, bad: Exception) -> None:
+    server = SimServer(fake_clock, [(0, "EXECUTING"), (20, "COMPLETED")], failures={1: bad})
+    assert run(server, fake_clock, timeout=100).phase is Phase.COMPLETED
+    assert len(fake_clock.sleeps) >= 1  # asked again only after a pause, not at once
+
+
+def test_bad_documents_below_the_limit_in_a_row_are_survived(fake_clock: Any) -> None:
+    server = SimServer(
+        fake_clock,
+        [(0, "EXECUTING"), (20, "COMPLETED")],
+        failures={1: _truncated(), 2: _html()},
+    )
+    assert run(server, fake_clock, timeout=100).phase is Phase.COMPLETED
+    assert len(fake_clock.sleeps) >= 2
+
+
+@pytest.mark.parametrize("first", [0, 1])  # before or after the first good document
+def test_a_server_always_sending_garbage_fails_fast(fake_clock: Any, first: int) -> None:
+    errors = {i: _truncated(i) for i in range(first, 10_000)}
+    server = SimServer(fake_clock, [(0, "EXECUTING")], failures=errors)
+    with pytest.raises(ParseError) as info:
+        run(server, fake_clock, timeout=3600)
+    assert len(server.requests) == first + 3  # default max_bad_documents
+    assert info.value is errors[first + 2]  # the last one, as it was
+    assert fake_clock() - server.t0 < 60  # long before the deadline
+
+
+def test_the_limit_of_bad_documents_is_a_policy(fake_clock: Any) -> None:
+    server = SimServer(fake_clock, [(0, "EXECUTING")], failures={1: _html(), 2: _html()})
+    with pytest.raises(ServiceErrorDocument):
+        run(server, fake_clock, timeout=100, policy=WaitPolicy(max_bad_documents=2))
+    assert len(server.requests) == 3
+    with pytest.raises(InvalidRequest):
+        WaitPolicy(max_bad_documents=0)
+
+
+def test_a_good_document_starts_the_count_again(fake_clock: Any) -> None:
+    # Two bad documents, one good, again and again: never three in a row.
+    errors = {i: _truncated(i) for i in range(1, 60) if i % 3 != 0}
+    server = SimServer(
+        fake_clock, [(0, "EXECUTING"), (200, "COMPLETED")], failures=errors, honours_wait=False
+    )
+    assert run(server, fake_clock, timeout=1000).phase is Phase.COMPLETED
+    assert len(server.requests) > 20  # it did go through many bad documents
+
+
+def test_network_errors_do_not_break_a_row_of_bad_documents(fake_clock: Any) -> None:
+    errors: dict[int, Exception] = {1: _truncated(1), 2: _503(), 3: _html(), 4: _503()}
+    errors[5] = _truncated(5)
+    server = SimServer(fake_clock, [(0, "EXECUTING")], failures=errors)
+    with pytest.raises(ParseError) as info:
+        run(server, fake_clock, timeout=3600)
+    assert info.value is errors[5]
+    assert len(server.requests) == 6
+
+
+def test_bad_documents_until_the_deadline_give_wait_timeout_chained(fake_clock: Any) -> None:
+    server = SimServer(
+        fake_clock, [(0, "EXECUTING")], failures={i: _truncated(i) for i in range(1, 10_000)}
+    )
+    policy = WaitPolicy(max_bad_documents=10_000)
+    with pytest.raises(WaitTimeout, match="last attempt failed") as info:
+        run(server, fake_clock, timeout=60, policy=policy)
+    assert isinstance(info.value.__cause__, ParseError)
+
+
+def test_an_error_document_with_an_error_status_is_not_a_bad_document(fake_clock: Any) -> None:
+    # Only 2xx answers count as "a bad copy of the job"; a 4xx is the server's answer.
+    refused = ServiceErrorDocument("refused", url="u", status=400)
+    server = SimServer(fake_clock, [(0, "EXECUTING")], failures={1: refused})
+    with pytest.raises(ServiceErrorDocument):
+        run(server, fake_clock, timeout=100)
+    assert len(server.requests) == 2
