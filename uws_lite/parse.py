@@ -470,6 +470,7 @@ _RESULT_TAGS = (f"{{{UWS_NS}}}result", "result")
 _Attributes = List[Tuple[str, str]]  # what Element.items() gives for a parsed tree
 # A reference with a scheme is absolute (RFC 3986 §4.3): kept exactly as written.
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_HTTP = ("http://", "https://")  # the common case, tested before the regex
 
 
 def _results(el: etree._Element, url: Optional[str]) -> Tuple[Result, ...]:
@@ -482,7 +483,8 @@ def _results(el: etree._Element, url: Optional[str]) -> Tuple[Result, ...]:
         href = plain_href = mime_type = None
         size: Optional[int] = None
         extra: Dict[str, str] = {}
-        for key, value in cast(_Attributes, child.items()):
+        attributes: _Attributes = child.items()  # type: ignore[assignment]  # (no cast() call)
+        for key, value in attributes:
             if key == xlink_href:
                 href = value
             elif key == "id":
@@ -499,7 +501,7 @@ def _results(el: etree._Element, url: Optional[str]) -> Tuple[Result, ...]:
                 # By local name: OPUS's name/hash, urn:uwscustom attributes, ...
                 extra[key.rpartition("}")[2] if key[0] == "{" else key] = value
         href = (href if href is not None else plain_href or "").strip()
-        if url and href and not absolute(href):
+        if url and href and not href.startswith(_HTTP) and not absolute(href):
             # Relative hrefs (CEFCA, pyvo #191) resolve against the document's URL.
             # Non-HTTP references such as "uws:executing:10" (Rubin) have a scheme.
             href = urljoin(url, href)
