@@ -1033,3 +1033,114 @@ def test_get_parameter_falls_back_to_the_parameter_list(
     )
     with pytest.raises(NotFound, match="no parameter 'nope'"):
         client.get_parameter("2a3490", "nope")
+
+
+# --- Client.download_many ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("href", [None, "uws:executing:10", "file:///etc/passwd", "results/x"])
+def test_download_many_refuses_non_http_before_any_request(
+    rsps: Rsps, client: Client, tmp_path: Path, href: Any
+) -> None:
+    good = "https://uws.example.org/store?ID=1"
+    rsps.get(good, body=b"data")
+    pairs = [
+        (Result(id="a", href=good), tmp_path / "a"),
+        (Result(id="x", href=href), tmp_path / "x"),
+    ]
+    with pytest.raises(UnsafeURL, match="not an http"):
+        client.download_many(pairs)
+    assert len(rsps.calls) == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_many_delegates_with_client_settings(
+    make_client: Callable[..., Client], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client(auth=(USER, TOKEN), timeout=(3.0, 7.0))
+    seen: dict[str, Any] = {}
+
+    def fake(session: Any, items: Any, **kwargs: Any) -> list[Path]:
+        seen.update(session=session, items=list(items), **kwargs)
+        return [item.dest for item in items]
+
+    monkeypatch.setattr("uws_lite.client.download_many", fake)
+    result = Result(
+        id="a.cdf",
+        href="http://127.0.0.1:8082/store?ID=6b2aa7",
+        size=12,
+        attributes={"hash": "AB" * 20},
+    )
+    href = "https://uws.example.org/rest/ExPRES/2a3490/stdout"
+    paths = client.download_many([(result, str(tmp_path / "a.cdf")), (href, tmp_path / "out")])
+    assert paths == [tmp_path / "a.cdf", tmp_path / "out"]
+    first, second = seen["items"]
+    assert (first.url, first.dest, first.expected_size, first.sha1) == (
+        "http://127.0.0.1:8082/store?ID=6b2aa7",
+        tmp_path / "a.cdf",
+        12,
+        "ab" * 20,
+    )
+    assert (second.url, second.dest, second.expected_size, second.sha1) == (
+        href,
+        tmp_path / "out",
+        None,
+        None,
+    )
+    assert seen["session"] is client.session
+    assert seen["auth"] is client.auth
+    assert seen["trusted_origin"] == BASE
+    assert seen["timeout"] == client.timeout == (3.0, 7.0)
+    assert seen["max_workers"] == 4
+    assert seen["progress"] is None
+    assert seen["overwrite"] is False
+    progress = lambda item, done, total: None  # noqa: E731
+    client.download_many([], max_workers=2, progress=progress, overwrite=True)
+    assert (seen["max_workers"], seen["progress"], seen["overwrite"]) == (2, progress, True)
+
+
+def test_download_many_real_files_in_order_credentials_only_home(
+    rsps: Rsps, make_client: Callable[..., Client], tmp_path: Path
+) -> None:
+    client = make_client(auth=(USER, TOKEN))
+    contents = [os.urandom(2000 + n) for n in range(5)]
+    pairs = []
+    for n, content in enumerate(contents):
+        host = "https://uws.example.org" if n % 2 == 0 else "https://store.example.net"
+        href = f"{host}/store?ID={n}"
+        rsps.get(href, body=content, headers={"Content-Length": str(len(content))})
+        sha1 = hashlib.sha1(content).hexdigest()  # noqa: S324
+        pairs.append((Result(id=f"r{n}", href=href, attributes={"hash": sha1}), tmp_path / f"r{n}"))
+    seen: list[tuple[str, int, Any]] = []
+    paths = client.download_many(
+        pairs,
+        max_workers=3,
+        progress=lambda item, done, total: seen.append((item.dest.name, done, total)),
+    )
+    assert paths == [dest for _, dest in pairs]
+    assert [p.read_bytes() for p in paths] == contents
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"r{n}" for n in range(5)]  # no .part
+    for call in rsps.calls:
+        sent = call.request.headers.get("Authorization")
+        home = urlsplit(call.request.url).hostname == "uws.example.org"
+        assert sent == (basic(USER, TOKEN) if home else None)
+    assert {(name, total) for name, done, total in seen if done == total} == {
+        (f"r{n}", len(c)) for n, c in enumerate(contents)
+    }
+
+
+def test_download_many_keeps_completed_files_and_raises_the_failure(
+    rsps: Rsps, client: Client, tmp_path: Path
+) -> None:
+    from uws_lite.errors import DownloadError
+
+    rsps.get("https://uws.example.org/a", body=b"aaa")
+    rsps.get("https://uws.example.org/b", status=404, body=b"no")
+    pairs = [
+        ("https://uws.example.org/a", tmp_path / "a"),
+        ("https://uws.example.org/b", tmp_path / "b"),
+    ]
+    with pytest.raises(DownloadError, match="404"):
+        client.download_many(pairs, max_workers=1)
+    assert (tmp_path / "a").read_bytes() == b"aaa"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
