@@ -192,8 +192,10 @@ def download_many(
     if not jobs:
         return []
     with ThreadPoolExecutor(min(max_workers, len(jobs)), "uws-download") as pool:
-        futures = [pool.submit(job.run) for job in jobs]
-        try:
+        futures: List[Future[Path]] = []
+        try:  # submitting is inside: Ctrl-C while the workers start must cancel them too
+            for job in jobs:
+                futures.append(pool.submit(job.run))
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         except BaseException:  # Ctrl-C while waiting: stop the workers cleanly too
             _cancel_all(cancel, futures)
