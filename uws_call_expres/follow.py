@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 from uws_lite import Client
-from uws_lite.errors import JobError, UWSError, WaitTimeout
+from uws_lite.errors import JobError, JobNotFound, UWSError, WaitTimeout
 from uws_lite.models import Job, Phase
 
 from .access import DEFAULT_SERVER, MAIN_JOB_LIST, Access
@@ -25,6 +25,7 @@ from .saving import plan_destinations, save_results
 __all__ = [
     "FollowContext",
     "default_deadline",
+    "delete_command",
     "follow_job",
     "list_command",
     "make_run",
@@ -94,7 +95,23 @@ def follow_job(
             )
             raise
         except JobError as exc:  # HELD, or never started
-            console.notice(f"Job {shown} is {exc.job.phase}: {exc}")
+            console.notice(
+                f"Job {shown} is {exc.job.phase}: {exc}\nOnce it runs, re-attach with:\n  {command}"
+            )
+            raise
+        except JobNotFound:
+            console.notice(
+                f"Job {shown} was not found on the server any more (deleted, or past its "
+                f"destruction time?); if it still exists, re-attach with:\n  {command}"
+            )
+            raise
+        except Exception:
+            # A server or network failure ends this wait, not the job: leave it running
+            # (never aborted) and say how to take it over again.
+            console.notice(
+                f"Following job {shown} failed (see the error); it is left running on the "
+                f"server. Re-attach with:\n  {command}"
+            )
             raise
     failed = job.phase is not Phase.COMPLETED
     detail: Optional[str] = None
@@ -117,6 +134,12 @@ def follow_job(
         console.notice(
             f"Interrupted while downloading. Job {shown} is {job.phase}; download its "
             f"results again with:\n  {command}"
+        )
+        raise
+    except Exception:
+        console.notice(
+            f"Saving the results of job {shown} ({job.phase}) failed (see the error); "
+            f"download them again with:\n  {command}"
         )
         raise
     run = make_run(client, job, context, ok=not failed and not failures, detail=detail, files=files)
@@ -188,3 +211,8 @@ def default_deadline(job: Job, access: Access) -> float:
 def list_command(access: Access) -> str:
     """The shell command that lists the user's jobs."""
     return _command(["--list"], access)
+
+
+def delete_command(job_id: str, access: Access) -> str:
+    """The shell command that deletes the job (never with the token)."""
+    return _command(["--delete", job_id], access)

@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import IO, Callable, Dict, Optional, Tuple, Union
 
 from uws_lite import Client
-from uws_lite.errors import HTTPStatusError, InvalidRequest
+from uws_lite.errors import InvalidRequest
 from uws_lite.models import Phase
 from uws_lite.naming import safe_filename
 
 from .access import DEFAULT_SERVER, Access, resolve_access
 from .config import CheckedInputs, check_inputs, check_run_id
-from .follow import FollowContext, follow_job, list_command, make_run, reattach_command
+from .follow import FollowContext, follow_job, make_run, reattach_command
 from .outcome import ExpresRun
 from .output import Console, printable, progress_wanted
 from .saving import check_output_dir, check_overwrite
+from .submit import submit
 
 __all__ = [
     "Plan",
@@ -237,6 +238,11 @@ def execute(
     form: Dict[str, Union[str, int]] = {"runId": plan.run_id, "branch": access.branch}
     if inputs.execution_duration is not None:
         form["executionDuration"] = str(inputs.execution_duration)
+
+    def where(job_id: str) -> Path:
+        # The job id comes from the server: as a directory name it is made safe like a result.
+        return plan.output_dir / safe_filename(job_id) if per_job_dir else plan.output_dir
+
     with Client(access.list_url, auth=access.auth) as client:
         with ExitStack() as stack:
             # Binary file parts named by basename: the bytes go as they are (any encoding),
@@ -249,22 +255,10 @@ def execute(
                     inputs.ephemeris.name,
                     stack.enter_context(inputs.ephemeris.open("rb")),
                 )
-            try:
-                job = client.new_job(form, files=files, run=True)
-            except HTTPStatusError as exc:
-                _hint_credentials(exc, access, console)
-                raise
-            except KeyboardInterrupt:
-                listing = list_command(access)
-                console.notice(
-                    "Interrupted while submitting: the job may have been created anyway; "
-                    f"see your jobs with:\n  {listing}"
-                )
-                raise
+            job = submit(client, form, files, access, console, where)
         console.info(str(job.phase))
         console.info(f"Job : {printable(job.job_id)}")
-        # The job id comes from the server: as a directory name it is made safe like a result.
-        out = plan.output_dir / safe_filename(job.job_id) if per_job_dir else plan.output_dir
+        out = where(job.job_id)
         protected = tuple(p for p in (inputs.config, inputs.ephemeris) if p is not None)
         context = FollowContext(
             access,
@@ -280,16 +274,6 @@ def execute(
         if not plan.loop:
             return make_run(client, job, context, ok=job.phase not in _FAILED_PHASES)
         return follow_job(client, job, context, console, progress=progress)
-
-
-def _hint_credentials(error: HTTPStatusError, access: Access, console: Console) -> None:
-    # OPUS never answers 401: a wrong token shows as a 403 or a 500 on creation.
-    if access.authenticated and error.status in (401, 403, 500):
-        console.warning(
-            f"If this is about permissions: the job was sent as {access.login} with the token "
-            f"from {access.token_source}, to the job list {access.job_list}; check both "
-            "(OPUS reports a wrong token or a job list you may not use as HTTP 403 or 500)."
-        )
 
 
 def _check_timeout(timeout: Optional[float]) -> Optional[float]:

@@ -26,6 +26,7 @@ from .errors import ResultsIncomplete
 from .outcome import ExpresRun
 from .output import LOGGER, Console
 from .run import Plan, execute, prepare
+from .submit import created_job_id
 
 __all__ = ["DEFAULT_MAX_PARALLEL", "SweepItem", "run_sweep"]
 
@@ -170,7 +171,8 @@ class _Sweep:
         except Exception as exc:
             console.warning(f"{type(exc).__name__}: {exc}")
             with self.lock:
-                job_id = self.started.get(index, (None, ""))[0]
+                # Created but not started or read back: new_job named it on the error.
+                job_id = self.started.get(index, (None, ""))[0] or created_job_id(exc)
             # A completed job whose downloads failed still has an outcome worth reporting.
             partial = exc.run if isinstance(exc, ResultsIncomplete) else None
             return SweepItem(self.configs[index], partial, exc, job_id)

@@ -34,7 +34,7 @@ from typing import (
     Type,
     Union,
 )
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
 from requests.auth import AuthBase
@@ -48,6 +48,7 @@ from .errors import (
     ParseError,
     ServiceErrorDocument,
     UnsafeURL,
+    UWSError,
     redact_url,
 )
 from .models import Job, JobList, Parameter, Phase, Result
@@ -218,6 +219,12 @@ class Client:
         bytes or binary file). Each file is a multipart file part whose field name is the
         parameter name and whose filename is the base name (OPUS needs exactly that). A
         missing local file raises InvalidRequest before anything is sent.
+
+        When the job was created (the server gave its URL) but a later step failed (the
+        ``PHASE=RUN`` POST, or the GET of the job), the error raised carries the job's
+        ``job_url`` (redacted) and ``job_id`` as attributes: the job exists on the server,
+        it can be followed, listed or deleted. Read them with ``getattr(error, "job_id",
+        None)``: no other error has them.
         """
         with contextlib.ExitStack() as stack:
             form, uploads = _build_form(parameters, files, stack)
@@ -245,12 +252,28 @@ class Client:
                 url=reply.url,
                 status=reply.status,
             )
-        if run:
-            self._post(job_url + "/phase", [("PHASE", "RUN")])
-        if job is None or run:
-            job = self._fetch_job(job_url)
+        try:
+            if run:
+                self._post(job_url + "/phase", [("PHASE", "RUN")])
+            if job is None or run:
+                job = self._fetch_job(job_url)
+        except (UWSError, KeyboardInterrupt) as exc:
+            self._mark_created(exc, job_url)
+            raise
         self._job_urls[job.job_id] = job_url
         return job
+
+    def _mark_created(self, error: BaseException, job_url: str) -> None:
+        # The job exists although new_job fails: name it on the error, so that the caller
+        # can follow or delete it instead of leaving an unknown job behind (OPUS keeps it).
+        setattr(error, "job_url", redact_url(job_url))  # noqa: B010 (not declared on the class)
+        job_id = unquote(urlsplit(job_url).path.rstrip("/").rsplit("/", 1)[-1])
+        try:
+            _check_job_id(job_id)
+        except InvalidRequest:
+            return
+        self._job_urls[job_id] = job_url  # later calls use the 303's Location
+        setattr(error, "job_id", job_id)  # noqa: B010
 
     create_job = new_job
 

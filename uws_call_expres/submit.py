@@ -1,0 +1,98 @@
+"""Creating and starting the job, and what to tell the user when that goes wrong.
+
+The creation POST is never retried (a second POST would make a second job), so a failure
+leaves the user unsure whether a job exists. What is printed depends on what is known:
+
+- the server gave the job's URL (its 303) but a later step failed (``PHASE=RUN``, or the
+  GET of the job): the job exists. ``Job : <id>`` and the re-attach command are printed
+  (:meth:`uws_lite.Client.new_job` names the job on the error), and it is left as it is;
+- the POST got a 5xx or no answer in time: OPUS may have stored the job anyway (a creation
+  that fails with 500 can leave a PENDING job behind): say so, and how to list and delete it;
+- Ctrl-C during the POST: the same, as the request may have reached the server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO, Callable, Dict, Optional, Tuple, Union
+
+from uws_lite import Client
+from uws_lite.errors import HTTPStatusError, RequestTimeout
+from uws_lite.models import Job
+
+from .access import Access
+from .follow import delete_command, list_command, reattach_command
+from .output import Console, printable
+
+__all__ = ["created_job_id", "submit"]
+
+Form = Dict[str, Union[str, int]]
+Files = Dict[str, Tuple[str, IO[bytes]]]
+
+
+def created_job_id(error: BaseException) -> Optional[str]:
+    """The id of the job that exists although submitting it failed (set on the error by
+    :meth:`uws_lite.Client.new_job`), or None when no job is known to exist."""
+    job_id = getattr(error, "job_id", None)
+    return job_id if isinstance(job_id, str) and job_id else None
+
+
+def submit(
+    client: Client,
+    form: Form,
+    files: Files,
+    access: Access,
+    console: Console,
+    output_dir: Callable[[str], Path],
+) -> Job:
+    """Create the job and start it (``PHASE=RUN``); on failure print what the user needs
+    to find the job again (see the module doc), then raise the error unchanged.
+    ``output_dir(job id)`` is where that job's results go (for the re-attach command)."""
+    try:
+        return client.new_job(form, files=files, run=True)
+    except (Exception, KeyboardInterrupt) as exc:
+        _report(exc, access, console, output_dir)
+        raise
+
+
+def _report(
+    error: BaseException, access: Access, console: Console, output_dir: Callable[[str], Path]
+) -> None:
+    job_id = created_job_id(error)
+    if job_id is not None:
+        shown = printable(job_id)
+        console.info(f"Job : {shown}")
+        what = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        reattach = reattach_command(job_id, access, output_dir(job_id))
+        console.notice(
+            f"Job {shown} was created, but starting or reading it {what}; it is left on the "
+            f"server as it is. Re-attach with:\n  {reattach}\nIf it stays PENDING, it never "
+            f"started: delete it with\n  {delete_command(job_id, access)}\nand submit again."
+        )
+        return
+    listing = list_command(access)
+    if isinstance(error, KeyboardInterrupt):
+        console.notice(
+            "Interrupted while submitting: the job may have been created anyway; "
+            f"see your jobs with:\n  {listing}"
+        )
+        return
+    if isinstance(error, HTTPStatusError):
+        _hint_credentials(error, access, console)
+    failed = isinstance(error, HTTPStatusError) and error.status >= 500
+    if failed or isinstance(error, RequestTimeout):
+        how = "failed" if failed else "did not answer in time"
+        console.notice(
+            f"The server {how} while creating the job; a job may have been created anyway: "
+            f"check with `{listing}` (and delete it with --delete JOB_ID)."
+        )
+
+
+def _hint_credentials(error: HTTPStatusError, access: Access, console: Console) -> None:
+    # OPUS never answers 401: a wrong token shows as a 403 or a 500 on creation.
+    if access.authenticated and error.status in (401, 403, 500):
+        console.warning(
+            f"If this is about permissions: the job was sent as {access.login} with the token "
+            f"from {access.token_source}, to the job list {access.job_list}; check both "
+            "(OPUS reports a wrong token or a job list you may not use as HTTP 403 or 500)."
+        )
