@@ -417,7 +417,7 @@ def test_bad_documents_below_the_limit_in_a_row_are_survived(fake_clock: Any) ->
 
 @pytest.mark.parametrize("first", [0, 1])  # before or after the first good document
 def test_a_server_always_sending_garbage_fails_fast(fake_clock: Any, first: int) -> None:
-    errors = {i: _truncated(i) for i in range(first, 10_000)}
+    errors: dict[int, Exception] = {i: _truncated(i) for i in range(first, 10_000)}
     server = SimServer(fake_clock, [(0, "EXECUTING")], failures=errors)
     with pytest.raises(ParseError) as info:
         run(server, fake_clock, timeout=3600)
@@ -437,7 +437,7 @@ def test_the_limit_of_bad_documents_is_a_policy(fake_clock: Any) -> None:
 
 def test_a_good_document_starts_the_count_again(fake_clock: Any) -> None:
     # Two bad documents, one good, again and again: never three in a row.
-    errors = {i: _truncated(i) for i in range(1, 60) if i % 3 != 0}
+    errors: dict[int, Exception] = {i: _truncated(i) for i in range(1, 60) if i % 3 != 0}
     server = SimServer(
         fake_clock, [(0, "EXECUTING"), (200, "COMPLETED")], failures=errors, honours_wait=False
     )
