@@ -288,6 +288,7 @@ def _store_requests(ws: Any) -> List[Any]:
 def test_connection_reset_in_the_middle_of_a_download(ws: Any, ranged: bool) -> None:
     size = 8 << 20
     ws.server.faults.reset_download_at = 0.5
+    ws.server.faults.request_filter = r"^GET /store"  # the CDF, not a log downloading beside it
     ws.server.faults.range_supported = ranged
     run = ws.run(ws.config(cdf_size=size), LOOP=True, LOGIN=TEST_USER, TOKEN=TEST_TOKEN)
     assert run.ok

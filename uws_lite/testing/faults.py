@@ -99,8 +99,13 @@ class Faults:
             self.request_filter is None or re.search(self.request_filter, request_line) is not None
         )
 
-    def reset_offset(self, size: int) -> Optional[int]:
-        """The byte offset at which the next download of ``size`` bytes is cut, or None."""
+    def reset_offset(self, size: int, request_line: Optional[str] = None) -> Optional[int]:
+        """The byte offset at which the next download of ``size`` bytes is cut, or None.
+
+        With ``request_filter`` set, only matching downloads are cut (results download in
+        parallel, so "the next download" alone would pick one at random)."""
+        if request_line is not None and not self.matches(request_line):
+            return None
         with self._lock:
             at = self.reset_download_at
             if at is None or self.reset_download_count <= 0:

@@ -39,7 +39,7 @@ def file_response(
             status = 206
             headers.append(("Content-Range", f"bytes {start}-{end - 1}/{size}"))
     reset_at = None
-    cut = faults.reset_offset(size) if req.method == "GET" else None
+    cut = faults.reset_offset(size, req.line) if req.method == "GET" else None
     if cut is not None and start <= cut < end:
         reset_at = cut - start
     body = FileBody(size, chunks, start, end, reset_at)

@@ -259,11 +259,35 @@ class OpusHandler(BaseHTTPRequestHandler):
 
     def _reset(self) -> None:
         """Abort the connection with a TCP reset (SO_LINGER 0), like a crashed proxy."""
+        self._drain()
         try:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
         except OSError:
             pass
+
+
+    def _drain(self, timeout: float = 2.0) -> None:
+        """Wait until the client has received (acknowledged) what was written.
+
+        A reset throws away unsent data: without this, "cut at 50 %" could mean "the client
+        got nothing" when the bytes were still in the socket buffers. Linux only (SIOCOUTQ);
+        elsewhere the reset happens at once."""
+        try:
+            import fcntl
+            import termios
+        except ImportError:  # pragma: no cover - not POSIX
+            return
+        self.wfile.flush()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                raw = fcntl.ioctl(self.connection.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+            except OSError:
+                return
+            if struct.unpack("i", raw)[0] == 0:
+                return
+            time.sleep(0.005)
 
 
 def _page(status: int, url: str, message: str) -> Response:
