@@ -266,7 +266,6 @@ class OpusHandler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-
     def _drain(self, timeout: float = 2.0) -> None:
         """Wait until the client has received (acknowledged) what was written.
 
