@@ -78,6 +78,7 @@ class FakeOpus:
     jobs: Dict[str, FakeJob] = field(default_factory=dict)
     store: Dict[str, FakeResult] = field(default_factory=dict)
     counter: int = 0
+    job_get_urls: List[str] = field(default_factory=list)  # every GET of a job document
 
     # -- registration
     def install(self, rsps: responses.RequestsMock) -> None:
@@ -157,6 +158,10 @@ class FakeOpus:
         if job is None:
             return (404, {"Content-Type": "text/html"}, "<pre>Job not found</pre>")
         job.gets += 1
+        self.job_get_urls.append(request.url)  # type: ignore[attr-defined]
+        if job.script and job.script[0] == "503":  # a transient failure in the script
+            job.script.pop(0)
+            return (503, {"Content-Type": "text/html", "Retry-After": "0"}, "<pre>busy</pre>")
         if job.phase not in ("PENDING", "COMPLETED", "ERROR", "ABORTED") and job.script:
             job.phase = job.script.pop(0)
         return (200, {"Content-Type": "text/xml"}, self.document(job))

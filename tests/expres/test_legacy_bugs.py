@@ -186,6 +186,22 @@ def test_bug07_phase_with_trailing_whitespace_is_understood(workdir: Path, opus:
     assert run.phase is Phase.COMPLETED
 
 
+def test_bug07_waits_with_uws_wait_not_a_sleep_loop(workdir: Path, opus: Any) -> None:
+    opus.script = ["QUEUED", "EXECUTING", "EXECUTING", "EXECUTING", "COMPLETED"]
+    run = uws_call_expres(LOOP=True, verbose=False)
+    assert run.ok
+    waits = [url for url in opus.job_get_urls if "WAIT=" in url]
+    assert waits, opus.job_get_urls  # long-polls the job (UWS 1.1 WAIT) ...
+    assert all("PHASE=" in url for url in waits)  # ... guarded by the phase last seen
+
+
+def test_bug07_a_transient_http_error_does_not_abort_the_run(workdir: Path, opus: Any) -> None:
+    opus.script = ["QUEUED", "503", "503", "EXECUTING", "503", "COMPLETED"]
+    run = uws_call_expres(LOOP=True, verbose=False)
+    assert run.ok
+    assert run.files
+
+
 def test_bug07_default_deadline_follows_the_access_limit(
     workdir: Path, opus: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
