@@ -50,6 +50,27 @@ apt_install() {
 # 1. PostgreSQL first, alone: DaCHS's postinst needs a running cluster (createdb, dachs init),
 #    and in a container without systemd apt does not start it (policy-rc.d answers 101).
 installed postgresql || apt_install postgresql
+# pgsphere and q3c too (DaCHS depends on them), so that pgsphere can be mended before DaCHS's
+# postinst runs CREATE EXTENSION pg_sphere.
+# (An earlier failed run may have left DaCHS half-configured: apt then retries its postinst,
+# which fails until pgsphere is mended below, and is configured again in step 2.)
+extension() { compgen -G "/usr/share/postgresql/*/extension/$1.control" >/dev/null; }
+{ extension pg_sphere && extension q3c; } ||
+  apt_install postgresql-pgsphere postgresql-q3c ||
+  { extension pg_sphere && extension q3c; } ||
+  die "could not install pgsphere and q3c for PostgreSQL"
+
+# 1b. bookworm's pgsphere 1.1.1 declares both "<@" and its deprecated alias "@" on (bigint,
+#     smoc) and (spoint, smoc) as commutator/negator of the same "@>"/"!<@". PostgreSQL 15.20
+#     (bookworm-security) refuses the second link ("commutator operator @> is already the
+#     commutator of operator <@"), so CREATE EXTENSION pg_sphere, and DaCHS's postinst with it,
+#     fails. Drop the links from the two "@" aliases only (idempotent; "<@" keeps them).
+for sql in /usr/share/postgresql/*/extension/pg_sphere--*.sql; do
+  [ -e "$sql" ] || continue
+  if grep -q "RIGHTARG   = smoc" "$sql"; then
+    perl -0pi -e "s/(CREATE OPERATOR @ \(\s*LEFTARG\s*=\s*(?:bigint|spoint),\s*RIGHTARG\s*=\s*smoc,\s*PROCEDURE\s*=\s*\w+,)\s*COMMUTATOR\s*=\s*'\@>',\s*NEGATOR\s*=\s*'!<\@',/\1/g" "$sql"
+  fi
+done
 PGVER=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
 [ -n "$PGVER" ] || die "no PostgreSQL server under /usr/lib/postgresql after installing it"
 clusters=$(pg_lsclusters -h 2>/dev/null || true)
