@@ -125,7 +125,7 @@ class _Sweep:
         for index in range(len(self.plans)):
             self.todo.put(index)
         for _ in range(workers):
-            threading.Thread(target=self._worker, daemon=True).start()
+            threading.Thread(target=self._worker, name="uws-call-expres-sweep", daemon=True).start()
         items: Dict[int, SweepItem] = {}
         try:
             while len(items) < len(self.plans):

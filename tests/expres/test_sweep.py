@@ -141,6 +141,11 @@ def test_interrupt_prints_reattach_for_running_jobs_and_submits_no_more(
             run_sweep(_configs(workdir, 3), verbose=False, max_parallel=1)
     finally:
         release.set()
+        # The worker is still following its job: let it end inside this test (its output
+        # and the responses mock belong to it), as a user's process would at exit.
+        for thread in threading.enumerate():
+            if thread.name == "uws-call-expres-sweep":
+                thread.join(10)
     assert len(opus.jobs) == 1  # the other two were never submitted
     (job_id,) = opus.jobs
     err = capsys.readouterr().err
