@@ -150,8 +150,9 @@ def _throughput_rows(server: OpusServer, quick: bool) -> List[Row]:
     tail = Samples.of(r["after_last_byte"] or 0.0 for r in mine)
     label = f"{big // MiB} MiB" if big < GiB else "1 GiB"
     facts = (
-        f"uws_lite streams 1 MiB chunks, verifies SHA-1 and fsyncs before the rename;"
-        f" time after the last byte (verify + fsync + rename): {tail.fmt(seconds)}"
+        f"uws_lite streams 1 MiB chunks, hashes SHA-1 on a worker thread while reading,"
+        f" then renames (no fsync); time after the last byte (verify + rename):"
+        f" {tail.fmt(seconds)}"
     )
     if not curl:
         facts += "; curl is not installed (apt-get install curl): no comparison with it"
@@ -161,7 +162,7 @@ def _throughput_rows(server: OpusServer, quick: bool) -> List[Row]:
             f"; the same download without the SHA-1 check: {nohash.fmt(mib_per_s)}"
             f" ({ratio(nohash.median / s_curl.median)} curl); hashlib SHA-1 alone on this"
             f" machine: {_sha1_speed():.0f} MiB/s — the client has one core (the server"
-            " uses the other) and curl neither hashes nor fsyncs"
+            " uses the other) and curl does not hash"
         )
     rows = [
         Row(
