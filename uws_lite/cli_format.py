@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 from urllib.parse import urlsplit, urlunsplit
@@ -27,6 +28,7 @@ __all__ = [
     "jobref_doc",
     "result_doc",
     "results_table",
+    "shell_word",
     "table",
     "to_json",
 ]
@@ -205,3 +207,8 @@ def jobref_doc(ref: JobRef) -> Dict[str, Any]:
         "creation_time": _iso(ref.creation_time),
         "href": ref.href,
     }
+
+
+def shell_word(text: str) -> str:
+    """A server-given word (a job id) as it can be pasted into a shell."""
+    return shlex.quote(clean(text))

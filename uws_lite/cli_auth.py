@@ -1,0 +1,121 @@
+"""Where ``uws-lite`` finds the service and the credentials for it.
+
+The job list URL comes from ``--url`` or ``UWS_URL``; the login from ``--login``,
+``UWS_LOGIN`` or ``~/.netrc``; the token from ``UWS_TOKEN``, ``~/.netrc`` or a prompt,
+never from the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+from urllib.parse import urlsplit
+
+from .cli_parser import EXAMPLE_DACHS, EXAMPLE_OPUS, CLIError
+from .errors import redact_url
+
+__all__ = ["service"]
+
+
+def _netrc_entry(host: str, env: Dict[str, str]) -> Optional[Tuple[str, str]]:
+    """(login, password) from ``$NETRC`` or ``~/.netrc`` for ``host``, or None."""
+    import netrc
+
+    path = env.get("NETRC")
+    default = Path("~/.netrc").expanduser()
+    if path is None and not default.is_file():
+        return None
+    try:
+        # With no file argument the stdlib also refuses a ~/.netrc readable by others.
+        entries = netrc.netrc(path) if path else netrc.netrc()
+    except FileNotFoundError:
+        return None
+    except netrc.NetrcParseError as exc:
+        where = exc.filename or str(default)
+        if "too permissive" in exc.msg:
+            raise CLIError(
+                f"{where} can be read by other users, so it is not used",
+                hint=f"Run: chmod 600 {where}",
+            ) from None
+        # exc.msg quotes the offending word, which may be a password: never show it.
+        raise CLIError(
+            f"{where} cannot be parsed (line {exc.lineno})", hint="Fix its syntax."
+        ) from None
+    except OSError as exc:
+        raise CLIError(f"cannot read {path or default}: {exc.strerror}") from None
+    found = entries.authenticators(host)
+    if found is None:
+        return None
+    login, _account, password = found
+    if not password:
+        return None
+    return (login or "", password)
+
+
+def _credentials(url: str, login: Optional[str], env: Dict[str, str]) -> Optional[Tuple[str, str]]:
+    """HTTP Basic credentials for ``url``, or None for a guest.
+
+    The token is never read from the command line (other local users see it in ``ps``
+    and ``/proc``, and shell history keeps it): it comes from ``UWS_TOKEN``, from
+    ``~/.netrc``, or from a prompt when stdin is a terminal.
+    """
+    host = urlsplit(url).hostname or ""
+    login = login or env.get("UWS_LOGIN") or None
+    token = env.get("UWS_TOKEN") or None
+    entry = _netrc_entry(host, env) if token is None or login is None else None
+    if token is not None:
+        if login is None:
+            login = entry[0] if entry else None
+        if not login:
+            raise CLIError(
+                "UWS_TOKEN is set but no login name is known",
+                hint="Pass --login NAME (or set UWS_LOGIN).",
+            )
+        return (login, token)
+    if entry is not None:
+        netrc_login, password = entry
+        if login is None and netrc_login:
+            return (netrc_login, password)
+        if login is not None and netrc_login == login:
+            return (login, password)
+        if login is not None:
+            # A token belongs to one login: never send another user's token.
+            raise CLIError(
+                f"~/.netrc has login {netrc_login!r} for {host}, not {login!r}",
+                hint=f"Set UWS_TOKEN to {login}'s token, or fix the ~/.netrc entry.",
+            )
+    if login is None:
+        return None  # guest: no Authorization header at all
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        secret = getpass.getpass(f"Token for {login} at {host}: ")
+        if secret:
+            return (login, secret)
+    raise CLIError(
+        f"no token for login {login!r} at {host}",
+        hint=f"Set UWS_TOKEN, or add 'machine {host} login {login} password TOKEN' to ~/.netrc.",
+    )
+
+
+def service(args: argparse.Namespace, env: Dict[str, str]) -> Tuple[str, Optional[Tuple[str, str]]]:
+    url = (getattr(args, "url", None) or env.get("UWS_URL") or "").strip()
+    if not url:
+        raise CLIError(
+            "no job list URL",
+            hint=f"Pass --url URL or set UWS_URL, e.g. --url {EXAMPLE_OPUS}",
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CLIError(
+            f"{redact_url(url)!r} is not an http(s) URL",
+            hint=f"Give the job list URL, e.g. {EXAMPLE_OPUS} or {EXAMPLE_DACHS}",
+        )
+    if parts.username is not None or parts.password is not None:
+        raise CLIError(
+            f"the URL {redact_url(url)} carries credentials, which would leak into logs",
+            hint="Use --login NAME with UWS_TOKEN or ~/.netrc instead.",
+        )
+    return url.rstrip("/"), _credentials(url, getattr(args, "login", None), env)

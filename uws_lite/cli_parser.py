@@ -1,0 +1,398 @@
+"""How ``uws-lite`` reads its command line: the argparse parser, its help texts and
+examples, the checks of argument values, and the exit statuses they document.
+
+A usage error raises :class:`CLIError` rather than exiting, so ``main`` can report it
+(as JSON with ``--json``) like any other error. Only the standard library is imported
+here, so ``uws-lite --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, NoReturn, Sequence
+
+from . import cli_format as fmt
+
+if TYPE_CHECKING:
+    from .client import FormValue
+
+__all__ = [
+    "EXAMPLE_DACHS",
+    "EXAMPLE_OPUS",
+    "EXIT_INTERRUPTED",
+    "EXIT_JOB",
+    "EXIT_OK",
+    "EXIT_SERVER",
+    "EXIT_TIMEOUT",
+    "EXIT_USAGE",
+    "CLIError",
+    "assignments",
+    "build_parser",
+]
+
+# The exit statuses live here, next to the help text that documents them; cli.py maps
+# errors onto them.
+EXIT_OK = 0
+EXIT_JOB = 1  # the job failed, was aborted, or is stuck (HELD, never started)
+EXIT_USAGE = 2  # bad command line, missing file, unusable ~/.netrc, ...
+EXIT_TIMEOUT = 3  # the --wait deadline passed
+EXIT_SERVER = 4  # the server answered with an error, or could not be reached
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
+
+EXAMPLE_OPUS = "https://voparis-uws-maser.obspm.fr/rest/ExPRES"
+EXAMPLE_DACHS = "http://127.0.0.1:8089/tap/async"
+
+
+class CLIError(Exception):
+    """A problem found by the command line itself: one line, an exit code, a hint."""
+
+    def __init__(
+        self, message: str, hint: str = "", code: int = EXIT_USAGE, where: str = "uws-lite"
+    ) -> None:
+        self.hint = hint
+        self.code = code
+        self.where = where  # the program (or sub-command) the message is about
+        super().__init__(message)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is raised (so ``--json`` can report it) instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CLIError(message, hint=f"See: {self.prog} --help", where=self.prog)
+
+
+# --- argument values --------------------------------------------------------------------
+
+
+def _phase(text: str) -> str:
+    from .models import Phase
+
+    name = text.strip().upper()
+    if name not in Phase.__members__:
+        choices = ", ".join(Phase.__members__)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a UWS phase ({choices})")
+    return name
+
+
+def _timestamp(text: str) -> str:
+    """Check an ISO 8601 time locally; the text itself is what is sent."""
+    value = text.strip()
+    iso = value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value
+    try:
+        datetime.fromisoformat(iso)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time such as 2026-11-24T22:39:01 or 2026-11-24T21:39:01Z"
+        ) from None
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds > 0")
+    return value
+
+
+def assignments(items: Sequence[str]) -> Dict[str, FormValue]:
+    """``NAME=VALUE`` / ``NAME=@FILE`` / ``NAME=@@TEXT`` -> form values.
+
+    A file becomes a ``Path`` (uploaded as a part named NAME); ``@@TEXT`` is passed on as
+    it is: the client sends it as the literal ``@TEXT`` (uws-client's convention).
+    Every file is checked here, before anything is sent.
+    """
+    values: Dict[str, FormValue] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise CLIError(
+                f"{fmt.clean(item)!r} is not NAME=VALUE",
+                hint="Write e.g. runId=demo, or config=@example.json to upload a file.",
+            )
+        if name in values:
+            raise CLIError(f"parameter {fmt.clean(name)!r} is given twice")
+        if value.startswith("@") and not value.startswith("@@"):
+            path = Path(value[1:]).expanduser()
+            if not path.is_file():
+                raise CLIError(
+                    f"cannot upload {fmt.clean(str(path))!r} for {fmt.clean(name)}: no such file",
+                    hint="Check the path; write @@ for a value that starts with a literal @.",
+                )
+            values[name] = path
+        else:
+            values[name] = value
+    return values
+
+
+# --- the parser -------------------------------------------------------------------------
+
+_RAW = argparse.RawDescriptionHelpFormatter
+
+_MAIN_EPILOG = f"""\
+The job list URL comes from --url or the environment variable UWS_URL:
+  OPUS (ExPRES)   {EXAMPLE_OPUS}
+  DaCHS TAP       {EXAMPLE_DACHS}
+
+Credentials (HTTP Basic; guests need none). There is no --token option on purpose:
+other users of the machine can read a command line (ps, /proc) and shells keep it in
+their history. The token comes from:
+  UWS_TOKEN    the token (OPUS) or password, for --login NAME or UWS_LOGIN
+  ~/.netrc     machine voparis-uws-maser.obspm.fr login NAME password TOKEN
+  a prompt     when --login is given, no token is found and stdin is a terminal
+A ~/.netrc entry for another login than --login is never used.
+
+Exit status: 0 ok; 1 the job failed, was aborted or is stuck (HELD, never started);
+2 usage or local error; 3 the --wait deadline passed; 4 server or network error;
+130 interrupted.
+
+examples:
+  export UWS_URL={EXAMPLE_OPUS}
+  uws-lite list --last 10
+  JOB=$(uws-lite new --run config=@example.json runId=demo)
+  uws-lite show $JOB --wait 600
+  uws-lite download $JOB -o results/
+  uws-lite delete $JOB
+  uws-lite --url {EXAMPLE_DACHS} list --phase EXECUTING --json
+"""
+
+
+def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """Options every command takes, before or after the command name.
+
+    In the sub-commands their default is SUPPRESS, so that a sub-parser does not
+    overwrite a value given before the command name with its own default.
+    """
+    group = parser.add_argument_group("common options")
+
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
+
+    group.add_argument(
+        "--url", default=default(None), metavar="URL", help="the job list URL (default: $UWS_URL)"
+    )
+    group.add_argument(
+        "--login",
+        default=default(None),
+        metavar="NAME",
+        help="log in as NAME (default: $UWS_LOGIN, or the ~/.netrc login for the host)",
+    )
+    group.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=default(None),
+        metavar="SECONDS",
+        help="how long to wait for each answer of the server (default: 90)",
+    )
+    group.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print one JSON document on stdout",
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
+        help="print only the essential (ids, phase); no messages, no progress bar",
+    )
+    group.add_argument(
+        "--debug", action="store_true", default=default(False), help="show tracebacks and HTTP logs"
+    )
+    group.add_argument(
+        "--token",
+        "--password",
+        nargs="?",
+        action=_RefuseToken,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
+
+
+class _RefuseToken(argparse.Action):
+    """``--token``/``--password`` exist only to refuse them without echoing the value."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        raise CLIError(
+            f"there is no {self.option_strings[0]} option: a token on the command line can be "
+            "read by other users (ps, /proc) and stays in the shell history",
+            hint="Set UWS_TOKEN, or put it in ~/.netrc (see uws-lite --help).",
+        )
+
+
+def _add_job(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("job", metavar="JOB", help="the job id, e.g. 2a3490")
+
+
+def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog=prog,
+        description="A command line for IVOA UWS 1.0/1.1 job services (OPUS, DaCHS, TAP, ...).",
+        epilog=_MAIN_EPILOG,
+        formatter_class=_RAW,
+    )
+    parser.add_argument("--version", action="version", version=f"uws-lite {__version__}")
+    _add_common(parser, top=True)
+    common = _Parser(add_help=False)
+    _add_common(common, top=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    def command(name: str, summary: str, epilog: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            parents=[common],
+            help=summary,
+            description=summary,
+            epilog="examples:\n" + epilog,
+            formatter_class=_RAW,
+        )
+
+    p = command(
+        "list",
+        "List the jobs as a table (id, phase, run id, creation time), newest first.",
+        f"""\
+  uws-lite --url {EXAMPLE_OPUS} list --last 10
+  uws-lite --url {EXAMPLE_DACHS} list --phase EXECUTING --phase QUEUED
+  uws-lite list --after 2026-11-24T00:00:00 --json
+""",
+    )
+    p.add_argument(
+        "--phase",
+        action="append",
+        type=_phase,
+        metavar="P",
+        help="only jobs in phase P (repeatable)",
+    )
+    p.add_argument(
+        "--after", type=_timestamp, metavar="TIME", help="only jobs created after TIME (ISO 8601)"
+    )
+    p.add_argument("--last", type=_positive, metavar="N", help="only the N newest jobs")
+
+    p = command(
+        "show",
+        "Show a job's summary; with --wait, wait until it ends, showing its phase changes.",
+        f"""\
+  uws-lite --url {EXAMPLE_OPUS} show 2a3490
+  uws-lite show 2a3490 --wait          # until it ends, however long it takes
+  uws-lite show 2a3490 --wait 600      # at most 10 minutes (exit status 3 after that)
+""",
+    )
+    _add_job(p)
+    p.add_argument(
+        "--wait",
+        nargs="?",
+        type=_seconds,
+        const=math.inf,
+        metavar="SECONDS",
+        help="wait (UWS 1.1 WAIT long-polls, else polling) until the job is COMPLETED, ERROR, "
+        "ABORTED or ARCHIVED, at most SECONDS; exit status 1 if it failed or was aborted",
+    )
+
+    p = command(
+        "new",
+        "Create a job from NAME=VALUE parameters and print its id.",
+        f"""\
+  NAME=VALUE      a form value
+  NAME=@FILE      upload FILE as a file part named NAME
+  NAME=@@TEXT     the literal value @TEXT
+
+  uws-lite --url {EXAMPLE_OPUS} new --run config=@example.json runId=demo
+  uws-lite --url {EXAMPLE_DACHS} new --run REQUEST=doQuery LANG=ADQL \\
+      "QUERY=SELECT TOP 5 * FROM tap_schema.tables"
+  uws-lite --url {EXAMPLE_DACHS} new --run REQUEST=doQuery LANG=ADQL \\
+      UPLOAD=t1,param:t1 t1=@table.xml "QUERY=SELECT * FROM TAP_UPLOAD.t1"
+""",  # noqa: S608 (help text showing an ADQL query, not SQL built from input)
+    )
+    p.add_argument("--run", action="store_true", help="start the job at once (PHASE=RUN)")
+    p.add_argument(
+        "parameters", nargs="*", default=[], metavar="NAME=VALUE", help="parameters (see below)"
+    )
+
+    p = command(
+        "set",
+        "Change parameters of a PENDING job (NAME=VALUE, NAME=@FILE, NAME=@@TEXT as in 'new').",
+        f"""\
+  uws-lite --url {EXAMPLE_OPUS} set 2a3490 runId=second-try
+  uws-lite set 2a3490 config=@other.json
+""",
+    )
+    _add_job(p)
+    p.add_argument("parameters", nargs="+", metavar="NAME=VALUE")
+
+    p = command(
+        "duration",
+        "Set a PENDING job's maximum execution duration (0 = no limit, if the server allows).",
+        f"""\
+  uws-lite --url {EXAMPLE_OPUS} duration 2a3490 600
+""",
+    )
+    _add_job(p)
+    p.add_argument("seconds", type=_count, metavar="SECONDS")
+
+    p = command(
+        "destruction",
+        "Set when the server destroys the job (ISO 8601 time).",
+        f"""\
+  uws-lite --url {EXAMPLE_OPUS} destruction 2a3490 2026-12-31T12:00:00
+  uws-lite --url {EXAMPLE_DACHS} destruction 1a2b3c 2026-12-31T12:00:00Z
+""",
+    )
+    _add_job(p)
+    p.add_argument("time", type=_timestamp, metavar="TIME")
+
+    for name, summary in (
+        ("run", "Start a PENDING (or HELD) job: PHASE=RUN."),
+        ("abort", "Abort a job: PHASE=ABORT."),
+        ("delete", "Delete a job and its results."),
+        ("results", "List a job's results as a table (id, mime type, size, href)."),
+        ("error", "Show why a job failed: the error summary and the error document."),
+    ):
+        p = command(name, summary, f"  uws-lite --url {EXAMPLE_OPUS} {name} 2a3490\n")
+        _add_job(p)
+
+    p = command(
+        "download",
+        "Download a job's results (all, or the RESULT ids given), safely named and verified.",
+        f"""\
+  uws-lite --url {EXAMPLE_OPUS} download 2a3490 -o results/
+  uws-lite download 2a3490 expres_test_run_a.cdf stdout
+
+Files are named after the result ids, made safe (no directories, no hidden files,
+no clashes). An interrupted download resumes when the command is run again.
+""",
+    )
+    _add_job(p)
+    # default=[]: argparse otherwise lists a "*" positional as required in its messages
+    p.add_argument(
+        "results", nargs="*", default=[], metavar="RESULT", help="result ids (default: all)"
+    )
+    p.add_argument("-o", "--output", default=".", metavar="DIR", help="directory (default: .)")
+    p.add_argument("--overwrite", action="store_true", help="replace files that already exist")
+    return parser
