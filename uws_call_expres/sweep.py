@@ -156,7 +156,6 @@ class _Sweep:
             self.done.put((index, item))
 
     def _one(self, index: int) -> SweepItem:
-        plan = self.plans[index]
         total = len(self.plans)
         # The parameter line (first of each job) names the config; the number ties lines to it.
         prefix = f"[{index + 1}/{total}] " if total > 1 else ""
@@ -167,7 +166,7 @@ class _Sweep:
                 self.started[index] = (job_id, command)
 
         try:
-            run = execute(plan, console, per_job_dir=True, on_submitted=submitted)
+            run = self._execute(index, console, submitted)
         except Exception as exc:
             console.warning(f"{type(exc).__name__}: {exc}")
             with self.lock:
@@ -177,6 +176,12 @@ class _Sweep:
             partial = exc.run if isinstance(exc, ResultsIncomplete) else None
             return SweepItem(self.configs[index], partial, exc, job_id)
         return SweepItem(self.configs[index], run, None, run.job_id)
+
+    def _execute(
+        self, index: int, console: Console, submitted: Callable[[str, str], None]
+    ) -> ExpresRun:
+        """Run job ``index`` (a grid runs its points its own way)."""
+        return execute(self.plans[index], console, per_job_dir=True, on_submitted=submitted)
 
     def _report_interrupted(self, finished: Dict[int, SweepItem]) -> None:
         with self.lock:

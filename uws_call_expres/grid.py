@@ -1,0 +1,378 @@
+"""Parameter grids that resume: :func:`run_grid`.
+
+A base config and axes (config path -> values) define the points of a grid, the cartesian
+product of the axes (:mod:`uws_call_expres.gridspec`). Each point gets its own folder
+``DIR/<KEY=value_...>-<hash8>/`` holding its generated ``config.json`` and its results, and a
+``runId`` ``<base stem>-<hash12>`` where the hash is that of the point's whole config.
+``DIR/manifest.json`` (:mod:`uws_call_expres.manifest`) records every point's job and files.
+
+Running the same grid again resumes it, and never submits a point twice:
+
+- a COMPLETED point whose files are all there (size, and SHA-1 when the server gave one) is
+  skipped without any request;
+- a point with a job id is taken over (waited for, its results downloaded into its folder);
+- a failed point (ERROR, ABORTED, ARCHIVED) is reported, and submitted again only with
+  ``retry_failed=True`` (its old job id is kept under ``previous_jobs``);
+- a point without a job id is first looked for in the job list by its runId (one request,
+  only when resuming): a job created while the manifest could not record it (a 5xx or a cut
+  on creation, a kill at that instant) is taken over rather than submitted again;
+- only then are the remaining points submitted.
+
+Everything local is checked before anything is sent: the axes against the base config, and
+every generated config as a run would be (:func:`uws_call_expres.run.prepare`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from uws_lite import Client
+from uws_lite.errors import InvalidRequest
+
+from .access import DEFAULT_SERVER, resolve_access
+from .config import _load_json_object, _readable_file
+from .errors import ConfigError
+from .gridspec import Axis, GridPointSpec, Scalar, expand_grid
+from .grid_worker import ATTACH, SUBMIT, GridTask, GridWorkers
+from .manifest import MANIFEST_NAME, Manifest, files_verified, write_json_atomic
+from .output import Console, printable, progress_wanted
+from .run import Plan, prepare
+from .saving import check_output_dir, check_overwrite
+from .sweep import DEFAULT_MAX_PARALLEL, SweepItem
+
+__all__ = ["GridOutcome", "GridPoint", "run_grid"]
+
+PathArg = Union[str, "os.PathLike[str]"]
+AxesArg = Union[Mapping[str, Sequence[Scalar]], Sequence[Axis]]
+_FAILED = ("ERROR", "ABORTED", "ARCHIVED")
+_STEM_MAX = 40
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One point of a grid and what became of it in this call.
+
+    ``status``: "completed" (run and saved now), "skipped" (completed and verified before:
+    no request), "submitted" (``LOOP=False``), "failed" (the job ended in ERROR, ABORTED or
+    ARCHIVED now), "failed-before" (failed in an earlier run, not retried), "error" (a
+    server, network or download failure, a timeout: ``item.error``; run again to resume).
+    ``item`` is the point's :class:`SweepItem` when it was run in this call.
+    """
+
+    index: int
+    parameters: Tuple[Tuple[str, Scalar], ...]
+    hash: str
+    run_id: str
+    folder: Path
+    config: Path
+    status: str
+    job_id: Optional[str] = None
+    phase: Optional[str] = None
+    files: Tuple[Path, ...] = ()
+    item: Optional[SweepItem] = field(default=None, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("completed", "skipped", "submitted")
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A JSON-able summary (never a credential)."""
+        error = self.item.error if self.item is not None else None
+        return {
+            "index": self.index,
+            "parameters": dict(self.parameters),
+            "hash": self.hash,
+            "run_id": self.run_id,
+            "folder": str(self.folder),
+            "config": str(self.config),
+            "status": self.status,
+            "ok": self.ok,
+            "job_id": self.job_id,
+            "phase": self.phase,
+            "files": [str(path) for path in self.files],
+            "error": None if error is None else {"type": type(error).__name__, "message": str(error)},
+        }
+
+
+@dataclass(frozen=True)
+class GridOutcome:
+    """Every point of a grid, in grid order, and where the manifest is."""
+
+    output_dir: Path
+    manifest: Path
+    points: Tuple[GridPoint, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(point.ok for point in self.points)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "output_dir": str(self.output_dir),
+            "manifest": str(self.manifest),
+            "points": [point.to_dict() for point in self.points],
+        }
+
+
+def run_grid(
+    base: Union[PathArg, Mapping[str, Any]],
+    axes: AxesArg,
+    *,
+    output_dir: PathArg,
+    FILE_EPHEM: Optional[PathArg] = None,
+    Job_List: Optional[str] = None,
+    LOOP: bool = True,
+    branch: Optional[str] = None,
+    LOGIN: Optional[str] = None,
+    executionDuration: Union[int, str, None] = None,
+    TOKEN: Optional[str] = None,
+    server: str = DEFAULT_SERVER,
+    timeout: Optional[float] = None,
+    verbose: bool = True,
+    overwrite: str = "always",
+    max_parallel: int = DEFAULT_MAX_PARALLEL,
+    progress: Optional[bool] = None,
+    retry_failed: bool = False,
+    to_stderr: bool = False,
+    on_point: Optional[Callable[[int, Dict[str, Any]], None]] = None,
+) -> GridOutcome:
+    """Run every point of the grid ``axes`` over the config ``base`` (a path or a dict),
+    results in ``output_dir``; running it again resumes (see the module doc).
+
+    ``axes``: ``{"SOURCE[0].ACCEL": [1, 3, 10], "SOURCE[0].WIDTH": [1, 2]}`` (or
+    :class:`~uws_call_expres.gridspec.Axis` items): the last axis varies fastest. The run
+    options are those of :func:`uws_call_expres.run_sweep`; ``overwrite`` defaults to
+    "always" as each point folder belongs to the grid (a resumed download replaces what an
+    interrupted one left; the point's config.json is never overwritten). ``on_point(index,
+    manifest entry)`` is called from a worker thread after each manifest change.
+
+    Raises :class:`ConfigError` (and the other local errors of a run) before anything is
+    sent; server failures of one point are in its :class:`GridPoint`.
+    """
+    if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
+        raise InvalidRequest(f"max_parallel must be a positive integer, not {max_parallel!r}.")
+    document, base_name = _load_base(base)
+    points = expand_grid(document, _axes(axes))
+    out = check_output_dir(output_dir)
+    check_overwrite(overwrite)
+    access = resolve_access(
+        server=server, job_list=Job_List, branch=branch, login=LOGIN, token=TOKEN
+    )
+    stem = _run_stem(base_name)
+    grid = {
+        "base": base_name,
+        "base_hash": _full_hash(document),
+        "axes": [{"path": a.path, "values": list(a.values)} for a in _axes(axes)],
+        "job_list": access.job_list,
+        "server": access.server,
+    }
+    entries = [_entry(point, stem) for point in points]
+    path = out / MANIFEST_NAME
+    resuming = path.exists()
+    # An existing manifest is checked (same grid?) before any file is written.
+    manifest = Manifest.open(path, grid, entries) if resuming else None
+    for point in points:
+        write_json_atomic(out / point.folder / "config.json", point.config)
+    plans = [
+        # CHECK: check_config(point config) -- prepare() checks each generated config
+        # like any run's, before anything is sent.
+        prepare(
+            out / point.folder / "config.json",
+            FILE_EPHEM,
+            Job_List=Job_List,
+            runID=entries[point.index]["run_id"],
+            LOOP=False,
+            branch=branch,
+            LOGIN=LOGIN,
+            executionDuration=executionDuration,
+            TOKEN=TOKEN,
+            server=server,
+            output_dir=out / point.folder,
+            timeout=timeout,
+            overwrite=overwrite,
+        )
+        for point in points
+    ]
+    if manifest is None:
+        manifest = Manifest.open(path, grid, entries)
+    console = Console(verbose, to_stderr=to_stderr)
+    tasks, done = _decide(manifest, points, out, retry_failed, console)
+    if resuming and any(t.action == SUBMIT for t in tasks):
+        tasks = _find_lost_jobs(manifest, tasks, plans[0], console)
+    workers = GridWorkers(
+        [plans[t.point] for t in tasks],
+        tasks,
+        manifest,
+        loop=LOOP,
+        verbose=verbose,
+        to_stderr=to_stderr,
+        progress=progress_wanted(progress, verbose),
+        on_point=on_point,
+    )
+    items = workers.run(min(max_parallel, len(tasks))) if tasks else ()
+    for task, item in zip(tasks, items):
+        done[task.point] = _ran(manifest, task.point, item, LOOP)
+    return GridOutcome(
+        out,
+        manifest.path,
+        tuple(_point(manifest, spec, out, done[spec.index]) for spec in points),
+    )
+
+
+def _load_base(base: Union[PathArg, Mapping[str, Any]]) -> Tuple[Dict[str, Any], Optional[str]]:
+    if isinstance(base, Mapping):
+        try:
+            document = json.loads(json.dumps(base, allow_nan=False))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"The base config is not plain JSON: {exc}.") from None
+        if not isinstance(document, dict):
+            raise ConfigError("The base config must be a JSON object.")
+        return document, None
+    path = _readable_file(base, "The grid's base config")
+    return _load_json_object(path), str(path)
+
+
+def _axes(axes: AxesArg) -> List[Axis]:
+    if isinstance(axes, Mapping):
+        items = list(axes.items())
+    else:
+        items = [(a.path, a.values) for a in axes]
+    result: List[Axis] = []
+    for path, values in items:
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+            raise ConfigError(f"Grid path {path!r}: give its values as a list, not {values!r}.")
+        result.append(Axis(path, tuple(values)))
+    return result
+
+
+def _run_stem(base_name: Optional[str]) -> str:
+    if base_name is None:
+        return "grid"
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(base_name).stem).strip("._-")
+    return stem[:_STEM_MAX] or "grid"
+
+
+def _full_hash(document: Mapping[str, Any]) -> str:
+    import hashlib
+
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _entry(point: GridPointSpec, stem: str) -> Dict[str, Any]:
+    return {
+        "index": point.index,
+        "parameters": dict(point.overrides),
+        "hash": point.hash,
+        "run_id": f"{stem}-{point.hash}",
+        "folder": point.folder,
+        "config": f"{point.folder}/config.json",
+        "job_id": None,
+        "job_url": None,
+        "phase": None,
+        "files": [],
+        "error": None,
+        "previous_jobs": [],
+    }
+
+
+def _decide(
+    manifest: Manifest,
+    points: Sequence[GridPointSpec],
+    out: Path,
+    retry_failed: bool,
+    console: Console,
+) -> Tuple[List[GridTask], Dict[int, Tuple[str, Optional[SweepItem]]]]:
+    """What each point needs: nothing (verified, or failed before), a take-over, a job."""
+    tasks: List[GridTask] = []
+    done: Dict[int, Tuple[str, Optional[SweepItem]]] = {}
+    for point in points:
+        entry = manifest.point(point.index)
+        job_id, phase = entry.get("job_id"), entry.get("phase")
+        if job_id and phase == "COMPLETED" and files_verified(out / point.folder, entry["files"]):
+            done[point.index] = ("skipped", None)
+        elif job_id and phase in _FAILED and not retry_failed:
+            console.info(
+                f"{point.folder}: job {printable(str(job_id))} ended {phase} in an earlier run; "
+                "not submitted again (retry_failed / --retry-failed to do so)."
+            )
+            done[point.index] = ("failed-before", None)
+        elif job_id and phase in _FAILED:
+            previous = list(entry.get("previous_jobs") or []) + [job_id]
+            manifest.update(
+                point.index, job_id=None, job_url=None, phase=None, files=[], previous_jobs=previous
+            )
+            tasks.append(GridTask(point.index, SUBMIT))
+        elif job_id:
+            tasks.append(GridTask(point.index, ATTACH, str(job_id)))
+        else:
+            tasks.append(GridTask(point.index, SUBMIT))
+    return tasks, done
+
+
+def _find_lost_jobs(
+    manifest: Manifest, tasks: List[GridTask], plan: Plan, console: Console
+) -> List[GridTask]:
+    """Points to submit whose job exists anyway (found by runId) become take-overs."""
+    document = manifest.document()
+    known = set()
+    for entry in document["points"]:
+        known.update(entry.get("previous_jobs") or [])
+        if entry.get("job_id"):
+            known.add(entry["job_id"])
+    access = plan.access
+    with Client(access.list_url, auth=access.auth) as client:
+        jobs = client.get_job_list().newest_first()
+    found: List[GridTask] = []
+    for task in tasks:
+        run_id = document["points"][task.point]["run_id"]
+        match = next((j for j in jobs if j.run_id == run_id and j.job_id not in known), None)
+        if task.action != SUBMIT or match is None:
+            found.append(task)
+            continue
+        console.info(
+            f"Job {printable(match.job_id)} ({match.phase}) has the runId {run_id} of a point "
+            "the manifest has no job for: taking it over instead of submitting again."
+        )
+        manifest.update(task.point, job_id=match.job_id, job_url=client.job_url(match.job_id))
+        known.add(match.job_id)
+        found.append(GridTask(task.point, ATTACH, match.job_id))
+    return found
+
+
+def _ran(manifest: Manifest, point: int, item: SweepItem, loop: bool) -> Tuple[str, Optional[SweepItem]]:
+    if item.error is not None:
+        manifest.update(point, error=f"{type(item.error).__name__}: {item.error}")
+        return "error", item
+    if item.run is None:
+        return "error", item
+    if not loop and not item.run.finished:
+        return "submitted", item
+    return ("completed" if item.run.ok else "failed"), item
+
+
+def _point(
+    manifest: Manifest, spec: GridPointSpec, out: Path, done: Tuple[str, Optional[SweepItem]]
+) -> GridPoint:
+    entry = manifest.point(spec.index)
+    status, item = done
+    folder = out / spec.folder
+    return GridPoint(
+        index=spec.index,
+        parameters=spec.overrides,
+        hash=spec.hash,
+        run_id=entry["run_id"],
+        folder=folder,
+        config=folder / "config.json",
+        status=status,
+        job_id=entry.get("job_id"),
+        phase=entry.get("phase"),
+        files=tuple(folder / f["name"] for f in entry.get("files") or []),
+        item=item,
+    )
