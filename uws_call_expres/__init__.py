@@ -5,7 +5,8 @@
     print(run.ok, run.job_id, run.files)
 
 The documented function with its bugs fixed, returning an :class:`ExpresRun`;
-:func:`attach` takes over a running job; :func:`run_sweep` runs several configs.
+:func:`attach` takes over a running job; :func:`run_sweep` runs several configs;
+:func:`run_grid` runs a parameter grid over one config, and resumes it.
 Command line: ``python -m uws_call_expres --help``.
 """
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .access import Access
     from .errors import AccessError, ConfigError, OutputError, ResultsIncomplete
+    from .grid import GridOutcome, GridPoint, run_grid
     from .outcome import ExpresRun
     from .run import attach, uws_call_expres
     from .sweep import SweepItem, run_sweep
@@ -27,8 +29,11 @@ __all__ = [
     "uws_call_expres",
     "attach",
     "run_sweep",
+    "run_grid",
     "ExpresRun",
     "SweepItem",
+    "GridOutcome",
+    "GridPoint",
     "Access",
     # errors (local mistakes; server and network failures are uws_lite's errors)
     "AccessError",
@@ -46,6 +51,9 @@ _LAZY = {
     "run_sweep": ".sweep",
     "ExpresRun": ".outcome",
     "SweepItem": ".sweep",
+    "run_grid": ".grid",
+    "GridOutcome": ".grid",
+    "GridPoint": ".grid",
     "Access": ".access",
     "AccessError": ".errors",
     "ConfigError": ".errors",

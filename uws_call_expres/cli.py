@@ -41,6 +41,9 @@ examples:
       submit and start only; prints the job id
   %(prog)s --attach 2a3490 -o results/
       take over a job again (after Ctrl-C, a closed laptop, a network cut)
+  %(prog)s --grid example.json --set 'SOURCE[0].ACCEL=1,3,10' --set 'SOURCE[0].WIDTH=1:2:1' -o grid/
+      a 3x2 parameter grid: grid/ACCEL=1_WIDTH=1-<hash>/... and grid/manifest.json; the
+      same command again resumes it (takes over running jobs, skips finished points)
   %(prog)s --list            your jobs (a guest sees every guest job)
   %(prog)s --abort 2a3490    stop a job
   %(prog)s --delete 2a3490   delete a job and its results on the server
@@ -54,7 +57,7 @@ exit status:
   3    timeout: a job was still running at the deadline (it keeps running; re-attach)
   4    server or network error
   130  interrupted (Ctrl-C); the jobs keep running and the re-attach command is printed
-  A sweep exits with the most serious status among its jobs (2, 4, 3, then 1)."""
+  A sweep or a grid exits with the most serious status among its jobs (2, 4, 3, then 1)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +84,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exclusive.add_argument("--abort", metavar="JOB_ID", help="abort a job and exit")
     exclusive.add_argument("--delete", metavar="JOB_ID", help="delete a job and exit")
+    exclusive.add_argument(
+        "--grid",
+        metavar="BASE",
+        help="run a parameter grid over the config BASE (with --set); run it again to resume",
+    )
+    action.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUES",
+        dest="axes",
+        help="a grid axis (repeatable; the last varies fastest): a config path such as "
+        'SOURCE[0].ACCEL and comma-separated JSON values (1,3,10 or \'"a","b"\'; a bare '
+        "word is a string) or a range START:STOP:STEP (STOP included when a step lands on it)",
+    )
+    action.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="with --grid: submit again the points whose job failed in an earlier run",
+    )
 
     run = parser.add_argument_group("run options")
     run.add_argument("--ephem", metavar="FILE", help="ephemeris file to upload with the config")
@@ -143,9 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument(
         "--overwrite",
         choices=("rename", "always", "never"),
-        default="rename",
+        default=None,
         help="when a result's name is taken: rename the new file (default), replace the "
-        "old one, or stop; your input files are never overwritten",
+        "old one, or stop; your input files are never overwritten (--grid: default always, "
+        "its point folders are its own)",
     )
     output.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     output.add_argument(
@@ -168,6 +192,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = parser.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exc:  # --help, --version, usage errors (status 2)
         return exc.code if isinstance(exc.code, int) else 2
+    args.overwrite_given = args.overwrite is not None
+    if args.overwrite is None:
+        args.overwrite = "rename"
     problem = _usage_problem(args)
     if problem:
         parser.print_usage(sys.stderr)
@@ -186,20 +213,30 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
             ("--list", args.list),
             ("--abort", args.abort),
             ("--delete", args.delete),
+            ("--grid", args.grid),
         )
         if given
     ]
     if other and args.configs:
         return f"give either CONFIG files or {other[0]}, not both"
     if not other and not args.configs:
-        return "give at least one CONFIG file (or --attach, --list, --abort, --delete)"
+        return "give at least one CONFIG file (or --attach, --list, --abort, --delete, --grid)"
+    if args.grid and not args.axes:
+        return "--grid needs at least one --set PATH=VALUES"
+    if args.axes and not args.grid:
+        return "--set applies to --grid only"
+    if args.retry_failed and not args.grid:
+        return "--retry-failed applies to --grid only"
+    if args.grid and args.run_id is not None:
+        return "--run-id does not apply to --grid (each point's runId is made from its hash)"
     if args.max_parallel < 1:
         return "--max-parallel must be at least 1"
     if args.timeout is not None and args.timeout <= 0:
         return "--timeout must be positive"
     problems: List[str] = []
-    if args.ephem and other:
-        problems.append("--ephem applies to CONFIG runs only")
-    if args.no_wait and other:
-        problems.append("--no-wait applies to CONFIG runs only")
+    runs = [name for name in other if name != "--grid"]
+    if args.ephem and runs:
+        problems.append("--ephem applies to CONFIG runs and --grid only")
+    if args.no_wait and runs:
+        problems.append("--no-wait applies to CONFIG runs and --grid only")
     return problems[0] if problems else None

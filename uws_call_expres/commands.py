@@ -92,6 +92,8 @@ class _Command:
             return self.delete(args.delete)
         if args.attach:
             return self.attach(args.attach)
+        if args.grid:
+            return self.grid(args.grid, args.axes)
         if len(args.configs) == 1:
             return self.single(args.configs[0])
         return self.sweep(args.configs)
@@ -144,6 +146,30 @@ class _Command:
         code = next(c for c in _SEVERITY if c in codes or c == OK)
         self.summarise_sweep(items)
         self.emit_runs([_item_dict(item) for item in items], code)
+        return code
+
+    def grid(self, base: str, settings: Sequence[str]) -> int:
+        from .grid import run_grid
+        from .gridspec import parse_axis
+
+        args = self.args
+        options = self.run_options()
+        options["overwrite"] = args.overwrite if args.overwrite_given else "always"
+        outcome = run_grid(
+            base,
+            [parse_axis(text) for text in settings],
+            FILE_EPHEM=args.ephem,
+            verbose=self.verbose,
+            max_parallel=args.max_parallel,
+            progress=False if args.no_progress else None,
+            retry_failed=args.retry_failed,
+            to_stderr=args.json,
+            **options,
+        )
+        codes = [_grid_point_code(point) for point in outcome.points]
+        code = next(c for c in _SEVERITY if c in codes or c == OK)
+        self.summarise_grid(outcome)
+        self.emit_json(dict(outcome.to_dict(), ok=code == OK, exit_code=code))
         return code
 
     def attach(self, job_id: str) -> int:
@@ -243,6 +269,23 @@ class _Command:
                 line = f"{item.config.name}: job {item.job_id or '-'} error: {item.error}"
             self.console.info("  " + printable(line))
 
+    def summarise_grid(self, outcome: Any) -> None:
+        points = outcome.points
+        self.console.info(f"Grid: {len(points)} point(s); manifest: {outcome.manifest}")
+        rows = [
+            (str(p.index + 1), p.status, p.phase or "-", p.job_id or "-", p.folder.name)
+            for p in points
+        ]
+        header = ("#", "status", "phase", "job", "folder")
+        widths = [max(len(row[k]) for row in [header, *rows]) for k in range(len(header) - 1)]
+        for row in [header, *rows]:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]
+            self.console.info("  " + printable("  ".join(cells)))
+        for point in points:
+            error = point.item.error if point.item is not None else None
+            if error is not None:
+                self.console.info(f"  {point.folder.name}: {printable(str(error))}")
+
     def report_error(self, error: BaseException) -> None:
         if self.args.debug:
             import traceback
@@ -264,6 +307,12 @@ def _item_code(item: SweepItem) -> int:
     if item.error is not None:
         return exit_code_for(item.error)
     return OK if item.run is not None and item.run.ok else JOB_FAILED
+
+
+def _grid_point_code(point: Any) -> int:
+    if point.item is not None:
+        return _item_code(point.item)
+    return OK if point.ok else JOB_FAILED
 
 
 def _item_dict(item: SweepItem, *, config: bool = True) -> Dict[str, Any]:

@@ -24,12 +24,13 @@ every generated config as a run would be (:func:`uws_call_expres.run.prepare`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from uws_lite import Client
 from uws_lite.errors import InvalidRequest
@@ -37,8 +38,8 @@ from uws_lite.errors import InvalidRequest
 from .access import DEFAULT_SERVER, resolve_access
 from .config import _load_json_object, _readable_file
 from .errors import ConfigError
-from .gridspec import Axis, GridPointSpec, Scalar, expand_grid
 from .grid_worker import ATTACH, SUBMIT, GridTask, GridWorkers
+from .gridspec import Axis, GridPointSpec, Scalar, expand_grid
 from .manifest import MANIFEST_NAME, Manifest, files_verified, write_json_atomic
 from .output import Console, printable, progress_wanted
 from .run import Plan, prepare
@@ -95,7 +96,9 @@ class GridPoint:
             "job_id": self.job_id,
             "phase": self.phase,
             "files": [str(path) for path in self.files],
-            "error": None if error is None else {"type": type(error).__name__, "message": str(error)},
+            "error": None
+            if error is None
+            else {"type": type(error).__name__, "message": str(error)},
         }
 
 
@@ -239,10 +242,7 @@ def _load_base(base: Union[PathArg, Mapping[str, Any]]) -> Tuple[Dict[str, Any],
 
 
 def _axes(axes: AxesArg) -> List[Axis]:
-    if isinstance(axes, Mapping):
-        items = list(axes.items())
-    else:
-        items = [(a.path, a.values) for a in axes]
+    items = list(axes.items()) if isinstance(axes, Mapping) else [(a.path, a.values) for a in axes]
     result: List[Axis] = []
     for path, values in items:
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
@@ -259,8 +259,6 @@ def _run_stem(base_name: Optional[str]) -> str:
 
 
 def _full_hash(document: Mapping[str, Any]) -> str:
-    import hashlib
-
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -304,7 +302,7 @@ def _decide(
             )
             done[point.index] = ("failed-before", None)
         elif job_id and phase in _FAILED:
-            previous = list(entry.get("previous_jobs") or []) + [job_id]
+            previous = [*list(entry.get("previous_jobs") or []), job_id]
             manifest.update(
                 point.index, job_id=None, job_url=None, phase=None, files=[], previous_jobs=previous
             )
@@ -321,7 +319,7 @@ def _find_lost_jobs(
 ) -> List[GridTask]:
     """Points to submit whose job exists anyway (found by runId) become take-overs."""
     document = manifest.document()
-    known = set()
+    known: Set[str] = set()
     for entry in document["points"]:
         known.update(entry.get("previous_jobs") or [])
         if entry.get("job_id"):
@@ -346,7 +344,9 @@ def _find_lost_jobs(
     return found
 
 
-def _ran(manifest: Manifest, point: int, item: SweepItem, loop: bool) -> Tuple[str, Optional[SweepItem]]:
+def _ran(
+    manifest: Manifest, point: int, item: SweepItem, loop: bool
+) -> Tuple[str, Optional[SweepItem]]:
     if item.error is not None:
         manifest.update(point, error=f"{type(item.error).__name__}: {item.error}")
         return "error", item

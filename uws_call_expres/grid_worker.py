@@ -177,7 +177,9 @@ class GridWorkers(_Sweep):
 
     def _report_interrupted(self, finished: Dict[int, SweepItem]) -> None:
         with self.lock:
-            running = [job_id for k, (job_id, _) in sorted(self.started.items()) if k not in finished]
+            running = [
+                job_id for k, (job_id, _) in sorted(self.started.items()) if k not in finished
+            ]
         console = Console(self.verbose)
         where = self.manifest.path
         if not running:

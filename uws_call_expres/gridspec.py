@@ -150,10 +150,11 @@ def check_axes(base: Mapping[str, Any], axes: Sequence[Axis]) -> None:
             if got in ("list", "object"):
                 raise ConfigError(f"Grid path {axis.path!r}: {value!r} is not a scalar value.")
             if kind != "null" and got != kind:
+                hint = " (on the command line, quote it: '\"1\"')" if kind == "string" else ""
                 raise ConfigError(
                     f"Grid path {axis.path!r} is a {kind} in the base config "
                     f"({json.dumps(current)}), but {json.dumps(value)} is a {got}: give "
-                    f"{kind} values (quote a string on the command line: '\"text\"')."
+                    f"{kind} values{hint}."
                 )
 
 

@@ -10,6 +10,7 @@ version, never a mix. It never holds a credential.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -49,10 +50,8 @@ def write_json_atomic(path: Path, document: Any) -> None:
             os.fsync(stream.fileno())
         os.replace(temp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temp)
-        except OSError:
-            pass
         raise
     _fsync_directory(path.parent)
 
@@ -121,9 +120,7 @@ class Manifest:
         }
 
     @classmethod
-    def open(
-        cls, path: Path, grid: Dict[str, Any], fresh_points: List[Dict[str, Any]]
-    ) -> Manifest:
+    def open(cls, path: Path, grid: Dict[str, Any], fresh_points: List[Dict[str, Any]]) -> Manifest:
         """The manifest at ``path`` if there is one (its grid must be ``grid``, else
         ConfigError), else a new one with ``fresh_points`` (written at once)."""
         try:
@@ -154,7 +151,8 @@ class Manifest:
     def point(self, index: int) -> Dict[str, Any]:
         """A copy of the entry of point ``index``."""
         with self._lock:
-            return json.loads(json.dumps(self._document["points"][index]))
+            entry: Dict[str, Any] = json.loads(json.dumps(self._document["points"][index]))
+            return entry
 
     def update(self, index: int, **fields: Any) -> None:
         """Change fields of point ``index`` and write the manifest."""
