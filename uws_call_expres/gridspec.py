@@ -279,6 +279,11 @@ def _scalar(item: str, what: str) -> Scalar:
     except ValueError:
         if item.startswith('"'):
             raise ConfigError(f"{what}: {item} is not a valid JSON string.") from None
+        if item.startswith(("[", "{")):
+            raise ConfigError(
+                f"{what}: {item!r} looks like a list or object; a grid value is a scalar "
+                "(a number, string, true/false): give the path of one element instead."
+            ) from None
         return item  # a bare word: a string
     if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(f"{what}: {item} is not a finite number.")
