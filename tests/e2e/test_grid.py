@@ -82,8 +82,7 @@ def test_grid_interrupted_after_submission_resumes_without_submitting_again(ws: 
                     _thread.interrupt_main()  # Ctrl-C, once every job id is in the manifest
 
     with pytest.raises(KeyboardInterrupt):
-        _grid(ws, base, on_point=on_point, verbose=False)
-        time.sleep(60)  # not reached: the interrupt comes while the jobs run
+        _grid(ws, base, on_point=on_point, verbose=False)  # the jobs run 2 s: interrupted
     _join_workers()  # they leave their jobs at the next phase change, downloading nothing
     assert len(ws.server.jobs) == 6
     assert len(_creations(ws)) == 6
