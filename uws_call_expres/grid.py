@@ -161,47 +161,27 @@ def run_grid(
     if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
         raise InvalidRequest(f"max_parallel must be a positive integer, not {max_parallel!r}.")
     document, base_name = _load_base(base)
-    points = expand_grid(document, _axes(axes))
+    checked_axes = _axes(axes)
+    points = expand_grid(document, checked_axes)
     out = check_output_dir(output_dir)
     check_overwrite(overwrite)
-    access = resolve_access(
-        server=server, job_list=Job_List, branch=branch, login=LOGIN, token=TOKEN
+    options: Dict[str, Any] = dict(
+        Job_List=Job_List,
+        branch=branch,
+        LOGIN=LOGIN,
+        executionDuration=executionDuration,
+        TOKEN=TOKEN,
+        server=server,
+        timeout=timeout,
+        overwrite=overwrite,
     )
-    stem = _run_stem(base_name)
-    grid = {
-        "base": base_name,
-        "base_hash": _full_hash(document),
-        "axes": [{"path": a.path, "values": list(a.values)} for a in _axes(axes)],
-        "job_list": access.job_list,
-        "server": access.server,
-    }
-    entries = [_entry(point, stem) for point in points]
+    grid = _definition(document, base_name, checked_axes, FILE_EPHEM, options)
+    entries = [_entry(point, _run_stem(base_name)) for point in points]
     path = out / MANIFEST_NAME
     resuming = path.exists()
     # An existing manifest is checked (same grid?) before any file is written.
     manifest = Manifest.open(path, grid, entries) if resuming else None
-    for point in points:
-        write_json_atomic(out / point.folder / "config.json", point.config)
-    plans = [
-        # CHECK: check_config(point config) -- prepare() checks each generated config
-        # like any run's, before anything is sent.
-        prepare(
-            out / point.folder / "config.json",
-            FILE_EPHEM,
-            Job_List=Job_List,
-            runID=entries[point.index]["run_id"],
-            LOOP=False,
-            branch=branch,
-            LOGIN=LOGIN,
-            executionDuration=executionDuration,
-            TOKEN=TOKEN,
-            server=server,
-            output_dir=out / point.folder,
-            timeout=timeout,
-            overwrite=overwrite,
-        )
-        for point in points
-    ]
+    plans = _plans(points, entries, out, FILE_EPHEM, options)
     if manifest is None:
         manifest = Manifest.open(path, grid, entries)
     console = Console(verbose, to_stderr=to_stderr)
@@ -226,6 +206,62 @@ def run_grid(
         manifest.path,
         tuple(_point(manifest, spec, out, done[spec.index]) for spec in points),
     )
+
+
+def _definition(
+    document: Mapping[str, Any],
+    base_name: Optional[str],
+    axes: Sequence[Axis],
+    ephemeris: Optional[PathArg],
+    options: Mapping[str, Any],
+) -> Dict[str, Any]:
+    """What makes a grid the same grid on a re-run (``base`` is only shown)."""
+    access = resolve_access(
+        server=options["server"],
+        job_list=options["Job_List"],
+        branch=options["branch"],
+        login=options["LOGIN"],
+        token=options["TOKEN"],
+    )
+    ephemeris_hash = None
+    if ephemeris is not None:
+        ephem = _readable_file(ephemeris, "FILE_EPHEM (the ephemeris)")
+        ephemeris_hash = hashlib.sha256(ephem.read_bytes()).hexdigest()
+    return {
+        "base": base_name,
+        "base_hash": _full_hash(document),
+        "axes": [{"path": a.path, "values": list(a.values)} for a in axes],
+        "ephemeris_hash": ephemeris_hash,
+        "job_list": access.job_list,
+        "server": access.server,
+    }
+
+
+def _plans(
+    points: Sequence[GridPointSpec],
+    entries: Sequence[Mapping[str, Any]],
+    out: Path,
+    ephemeris: Optional[PathArg],
+    options: Mapping[str, Any],
+) -> List[Plan]:
+    """Write each point's config.json and check it as a run would (nothing is sent)."""
+    plans = []
+    for point in points:
+        config = out / point.folder / "config.json"
+        write_json_atomic(config, point.config)
+        # CHECK: check_config(point config) -- prepare() checks every generated config
+        # as it checks any run's, before anything is sent.
+        plans.append(
+            prepare(
+                config,
+                ephemeris,
+                runID=entries[point.index]["run_id"],
+                LOOP=False,
+                output_dir=out / point.folder,
+                **options,
+            )
+        )
+    return plans
 
 
 def _load_base(base: Union[PathArg, Mapping[str, Any]]) -> Tuple[Dict[str, Any], Optional[str]]:

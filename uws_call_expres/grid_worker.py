@@ -84,7 +84,7 @@ class GridWorkers(_Sweep):
             job_id = str(task.job_id)
             submitted(job_id, reattach_command(job_id, plan.access, plan.output_dir))
         if self.stop.is_set():
-            raise _Abandoned("interrupted")
+            raise _Abandoned("interrupted: the job is left to the next run of the grid")
         return self._follow(task, plan, job_id, console)
 
     def _submit(
@@ -141,7 +141,7 @@ class GridWorkers(_Sweep):
 
         def on_change(current: Job) -> None:
             if self.stop.is_set():
-                raise _Abandoned("interrupted")
+                raise _Abandoned("interrupted: the job is left to the next run of the grid")
             if current.phase is not last[0]:
                 last[0] = current.phase
                 console.info(str(current.phase))
@@ -160,11 +160,16 @@ class GridWorkers(_Sweep):
             )
             raise
         if self.stop.is_set():
-            raise _Abandoned("interrupted")
+            raise _Abandoned("interrupted: the job is left to the next run of the grid")
         return job
 
     def record(self, point: int, **fields: Any) -> None:
-        """Write fields of ``point`` to the manifest, then tell ``on_point``."""
+        """Write fields of ``point`` to the manifest, then tell ``on_point``.
+
+        After Ctrl-C only a new job id is still written (a job that exists must not be
+        lost); the rest is left to the next run, which asks the server again."""
+        if self.stop.is_set() and "job_id" not in fields:
+            return
         self.manifest.update(point, **fields)
         if self.on_point is not None:
             try:

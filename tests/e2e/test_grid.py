@@ -223,3 +223,41 @@ def test_local_mistakes_are_refused_before_any_request(ws: Any) -> None:
         _grid(ws, base, {"SOURCE[0].ACCEL": [1, 2]})
     assert ws.server.requests == ()
     ws.check_clean()
+
+
+def test_ctrl_c_of_the_command_says_how_to_resume(ws: Any) -> None:
+    ws.config("base.json", duration=2.0)
+    args = ["--grid", "base.json", *SETS, "-o", str(ws.out), "--max-parallel", "6"]
+    process = ws.popen(*args, "--no-progress")
+    done = ws.interrupt(process, lambda: len(ws.server.jobs) == 6 and _listed(ws) == 6)
+    assert done.code == 130, done.err
+    assert "Run the same grid command again" in done.err
+    assert len(ws.server.jobs) == 6
+    resumed = ws.cli(*args, "--no-progress", "--json", "-q")
+    assert resumed.code == 0, resumed.err
+    assert [p["status"] for p in json.loads(resumed.out)["points"]] == ["completed"] * 6
+    assert len(ws.server.jobs) == 6
+    ws.check_clean()
+
+
+def test_no_wait_submits_then_the_next_run_takes_over(ws: Any) -> None:
+    base = ws.config("base.json", duration=0.5)
+    axes = {"SOURCE[0].WIDTH": [1, 2]}
+    first = _grid(ws, base, axes, LOOP=False, verbose=False)
+    assert [p.status for p in first.points] == ["submitted"] * 2
+    assert all(p.job_id for p in first.points)
+    assert _cdfs(ws) == []
+    second = _grid(ws, base, axes, verbose=False)
+    assert [p.status for p in second.points] == ["completed"] * 2
+    assert [p.job_id for p in second.points] == [p.job_id for p in first.points]
+    assert len(ws.server.jobs) == 2
+    assert len(_cdfs(ws)) == 2
+    ws.check_clean()
+
+
+def _listed(ws: Any) -> int:
+    """How many job ids the manifest lists now (0 before it exists)."""
+    try:
+        return sum(1 for p in _manifest(ws)["points"] if p["job_id"])
+    except FileNotFoundError:
+        return 0
