@@ -75,6 +75,7 @@ class GridWorkers(_Sweep):
         self, index: int, console: Console, submitted: Callable[[str, str], None]
     ) -> ExpresRun:
         task, plan = self.tasks[index], self.plans[index]
+        console.info(f"Point {printable(plan.output_dir.name)}")
         if task.action == SUBMIT:
             run = self._submit(task, plan, console, submitted)
             if not self.loop:
