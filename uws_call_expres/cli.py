@@ -18,7 +18,9 @@ DESCRIPTION = """\
 Run the ExPRES simulation on the MASER run-on-demand service
 (https://voparis-uws-maser.obspm.fr): submit a config, wait for the job, and download
 every result. Several CONFIG files make a sweep: the jobs run in parallel (at most
---max-parallel at a time) and each job's results go to OUTPUT_DIR/<job id>/.
+--max-parallel at a time) and each job's results go to OUTPUT_DIR/<job id>/. --grid BASE
+with --set PATH=VALUES runs every combination of values over one config, each point in its
+own folder, with OUTPUT_DIR/manifest.json; the same command again resumes the grid.
 
 Without --login you run as a guest: job list ExPRES, branch master, at most 600 s, and
 your runs and results are visible to everybody. With --login NAME (authenticated access,
