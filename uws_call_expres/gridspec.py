@@ -138,6 +138,13 @@ def check_axes(base: Mapping[str, Any], axes: Sequence[Axis]) -> None:
         seen[key] = axis.path
         if not axis.values:
             raise ConfigError(f"Grid path {axis.path!r} has no values.")
+        shown = [json.dumps(value) for value in axis.values]
+        repeated = sorted({text for text in shown if shown.count(text) > 1})
+        if repeated:
+            raise ConfigError(
+                f"Grid path {axis.path!r} has the value {', '.join(repeated)} more than once: "
+                "each point would be run twice."
+            )
         current = _lookup(base, axis.path)
         kind = _kind(current)
         if kind in ("list", "object"):

@@ -159,6 +159,13 @@ def test_numbers_replace_numbers_and_anything_replaces_null() -> None:
     assert points[0].config["NOTE"] == "x"
 
 
+def test_a_value_given_twice_is_refused() -> None:
+    with pytest.raises(ConfigError, match="more than once"):
+        expand_grid(BASE, [Axis("SOURCE[0].ACCEL", (1, 3, 1))])
+    # 1 and true, 1 and 1.0 are different JSON values, hence different configs
+    assert len(expand_grid(BASE, [Axis("NOTE", (1, True, 1.0))])) == 3
+
+
 def test_too_many_points_are_refused() -> None:
     axes = [Axis("SOURCE[0].ACCEL", tuple(range(100))), Axis("SOURCE[1].ACCEL", tuple(range(11)))]
     with pytest.raises(ConfigError, match="1100 points"):
