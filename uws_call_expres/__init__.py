@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .access import Access
+    from .checks import Problem, check_config
     from .errors import AccessError, ConfigError, OutputError, ResultsIncomplete
     from .outcome import ExpresRun
     from .run import attach, uws_call_expres
@@ -30,6 +31,9 @@ __all__ = [
     "ExpresRun",
     "SweepItem",
     "Access",
+    # checking a config before it is sent
+    "check_config",
+    "Problem",
     # errors (local mistakes; server and network failures are uws_lite's errors)
     "AccessError",
     "ConfigError",
@@ -47,6 +51,8 @@ _LAZY = {
     "ExpresRun": ".outcome",
     "SweepItem": ".sweep",
     "Access": ".access",
+    "check_config": ".checks",
+    "Problem": ".checks",
     "AccessError": ".errors",
     "ConfigError": ".errors",
     "OutputError": ".errors",
