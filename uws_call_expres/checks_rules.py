@@ -234,20 +234,21 @@ def _observer_rules(document: Dict[str, Any]) -> Iterator[Problem]:
         names,
         "ExPRES stops with 'An observer has no parent.'",
     )
+    lookups: List[Problem] = []
+    lookup = kind == "Pre-Defined" or (kind == "Fixed" and observer.get("FIXE_DIST") == "auto")
+    if isinstance(sc, str) and sc.strip() and not ephem and lookup:
+        lookups = list(_lookup_rules(sc, str(observer.get("SCTIME") or ""), kind == "Fixed"))
     if isinstance(sc, str) and not sc.strip():
         yield _problem("OBSERVER.SC", "error", "is empty: ExPRES needs the observer's name")
-    elif isinstance(sc, str) and sc not in SCHEMA_OBSERVERS:
+    elif isinstance(sc, str) and sc not in SCHEMA_OBSERVERS and not lookups:
         yield _problem(
             "OBSERVER.SC",
             "warning",
-            f"{sc!r} is not an observer of the schema: fine for numeric Fixed positions and "
-            "an Orbiter, but no position look-up knows it",
+            f"{sc!r} is not an observer of the schema: fine for numeric Fixed positions "
+            "and an Orbiter, but no position look-up knows it",
             did_you_mean(sc, SCHEMA_OBSERVERS),
         )
-    if isinstance(sc, str) and not ephem:
-        lookup = kind == "Pre-Defined" or (kind == "Fixed" and observer.get("FIXE_DIST") == "auto")
-        if lookup:
-            yield from _lookup_rules(sc, str(observer.get("SCTIME") or ""), kind == "Fixed")
+    yield from lookups
     cdf = _dict(_dict(document.get("SPDYN")).get("CDF"))
     if kind == "Fixed" and cdf.get("CML") is False:
         yield _problem(
@@ -286,7 +287,7 @@ def _lookup_rules(sc: str, sctime: str, fixed: bool) -> Iterator[Problem]:
                 f"{sctime!r}: ExPRES has Galileo positions only for 1996 days 240 to 260",
                 "give an ephemeris file (FILE_EPHEM and OBSERVER.EPHEM)",
             )
-    elif sc not in MIRIADE_OBSERVERS and sc.strip():
+    elif sc not in MIRIADE_OBSERVERS:
         yield _problem(
             "OBSERVER.SC",
             "error",
@@ -425,7 +426,10 @@ def _unit_rules(document: Dict[str, Any]) -> Iterator[Problem]:
     doi = _dict(document.get("SIMU")).get("DOI")
     if isinstance(doi, str) and "/" in doi:
         yield _problem(
-            "SIMU.DOI", "warning", "contains '/': ExPRES puts it in a file name (a sub-directory)"
+            "SIMU.DOI",
+            "warning",
+            "contains '/': ExPRES puts it, lower-cased, in a file name, where '/' makes a "
+            "sub-directory (inferred)",
         )
     cdf = _dict(_dict(document.get("SPDYN")).get("CDF"))
     if cdf and "SRCPOS" not in cdf:

@@ -39,6 +39,10 @@ examples:
       a sweep: results in sweep/<job id>/ for each job
   %(prog)s example.json --no-wait
       submit and start only; prints the job id
+  %(prog)s --check run_a.json run_b.json
+      check configs locally (no network, no token): one line per problem, exit 1 on errors
+  %(prog)s example.json --strict
+      refuse to send a config in which the check finds errors
   %(prog)s --attach 2a3490 -o results/
       take over a job again (after Ctrl-C, a closed laptop, a network cut)
   %(prog)s --list            your jobs (a guest sees every guest job)
@@ -49,7 +53,8 @@ examples:
 
 exit status:
   0    every job completed and its results were saved
-  1    a job failed (ERROR), was aborted, or could not finish (HELD)
+  1    a job failed (ERROR), was aborted, or could not finish (HELD);
+       with --check: an error was found in a config
   2    usage or local input error (bad option, missing or invalid config, no token)
   3    timeout: a job was still running at the deadline (it keeps running; re-attach)
   4    server or network error
@@ -81,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exclusive.add_argument("--abort", metavar="JOB_ID", help="abort a job and exit")
     exclusive.add_argument("--delete", metavar="JOB_ID", help="delete a job and exit")
+    exclusive.add_argument(
+        "--check",
+        action="store_true",
+        help="check the CONFIG file(s) locally and exit (nothing is sent): one line per "
+        "problem, `FILE: PATH: SEVERITY: MESSAGE (HINT)`; exit 1 if there is an error",
+    )
 
     run = parser.add_argument_group("run options")
     run.add_argument("--ephem", metavar="FILE", help="ephemeris file to upload with the config")
@@ -96,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-wait",
         action="store_true",
         help="submit and start the job(s), print the job id(s), and exit",
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse to send a config in which the check finds errors (default: they are "
+        "printed as warnings and the config is sent)",
     )
     run.add_argument(
         "--timeout",
@@ -191,6 +208,8 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
     ]
     if other and args.configs:
         return f"give either CONFIG files or {other[0]}, not both"
+    if args.check and not args.configs:
+        return "--check needs at least one CONFIG file"
     if not other and not args.configs:
         return "give at least one CONFIG file (or --attach, --list, --abort, --delete)"
     if args.max_parallel < 1:
@@ -200,6 +219,8 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
     problems: List[str] = []
     if args.ephem and other:
         problems.append("--ephem applies to CONFIG runs only")
-    if args.no_wait and other:
+    if args.no_wait and (other or args.check):
         problems.append("--no-wait applies to CONFIG runs only")
+    if args.strict and other:
+        problems.append("--strict applies to CONFIG runs only")
     return problems[0] if problems else None
