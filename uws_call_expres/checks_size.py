@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
-from .checks_rules import _dict, _int, _items, _problem
+from .checks_rules import as_dict, as_int, dicts_in, new_problem
 
 if TYPE_CHECKING:
     from .checks import Problem
@@ -41,20 +41,22 @@ def estimate_cdf_size(
     SRCPOS, 4F for SRCVIS, 4 per CML, OBSLATITUDE and OBSDISTANCE, 4S for SRCLONGITUDE and
     8S for SRCFREQMAX (OBSLOCALTIME writes no records); size = T x record + 13F + 40 kB.
     """
-    freq = _dict(document.get("FREQUENCY"))
-    steps = time_steps if time_steps is not None else _int(_dict(document.get("TIME")).get("NBR"))
+    freq = as_dict(document.get("FREQUENCY"))
+    steps = (
+        time_steps if time_steps is not None else as_int(as_dict(document.get("TIME")).get("NBR"))
+    )
     sc = freq.get("SC")
     frequencies = (
         len(sc)
         if freq.get("TYPE") == "Pre-Defined" and isinstance(sc, list)
-        else _int(freq.get("NBR"))
+        else as_int(freq.get("NBR"))
     )
-    sources = [s for s in _items(document, "SOURCE") if s.get("ON") is True]
-    counts = [_int(s.get("LG_NBR")) for s in sources]
+    sources = [s for s in dicts_in(document, "SOURCE") if s.get("ON") is True]
+    counts = [as_int(s.get("LG_NBR")) for s in sources]
     if steps is None or frequencies is None or any(c is None for c in counts):
         return None
     t, f, s = max(steps, 0), max(frequencies, 0), sum(max(c or 0, 0) for c in counts)
-    cdf = _dict(_dict(document.get("SPDYN")).get("CDF"))
+    cdf = as_dict(as_dict(document.get("SPDYN")).get("CDF"))
 
     def on(*keys: str) -> int:
         return sum(1 for key in keys if cdf.get(key) is True)
@@ -86,23 +88,25 @@ def _load_warnings(
     :func:`estimate_cdf_size` plus, with ``SPDYN.INFOS``, the IDL .sav of 8 x S x T x F
     bytes; flagged above 250 MB for a guest and 2 GB when authenticated.
     """
-    uses_ephemeris = bool(_dict(document.get("OBSERVER")).get("EPHEM"))
+    uses_ephemeris = bool(as_dict(document.get("OBSERVER")).get("EPHEM"))
     rows = ephemeris_rows if uses_ephemeris else None
     if uses_ephemeris and rows is None:
         return  # the time steps are the ephemeris rows, unknown here
     size = estimate_cdf_size(document, time_steps=rows)
     if size is None:
         return
-    freq = _dict(document.get("FREQUENCY"))
+    freq = as_dict(document.get("FREQUENCY"))
     sc = freq.get("SC")
     f = (
         len(sc)
         if freq.get("TYPE") == "Pre-Defined" and isinstance(sc, list)
-        else _int(freq.get("NBR")) or 0
+        else as_int(freq.get("NBR")) or 0
     )
-    t = rows if rows is not None else _int(_dict(document.get("TIME")).get("NBR")) or 0
-    s = sum(_int(x.get("LG_NBR")) or 0 for x in _items(document, "SOURCE") if x.get("ON") is True)
-    if _dict(document.get("SPDYN")).get("INFOS") is True:
+    t = rows if rows is not None else as_int(as_dict(document.get("TIME")).get("NBR")) or 0
+    s = sum(
+        as_int(x.get("LG_NBR")) or 0 for x in dicts_in(document, "SOURCE") if x.get("ON") is True
+    )
+    if as_dict(document.get("SPDYN")).get("INFOS") is True:
         size += 8 * s * t * f
     limit_s, work_limit, byte_limit = (
         (10_800, _AUTH_WORK_LIMIT, _AUTH_BYTES_LIMIT)
@@ -111,7 +115,7 @@ def _load_warnings(
     )
     shape = f"T={t} steps x F={f} frequencies x S={s} sources"
     if t * s * f > work_limit:
-        yield _problem(
+        yield new_problem(
             "",
             "warning",
             f"a large run ({shape}, {t * s * f / _EXAMPLE_WORK:.0f}x the ExPRES example's "
@@ -120,7 +124,7 @@ def _load_warnings(
             + ("" if authenticated else ", or authenticated access (3 h)"),
         )
     if size > byte_limit:
-        yield _problem(
+        yield new_problem(
             "",
             "warning",
             f"a very large output: about {size / 1e6:.0f} MB ({shape})",
@@ -128,8 +132,8 @@ def _load_warnings(
         )
     if not authenticated:
         for key in ("MOVIE2D", "MOVIE3D"):
-            if _dict(document.get(key)).get("ON") is True:
-                yield _problem(
+            if as_dict(document.get(key)).get("ON") is True:
+                yield new_problem(
                     f"{key}.ON",
                     "warning",
                     "a movie is likely the slowest output (inferred): a guest run may pass the "
