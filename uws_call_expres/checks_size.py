@@ -7,7 +7,7 @@ proportionality to the saved example, stated with its thresholds in :func:`load_
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
 from .checks_rules import as_dict, as_int, dicts_in, new_problem
 
@@ -41,21 +41,10 @@ def estimate_cdf_size(
     SRCPOS, 4F for SRCVIS, 4 per CML, OBSLATITUDE and OBSDISTANCE, 4S for SRCLONGITUDE and
     8S for SRCFREQMAX (OBSLOCALTIME writes no records); size = T x record + 13F + 40 kB.
     """
-    freq = as_dict(document.get("FREQUENCY"))
-    steps = (
-        time_steps if time_steps is not None else as_int(as_dict(document.get("TIME")).get("NBR"))
-    )
-    sc = freq.get("SC")
-    frequencies = (
-        len(sc)
-        if freq.get("TYPE") == "Pre-Defined" and isinstance(sc, list)
-        else as_int(freq.get("NBR"))
-    )
-    sources = [s for s in dicts_in(document, "SOURCE") if s.get("ON") is True]
-    counts = [as_int(s.get("LG_NBR")) for s in sources]
-    if steps is None or frequencies is None or any(c is None for c in counts):
+    axes = _axes(document, time_steps)
+    if axes is None:
         return None
-    t, f, s = max(steps, 0), max(frequencies, 0), sum(max(c or 0, 0) for c in counts)
+    t, f, s = axes
     cdf = as_dict(as_dict(document.get("SPDYN")).get("CDF"))
 
     def on(*keys: str) -> int:
@@ -88,24 +77,23 @@ def _load_warnings(
     :func:`estimate_cdf_size` plus, with ``SPDYN.INFOS``, the IDL .sav of 8 x S x T x F
     bytes; flagged above 250 MB for a guest and 2 GB when authenticated.
     """
+    if not authenticated:
+        for key in ("MOVIE2D", "MOVIE3D"):
+            if as_dict(document.get(key)).get("ON") is True:
+                yield new_problem(
+                    f"{key}.ON",
+                    "warning",
+                    "a movie is likely the slowest output (inferred): a guest run may pass the "
+                    "600 s limit",
+                    "raise SUBCYCLE, or turn the movie off",
+                )
     uses_ephemeris = bool(as_dict(document.get("OBSERVER")).get("EPHEM"))
     rows = ephemeris_rows if uses_ephemeris else None
-    if uses_ephemeris and rows is None:
-        return  # the time steps are the ephemeris rows, unknown here
     size = estimate_cdf_size(document, time_steps=rows)
-    if size is None:
-        return
-    freq = as_dict(document.get("FREQUENCY"))
-    sc = freq.get("SC")
-    f = (
-        len(sc)
-        if freq.get("TYPE") == "Pre-Defined" and isinstance(sc, list)
-        else as_int(freq.get("NBR")) or 0
-    )
-    t = rows if rows is not None else as_int(as_dict(document.get("TIME")).get("NBR")) or 0
-    s = sum(
-        as_int(x.get("LG_NBR")) or 0 for x in dicts_in(document, "SOURCE") if x.get("ON") is True
-    )
+    axes = _axes(document, rows)
+    if (uses_ephemeris and rows is None) or size is None or axes is None:
+        return  # unknown axes (with an ephemeris: its rows are the time steps)
+    t, f, s = axes
     if as_dict(document.get("SPDYN")).get("INFOS") is True:
         size += 8 * s * t * f
     limit_s, work_limit, byte_limit = (
@@ -130,13 +118,21 @@ def _load_warnings(
             f"a very large output: about {size / 1e6:.0f} MB ({shape})",
             "turn off SPDYN.CDF flags you do not need, or use fewer steps",
         )
-    if not authenticated:
-        for key in ("MOVIE2D", "MOVIE3D"):
-            if as_dict(document.get(key)).get("ON") is True:
-                yield new_problem(
-                    f"{key}.ON",
-                    "warning",
-                    "a movie is likely the slowest output (inferred): a guest run may pass the "
-                    "600 s limit",
-                    "raise SUBCYCLE, or turn the movie off",
-                )
+
+
+def _axes(document: Dict[str, Any], time_steps: Optional[int]) -> Optional[Tuple[int, int, int]]:
+    """(T, F, S): time steps, frequencies, sum of LG_NBR over active sources; None if unknown."""
+    freq = as_dict(document.get("FREQUENCY"))
+    sc = freq.get("SC")
+    steps = (
+        time_steps if time_steps is not None else as_int(as_dict(document.get("TIME")).get("NBR"))
+    )
+    if freq.get("TYPE") == "Pre-Defined" and isinstance(sc, list):
+        frequencies: Optional[int] = len(sc)
+    else:
+        frequencies = as_int(freq.get("NBR"))
+    sources = [x for x in dicts_in(document, "SOURCE") if x.get("ON") is True]
+    counts = [as_int(x.get("LG_NBR")) for x in sources]
+    if steps is None or frequencies is None or any(c is None for c in counts):
+        return None
+    return max(steps, 0), max(frequencies, 0), sum(max(c or 0, 0) for c in counts)
