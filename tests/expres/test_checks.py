@@ -442,3 +442,21 @@ def test_run_shows_at_most_ten_problems(workdir: Path, opus: Any) -> None:
     assert run.job_id in opus.jobs
     assert len(run.warnings) == 11
     assert "more problem(s): see `python -m uws_call_expres --check stub.json`" in run.warnings[-1]
+
+
+def test_infos_sav_counts_in_the_output_size() -> None:
+    # the .sav holds 8 x S x T x F bytes: 8 x 2 x 14,400 x 781 = 180 MB on top of the CDF
+    def big(d: Dict[str, Any]) -> None:
+        d["TIME"].update(NBR=14_400, MAX=14_400)
+        d["SPDYN"]["INFOS"] = True
+
+    (size,) = [p for p in check_config(_config(big)) if "output" in p.message]
+    assert size.message.startswith("a very large output: about 473 MB")
+
+
+def test_upper_case_csv_extension_is_read_as_iowa_text(tmp_path: Path) -> None:
+    ephem = tmp_path / "juice.CSV"
+    ephem.write_text("header\n1,2,3\n")
+    config = _config(lambda d: d["OBSERVER"].update(EPHEM="juice.CSV"))
+    problem = _at(check_config(config, ephemeris=ephem), "OBSERVER.EPHEM")
+    assert "lower-case .csv" in problem.message
