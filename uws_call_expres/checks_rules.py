@@ -78,21 +78,25 @@ def rule_problems(document: Dict[str, Any]) -> List[Problem]:
 
 
 def new_problem(path: str, severity: str, message: str, hint: Optional[str] = None) -> Problem:
+    """A :class:`~uws_call_expres.checks.Problem` (imported late: checks imports us)."""
     from .checks import Problem
 
     return Problem(path, severity, message, hint)
 
 
 def as_dict(value: Any) -> Dict[str, Any]:
+    """``value`` if it is a dict, else an empty one (wrong types are the schema's report)."""
     return value if isinstance(value, dict) else {}
 
 
 def dicts_in(document: Dict[str, Any], key: str) -> List[Dict[str, Any]]:
+    """The entries of the list ``document[key]``, each as a dict (``{}`` if it is not)."""
     value = document.get(key)
     return [as_dict(item) for item in value] if isinstance(value, list) else []
 
 
 def as_int(value: Any) -> Optional[int]:
+    """``value`` as an int if it is a whole number (not a bool), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, float) and value.is_integer():
@@ -101,10 +105,12 @@ def as_int(value: Any) -> Optional[int]:
 
 
 def as_number(value: Any) -> Optional[float]:
+    """``value`` if it is a number (not a bool), else None."""
     return None if isinstance(value, bool) or not isinstance(value, (int, float)) else value
 
 
 def body_names(document: Dict[str, Any]) -> List[str]:
+    """The ``NAME`` of every BODY entry that has a string name."""
     return [b["NAME"] for b in dicts_in(document, "BODY") if isinstance(b.get("NAME"), str)]
 
 
