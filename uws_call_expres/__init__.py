@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .access import Access
+    from .checks import Problem, check_config
     from .errors import AccessError, ConfigError, OutputError, ResultsIncomplete
     from .grid import GridOutcome, GridPoint, run_grid
     from .outcome import ExpresRun
@@ -35,6 +36,9 @@ __all__ = [
     "GridOutcome",
     "GridPoint",
     "Access",
+    # checking a config before it is sent
+    "check_config",
+    "Problem",
     # errors (local mistakes; server and network failures are uws_lite's errors)
     "AccessError",
     "ConfigError",
@@ -55,6 +59,8 @@ _LAZY = {
     "GridOutcome": ".grid",
     "GridPoint": ".grid",
     "Access": ".access",
+    "check_config": ".checks",
+    "Problem": ".checks",
     "AccessError": ".errors",
     "ConfigError": ".errors",
     "OutputError": ".errors",

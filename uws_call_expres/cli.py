@@ -41,6 +41,10 @@ examples:
       a sweep: results in sweep/<job id>/ for each job
   %(prog)s example.json --no-wait
       submit and start only; prints the job id
+  %(prog)s --check run_a.json run_b.json
+      check configs locally (no network, no token): one line per problem, exit 1 on errors
+  %(prog)s example.json --strict
+      refuse to send a config in which the check finds errors
   %(prog)s --attach 2a3490 -o results/
       take over a job again (after Ctrl-C, a closed laptop, a network cut)
   %(prog)s --grid example.json --set 'SOURCE[0].ACCEL=1,3,10' --set 'SOURCE[0].WIDTH=1:2:1' -o grid/
@@ -54,7 +58,8 @@ examples:
 
 exit status:
   0    every job completed and its results were saved
-  1    a job failed (ERROR), was aborted, or could not finish (HELD)
+  1    a job failed (ERROR), was aborted, or could not finish (HELD);
+       with --check: an error was found in a config
   2    usage or local input error (bad option, missing or invalid config, no token)
   3    timeout: a job was still running at the deadline (it keeps running; re-attach)
   4    server or network error
@@ -106,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --grid: submit again the points whose job failed in an earlier run",
     )
+    exclusive.add_argument(
+        "--check",
+        action="store_true",
+        help="check the CONFIG file(s) locally and exit (nothing is sent): one line per "
+        "problem, `FILE: PATH: SEVERITY: MESSAGE (HINT)`; exit 1 if there is an error",
+    )
 
     run = parser.add_argument_group("run options")
     run.add_argument("--ephem", metavar="FILE", help="ephemeris file to upload with the config")
@@ -121,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-wait",
         action="store_true",
         help="submit and start the job(s), print the job id(s), and exit",
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse to send a config in which the check finds errors (default: they are "
+        "printed as warnings and the config is sent)",
     )
     run.add_argument(
         "--timeout",
@@ -221,6 +238,8 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
     ]
     if other and args.configs:
         return f"give either CONFIG files or {other[0]}, not both"
+    if args.check and not args.configs:
+        return "--check needs at least one CONFIG file"
     if not other and not args.configs:
         return "give at least one CONFIG file (or --attach, --list, --abort, --delete, --grid)"
     if args.grid and not args.axes:
@@ -241,4 +260,8 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
         problems.append("--ephem applies to CONFIG runs and --grid only")
     if args.no_wait and runs:
         problems.append("--no-wait applies to CONFIG runs and --grid only")
+    if args.no_wait and args.check:
+        problems.append("--no-wait applies to CONFIG runs and --grid only")
+    if args.strict and runs:
+        problems.append("--strict applies to CONFIG runs and --grid only")
     return problems[0] if problems else None

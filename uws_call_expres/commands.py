@@ -8,6 +8,7 @@ object on standard output.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -94,6 +95,8 @@ class _Command:
             return self.attach(args.attach)
         if args.grid:
             return self.grid(args.grid, args.axes)
+        if args.check:
+            return self.check(args.configs)
         if len(args.configs) == 1:
             return self.single(args.configs[0])
         return self.sweep(args.configs)
@@ -113,6 +116,7 @@ class _Command:
             "output_dir": args.output_dir,
             "timeout": args.timeout,
             "overwrite": args.overwrite,
+            "strict": args.strict,
         }
 
     def single(self, config: str) -> int:
@@ -193,6 +197,35 @@ class _Command:
         code = OK if run.ok else JOB_FAILED
         self.summarise_run(run)
         self.emit_runs([_item_dict(SweepItem(Path(), run), config=False)], code)
+        return code
+
+    def check(self, configs: Sequence[str]) -> int:
+        """``--check``: each config's problems as linter lines on standard output (nothing is
+        sent; no token needed); exit 1 if any is an error."""
+        from .checks import check_config
+
+        authenticated = self.args.login is not None  # the limits of the size warnings
+        reports: List[Dict[str, Any]] = []
+        for config in configs:
+            problems = check_config(config, ephemeris=self.args.ephem, authenticated=authenticated)
+            if not self.args.json:
+                for problem in problems:
+                    sys.stdout.write(printable(f"{config}: {problem}") + "\n")
+            reports.append(
+                {
+                    "config": config,
+                    "ok": not any(p.is_error for p in problems),
+                    "problems": [dataclasses.asdict(p) for p in problems],
+                }
+            )
+        sys.stdout.flush()
+        errors = sum(1 for r in reports for p in r["problems"] if p["severity"] == "error")
+        warnings = sum(len(r["problems"]) for r in reports) - errors
+        code = JOB_FAILED if errors else OK
+        summary = f"{len(configs)} config(s) checked: {errors} error(s), {warnings} warning(s)"
+        if self.verbose:
+            print(summary, file=sys.stderr)
+        self.emit_json({"ok": code == OK, "exit_code": code, "checks": reports})
         return code
 
     # -- job management

@@ -2,8 +2,9 @@
 
 Errors (:class:`ConfigError`) stop the run: a missing or unreadable file, a config that is not
 a JSON object, an executionDuration that is not a positive integer within the access limit.
-Warnings only flag what ExPRES is likely to reject later (missing sections, an ephemeris that
-the config does not name as uploaded): the server accepts anything and fails minutes later.
+The config's content is checked by :func:`uws_call_expres.checks.check_config`; its problems
+become warnings (the server accepts anything and ExPRES fails minutes later), unless
+``strict``, where its errors raise :class:`ConfigError`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import operator
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .checks import Problem
 
 __all__ = [
     "EXPRES_SECTIONS",
@@ -24,6 +28,8 @@ __all__ = [
     "check_execution_duration",
     "check_inputs",
     "check_run_id",
+    "load_config_document",
+    "problem_warnings",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -46,16 +52,20 @@ DEFAULT_RUN_ID = "test_job"
 # A config is a few kB; refusing huge files keeps a wrong path (a CDF, a tarball) from being
 # read into memory and uploaded.
 _MAX_CONFIG_BYTES = 16 * 1024 * 1024
+# A run prints at most this many of the check's problems (``--check`` lists them all).
+_MAX_SHOWN_PROBLEMS = 10
 
 
 @dataclass(frozen=True)
 class CheckedInputs:
-    """The inputs of one run, checked: absolute paths, the duration as an int, warnings."""
+    """The inputs of one run, checked: absolute paths, the duration as an int, warnings
+    (``problems``: what :func:`~uws_call_expres.checks.check_config` found)."""
 
     config: Path
     ephemeris: Optional[Path]
     execution_duration: Optional[int]
     warnings: Tuple[str, ...] = ()
+    problems: Tuple[Problem, ...] = ()
 
 
 def check_inputs(
@@ -65,18 +75,55 @@ def check_inputs(
     *,
     max_duration: int,
     authenticated: bool,
+    strict: bool = False,
 ) -> CheckedInputs:
-    """Check the files and the duration; raise :class:`ConfigError` or return warnings."""
+    """Check the files, the duration and the config's content; raise :class:`ConfigError`
+    or return the warnings. The content's errors are warnings too, unless ``strict``."""
+    # Imported here: checks imports this module (its loader).
+    from .checks import check_config
+
     config_path = _readable_file(config, "FILE (the ExPRES config)")
     ephem_path = (
         None if ephemeris is None else _readable_file(ephemeris, "FILE_EPHEM (the ephemeris)")
     )
-    document = _load_json_object(config_path)
+    document = load_config_document(config_path)
     duration = check_execution_duration(
         execution_duration, max_duration=max_duration, authenticated=authenticated
     )
-    warnings = _sanity_warnings(config_path, document, ephem_path)
-    return CheckedInputs(config_path, ephem_path, duration, tuple(warnings))
+    problems = tuple(check_config(document, ephemeris=ephem_path, authenticated=authenticated))
+    errors = [p for p in problems if p.is_error]
+    if strict and errors:
+        listed = "; ".join(str(p) for p in errors)
+        raise ConfigError(
+            f"{config_path.name} has {len(errors)} error(s) (strict: nothing was sent): "
+            f"{listed}. Fix them, or run without strict to send it anyway."
+        )
+    warnings = problem_warnings(config_path.name, problems)
+    return CheckedInputs(config_path, ephem_path, duration, warnings, problems)
+
+
+def problem_warnings(name: str, problems: Sequence[Problem]) -> Tuple[str, ...]:
+    """The check's problems as the warnings a run prints (at most 10, then a count).
+
+    Errors are marked: the server accepts the file, but ExPRES will probably fail on it.
+    """
+    shown: List[str] = []
+    for problem in problems[:_MAX_SHOWN_PROBLEMS]:
+        where = f"{name}: {problem.path or '(root)'}"
+        hint = f" ({problem.hint})" if problem.hint else ""
+        if problem.is_error:
+            shown.append(
+                f"{where}: error: {problem.message}{hint} [sent anyway: ExPRES will probably "
+                "fail; strict=True / --strict refuses to send]"
+            )
+        else:
+            shown.append(f"{where}: {problem.message}{hint}")
+    if len(problems) > _MAX_SHOWN_PROBLEMS:
+        shown.append(
+            f"{name}: {len(problems) - _MAX_SHOWN_PROBLEMS} more problem(s): see "
+            f"`python -m uws_call_expres --check {name}`"
+        )
+    return tuple(shown)
 
 
 def check_execution_duration(
@@ -141,7 +188,8 @@ def _readable_file(value: PathLike, what: str) -> Path:
     return path.resolve()
 
 
-def _load_json_object(path: Path) -> Dict[str, Any]:
+def load_config_document(path: Path) -> Dict[str, Any]:
+    """The JSON object in the config file ``path``; :class:`ConfigError` if it is not one."""
     if path.stat().st_size > _MAX_CONFIG_BYTES:
         raise ConfigError(f"{path.name} is larger than 16 MiB: not an ExPRES config.")
     try:
@@ -157,41 +205,13 @@ def _load_json_object(path: Path) -> Dict[str, Any]:
         raise ConfigError(
             f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
         ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path.name} is nested too deeply to be read: not an ExPRES config."
+        ) from None
     if not isinstance(document, dict):
         raise ConfigError(
             f"{path.name} holds a JSON {type(document).__name__}, not an object: an ExPRES "
             "config is an object with SIMU, NUMBER, TIME, ... sections."
         )
     return document
-
-
-def _sanity_warnings(config: Path, document: Dict[str, Any], ephem: Optional[Path]) -> List[str]:
-    warnings: List[str] = []
-    missing = [name for name in EXPRES_SECTIONS if name not in document]
-    if missing:
-        warnings.append(
-            f"{config.name} has no {', '.join(missing)} section"
-            f"{'s' if len(missing) > 1 else ''}: ExPRES will probably reject it."
-        )
-    observer = document.get("OBSERVER")
-    named = observer.get("EPHEM") if isinstance(observer, dict) else None
-    named = named.strip() if isinstance(named, str) else ""
-    if ephem is not None:
-        # OPUS stores the upload under its basename; ExPRES opens OBSERVER.EPHEM by that name.
-        if not named:
-            warnings.append(
-                f"An ephemeris ({ephem.name}) is uploaded but {config.name} does not use it "
-                f"(OBSERVER.EPHEM is empty); set OBSERVER.EPHEM to {ephem.name!r}."
-            )
-        elif named != ephem.name:
-            warnings.append(
-                f"{config.name} names the ephemeris {named!r} (OBSERVER.EPHEM) but the uploaded "
-                f"file is {ephem.name!r}: set OBSERVER.EPHEM to {ephem.name!r}, or upload the "
-                "file it names."
-            )
-    elif named:
-        warnings.append(
-            f"{config.name} names an ephemeris {named!r} (OBSERVER.EPHEM) but none is given: "
-            "pass it with FILE_EPHEM (--ephem)."
-        )
-    return warnings

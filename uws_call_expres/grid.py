@@ -142,6 +142,7 @@ def run_grid(
     max_parallel: int = DEFAULT_MAX_PARALLEL,
     progress: Optional[bool] = None,
     retry_failed: bool = False,
+    strict: bool = False,
     to_stderr: bool = False,
     on_point: Optional[Callable[[int, Dict[str, Any]], None]] = None,
 ) -> GridOutcome:
@@ -153,7 +154,9 @@ def run_grid(
     options are those of :func:`uws_call_expres.run_sweep`; ``overwrite`` defaults to
     "always" as each point folder belongs to the grid (a resumed download replaces what an
     interrupted one left; the point's config.json is never overwritten). ``on_point(index,
-    manifest entry)`` is called from a worker thread after each manifest change.
+    manifest entry)`` is called from a worker thread after each manifest change. ``strict``:
+    a point whose config has errors (:func:`~uws_call_expres.checks.check_config`) stops
+    the grid before anything is sent.
 
     Raises :class:`ConfigError` (and the other local errors of a run) before anything is
     sent; server failures of one point are in its :class:`GridPoint`.
@@ -173,6 +176,7 @@ def run_grid(
         TOKEN=TOKEN,
         server=server,
         timeout=timeout,
+        strict=strict,
         overwrite=overwrite,
     )
     grid = _definition(document, base_name, checked_axes, FILE_EPHEM, options)

@@ -61,6 +61,7 @@ def uws_call_expres(
     verbose: bool = True,
     overwrite: str = "rename",
     progress: Optional[bool] = None,
+    strict: bool = False,
 ) -> ExpresRun:
     """Run ExPRES on the run-on-demand service with the config ``FILE``.
 
@@ -71,7 +72,10 @@ def uws_call_expres(
     ``ExPRES-dev`` for ``branch="develop"``, else ``ExPRES``; the branch defaults to master.
 
     Everything is checked before anything is sent (files, JSON, ``executionDuration``:
-    seconds, at most 600 for guests and 10800 when authenticated). ``LOOP=False`` returns
+    seconds, at most 600 for guests and 10800 when authenticated), and the config's content
+    with :func:`~uws_call_expres.checks.check_config`: its problems are printed as warnings
+    and the config is sent anyway, unless ``strict=True``, where its errors raise
+    :class:`ConfigError` before anything is sent. ``LOOP=False`` returns
     once the job is started; ``LOOP=True`` waits for its end (at most ``timeout`` seconds;
     default: the duration limit plus a margin) and saves every result into ``output_dir``
     under a safe version of its id (``overwrite``: "rename" (default), "always" or "never").
@@ -97,6 +101,7 @@ def uws_call_expres(
         output_dir=output_dir,
         timeout=timeout,
         overwrite=overwrite,
+        strict=strict,
     )
     console = Console(verbose)
     return execute(plan, console, progress=progress_wanted(progress, verbose))
@@ -199,8 +204,10 @@ def prepare(
     output_dir: PathArg = ".",
     timeout: Optional[float] = None,
     overwrite: str = "rename",
+    strict: bool = False,
 ) -> Plan:
-    """Every local decision and check of a run; raises before anything is sent."""
+    """Every local decision and check of a run; raises before anything is sent (with
+    ``strict``, also for the errors :func:`~uws_call_expres.checks.check_config` finds)."""
     access = resolve_access(
         server=server, job_list=Job_List, branch=branch, login=LOGIN, token=TOKEN
     )
@@ -210,6 +217,7 @@ def prepare(
         executionDuration,
         max_duration=access.max_duration,
         authenticated=access.authenticated,
+        strict=strict,
     )
     run_id = check_run_id(runID)
     check_overwrite(overwrite)

@@ -70,11 +70,13 @@ def run_sweep(
     max_parallel: int = DEFAULT_MAX_PARALLEL,
     to_stderr: bool = False,
     on_done: Optional[Callable[[SweepItem], None]] = None,
+    strict: bool = False,
 ) -> Tuple[SweepItem, ...]:
     """Run every config (as :func:`uws_call_expres` with these options; ``runID`` defaults
     to each config's file stem) and return one :class:`SweepItem` per config, in order.
 
-    Local mistakes in any config raise before anything is submitted. ``on_done`` is called
+    Local mistakes in any config raise before anything is submitted; every config's content
+    is checked (``strict``: its errors are local mistakes too). ``on_done`` is called
     (from a worker thread) as each job's outcome is known.
     """
     if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
@@ -94,6 +96,7 @@ def run_sweep(
             output_dir=output_dir,
             timeout=timeout,
             overwrite=overwrite,
+            strict=strict,
         )
         for config in configs
     ]

@@ -1,0 +1,306 @@
+"""Schema part of :func:`uws_call_expres.checks.check_config`: the bundled ExPRES schema
+v1.0.3, relaxed where current ExPRES (1.4.3) accepts more, and its errors as problems.
+
+The facts behind every relaxation are in the project's reference notes on ExPRES configs
+(§2 enumerations, §3 "where schema v1.0.3 is stricter than current ExPRES"). The schema file is
+shipped unchanged (``uws_call_expres/data/expres-v1.0.3.schema.json``, source in the README
+next to it); :func:`relaxed_schema` patches a deep copy in memory. Every object of the copy is
+also closed (``additionalProperties: false``) so that unknown keys, typos included, come back
+from the validator; they are reported as warnings, since ExPRES ignores keys it does not read.
+
+``jsonschema`` is imported inside the functions: ``--help`` must not load it.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+    from .checks import Problem
+
+__all__ = [
+    "SCHEMA_FILE",
+    "closest",
+    "did_you_mean",
+    "format_path",
+    "relaxed_schema",
+    "schema_problems",
+]
+
+SCHEMA_FILE = "expres-v1.0.3.schema.json"
+# Keys current ExPRES reads that schema v1.0.3 does not list (they pass the original schema,
+# which is open; the relaxed copy is closed, so they are declared here).
+_EXTRA_KEYS = {
+    "": {"$schema": {"type": "string"}},  # never read by ExPRES
+    "SIMU": {"DOI": {"type": "string"}},  # 1.4.1, upper-case key
+    "BODY": {"MAG_FOLDER": {"type": "string"}},  # with MAG "auto" (1.4.0)
+    "SOURCE": {"MODE": {"type": "string"}, "LAG_MODEL": {"type": "string"}},  # 1.3, 1.2
+}
+_DENS_TYPES = ["Ionospheric", "Torus", "Stellar", "Disk", "auto"]
+_LONGITUDE_WORDS = ["auto", "auto+3", "auto-3"]  # "auto±3": the legacy Hess2011 lead angle
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$+-]*$")
+
+
+@lru_cache(maxsize=1)
+def _bundled_schema() -> Dict[str, Any]:
+    text = (resources.files("uws_call_expres") / "data" / SCHEMA_FILE).read_text("utf-8")
+    schema: Dict[str, Any] = json.loads(text)
+    return schema
+
+
+def relaxed_schema() -> Dict[str, Any]:
+    """A deep copy of schema v1.0.3 patched to what ExPRES 1.4.3 accepts, objects closed.
+
+    - ``SIMU.NAME``/``OUT`` optional (1.1.0; ``SIMU`` itself stays required);
+      ``TIME.MIN``/``MAX`` and ``MOVIE2D.RANGE`` any number (read as floats);
+    - ``FREQUENCY.SC`` a string or a list of frequencies (MHz, 1.1.0);
+    - ``OBSERVER.PARENT`` any string (checked against the BODY names by the rules);
+      ``OBSERVER.SC`` any string (the rules warn about names no position lookup knows);
+      ``OBSERVER.SCTIME`` 12 or 14 digits;
+    - ``SPDYN.CDF.SRCPOS`` optional (ExPRES only warns; the rules do too);
+    - ``BODY.MAG``, ``SOURCE.TYPE``, ``SOURCE.CURRENT``: any string (the rules warn outside
+      the values the code knows); ``DENS.TYPE`` also ``Stellar``, ``Disk``, ``auto``;
+      ``SOURCE.REFRACTION`` any boolean; ``SOURCE.LAT``/``SUB`` any number;
+      ``LG_MIN``/``LG_MAX`` also ``"auto+3"``/``"auto-3"``;
+    - the extra keys ``$schema``, ``SIMU.DOI``, ``BODY.MAG_FOLDER``, ``SOURCE.MODE`` and
+      ``SOURCE.LAG_MODEL`` declared; every object closed against unknown keys.
+    """
+    schema = copy.deepcopy(_bundled_schema())
+    top = schema["properties"]
+    simu = top["SIMU"]
+    simu["required"] = []
+    for key in ("MIN", "MAX"):
+        top["TIME"]["properties"][key]["type"] = "number"
+    top["MOVIE2D"]["properties"]["RANGE"]["type"] = "number"
+    top["FREQUENCY"]["properties"]["SC"] = {
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "number"}}]
+    }
+    observer = top["OBSERVER"]["properties"]
+    del observer["PARENT"]["enum"]
+    del observer["SC"]["enum"]
+    observer["SCTIME"]["anyOf"][0]["pattern"] = "^([0-9]{12}|[0-9]{14})$"
+    top["SPDYN"]["properties"]["CDF"]["required"].remove("SRCPOS")
+    body = top["BODY"]["items"]
+    del body["properties"]["MAG"]["enum"]
+    body["properties"]["DENS"]["items"]["properties"]["TYPE"]["enum"] = list(_DENS_TYPES)
+    source = top["SOURCE"]["items"]["properties"]
+    for key in ("TYPE", "CURRENT", "REFRACTION"):
+        del source[key]["enum"]
+    for key in ("LAT", "SUB"):
+        source[key]["type"] = "number"
+    for key in ("LG_MIN", "LG_MAX"):
+        source[key]["anyOf"][0]["enum"] = list(_LONGITUDE_WORDS)
+    for section, extras in _EXTRA_KEYS.items():
+        target = schema if not section else top[section]
+        target = target.get("items", target)
+        target["properties"].update(copy.deepcopy(extras))
+    for node in _object_schemas(schema):
+        node["additionalProperties"] = False
+    return schema
+
+
+def _object_schemas(node: Any) -> Iterator[Dict[str, Any]]:
+    if isinstance(node, dict):
+        if "properties" in node:
+            yield node
+        for value in node.values():
+            yield from _object_schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _object_schemas(value)
+
+
+def schema_problems(document: Dict[str, Any]) -> List[Problem]:
+    """The relaxed schema's complaints about ``document``, as problems in file order.
+
+    Unknown keys are warnings (with a "did you mean" hint); everything else is an error.
+    """
+    from jsonschema import Draft7Validator
+
+    validator = Draft7Validator(relaxed_schema())
+    problems: List[Problem] = []
+    errors = validator.iter_errors(document)
+    for error in sorted(errors, key=lambda e: _document_order(document, e.absolute_path)):
+        problems.extend(_as_problems(error))
+    return problems
+
+
+def _document_order(document: Any, path: Iterable[Any]) -> List[int]:
+    """The position of each step of ``path`` in its container: sorts problems as the file."""
+    order: List[int] = []
+    node = document
+    for part in path:
+        if isinstance(node, dict):
+            keys = list(node)
+            order.append(keys.index(part) if part in node else len(keys))
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int):
+            order.append(part)
+            node = node[part] if 0 <= part < len(node) else None
+        else:
+            order.append(0)
+    return order
+
+
+def _as_problems(error: ValidationError) -> Iterator[Problem]:
+    from .checks import Problem
+
+    where = list(error.absolute_path)
+    path = format_path(where)
+    schema: Dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    kind = error.validator
+    if kind == "additionalProperties":
+        known = list(schema.get("properties", {}))
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        for key in instance:
+            if key not in known:
+                yield Problem(
+                    format_path([*where, key]),
+                    "warning",
+                    "unknown key: ExPRES does not read it",
+                    did_you_mean(str(key), known),
+                )
+    elif kind == "required":
+        missing = _quoted_missing(error.message)
+        present = list(error.instance) if isinstance(error.instance, dict) else []
+        near = closest(missing, present)
+        hint = f"the config has {near!r}" if near else None
+        yield Problem(format_path([*where, missing]), "error", "required key is missing", hint)
+    elif kind == "type":
+        yield _type_problem(path, error.instance, schema.get("type"))
+    elif kind == "enum":
+        options = [str(v) for v in schema.get("enum", [])]
+        yield Problem(
+            path,
+            "error",
+            f"{_show(error.instance)} is not one of {', '.join(map(_show, schema['enum']))}",
+            did_you_mean(str(error.instance), options) if isinstance(error.instance, str) else None,
+        )
+    elif kind == "anyOf":
+        yield _any_of_problem(path, error.instance, schema.get("anyOf", []))
+    elif kind in ("minItems", "maxItems"):
+        size = len(error.instance) if isinstance(error.instance, list) else 0
+        low, high = schema.get("minItems"), schema.get("maxItems")
+        wanted = f"exactly {low}" if low == high else f"{kind[:3]}imum {error.validator_value}"
+        yield Problem(path, "error", f"must have {wanted} items, has {size}")
+    else:
+        yield Problem(path, "error", error.message)
+
+
+def _quoted_missing(message: str) -> str:
+    # jsonschema: "'THETA' is a required property"
+    match = re.match(r"^'(.*)' is a required property$", message)
+    return match.group(1) if match else message
+
+
+def _type_problem(path: str, value: Any, expected: Any) -> Problem:
+    from .checks import Problem
+
+    names = [expected] if isinstance(expected, str) else list(expected or [])
+    wanted = " or ".join(_TYPE_WORDS.get(n, n) for n in names)
+    hint = None
+    if isinstance(value, str) and ("number" in names or "integer" in names):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            pass
+        else:
+            hint = f"write the number without quotes: {value.strip()}"
+            if "integer" in names and not number.is_integer():
+                hint = None
+    elif "integer" in names and isinstance(value, float):
+        wanted = "a whole number (integer)"
+    elif "boolean" in names and isinstance(value, str) and value.lower() in ("true", "false"):
+        hint = f"write {value.lower()} without quotes"
+    return Problem(path, "error", f"must be {wanted}, not {_kind(value)} {_show(value)}", hint)
+
+
+_TYPE_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "an object",
+}
+
+
+def _any_of_problem(path: str, value: Any, options: Iterable[Any]) -> Problem:
+    from .checks import Problem
+
+    words: List[str] = []
+    names: List[str] = []
+    for option in options:
+        if not isinstance(option, dict):
+            continue
+        if "enum" in option:
+            names.extend(str(v) for v in option["enum"])
+            words.extend(_show(v) for v in option["enum"])
+        elif "pattern" in option:
+            words.append(f"a string matching {option['pattern']}")
+        elif option.get("type") == "array":
+            item = option.get("items", {}).get("type", "value")
+            words.append(f"a list of {item}s")
+        else:
+            words.append(_TYPE_WORDS.get(str(option.get("type")), str(option.get("type"))))
+    hint = did_you_mean(value, names) if isinstance(value, str) else None
+    if hint is None and path.endswith("SCTIME"):
+        hint = "YYYYMMDDhhmm or YYYYMMDDhhmmss"
+    elif hint is None and isinstance(value, str) and "a number" in words:
+        try:
+            float(value.strip())
+            hint = f"write the number without quotes: {value.strip()}"
+        except ValueError:
+            pass
+    return Problem(path, "error", f"must be {' or '.join(words)}, not {_show(value)}", hint)
+
+
+def did_you_mean(value: str, options: Iterable[str]) -> Optional[str]:
+    """``"did you mean 'X'?"`` for the closest of ``options``, else None."""
+    near = closest(value, options)
+    return None if near is None else f"did you mean {near!r}?"
+
+
+def closest(value: str, options: Iterable[str]) -> Optional[str]:
+    """The option equal to ``value`` but for case, else the closest (difflib), else None."""
+    choices = [o for o in options if isinstance(o, str) and o != value]
+    for option in choices:
+        if option.casefold() == value.casefold():
+            return option
+    by_upper = {o.upper(): o for o in choices}
+    close = difflib.get_close_matches(value.upper(), list(by_upper), n=1, cutoff=0.75)
+    return by_upper[close[0]] if close else None
+
+
+def format_path(parts: Iterable[Any]) -> str:
+    """``["SOURCE", 0, "ACCEL"]`` as ``SOURCE[0].ACCEL`` (``""`` for the root)."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _IDENTIFIER.match(str(part)):
+            text += f".{part}" if text else str(part)
+        else:
+            text += f"[{json.dumps(str(part), ensure_ascii=False)}]"
+    return text
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "the value"
+    return {str: "the string", int: "the integer", float: "the number"}.get(
+        type(value), f"a {'list' if isinstance(value, list) else 'object'}"
+    )
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
