@@ -36,7 +36,7 @@ from uws_lite import Client
 from uws_lite.errors import InvalidRequest
 
 from .access import DEFAULT_SERVER, resolve_access
-from .config import _load_json_object, _readable_file
+from .config import _readable_file, load_config_document
 from .errors import ConfigError
 from .grid_worker import ATTACH, SUBMIT, GridTask, GridWorkers
 from .gridspec import Axis, GridPointSpec, Scalar, expand_grid
@@ -278,7 +278,7 @@ def _load_base(base: Union[PathArg, Mapping[str, Any]]) -> Tuple[Dict[str, Any],
             raise ConfigError("The base config must be a JSON object.")
         return document, None
     path = _readable_file(base, "The grid's base config")
-    return _load_json_object(path), str(path)
+    return load_config_document(path), str(path)
 
 
 def _axes(axes: AxesArg) -> List[Axis]:
