@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .errors import AccessError, ConfigError, OutputError, ResultsIncomplete
     from .outcome import ExpresRun
     from .run import attach, uws_call_expres
-    from .sweep import SweepItem, run_sweep
+    from .sweep import SweepItem, SweepResults, run_sweep
 
 __version__ = "1.0.0"
 
@@ -29,6 +29,7 @@ __all__ = [
     "run_sweep",
     "ExpresRun",
     "SweepItem",
+    "SweepResults",
     "Access",
     # errors (local mistakes; server and network failures are uws_lite's errors)
     "AccessError",
@@ -46,6 +47,7 @@ _LAZY = {
     "run_sweep": ".sweep",
     "ExpresRun": ".outcome",
     "SweepItem": ".sweep",
+    "SweepResults": ".sweep",
     "Access": ".access",
     "AccessError": ".errors",
     "ConfigError": ".errors",

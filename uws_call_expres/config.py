@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .errors import ConfigError
+from .words import PYTHON, Vocabulary
 
 __all__ = [
     "EXPRES_SECTIONS",
@@ -65,63 +66,69 @@ def check_inputs(
     *,
     max_duration: int,
     authenticated: bool,
+    words: Vocabulary = PYTHON,
 ) -> CheckedInputs:
-    """Check the files and the duration; raise :class:`ConfigError` or return warnings."""
-    config_path = _readable_file(config, "FILE (the ExPRES config)")
-    ephem_path = (
-        None if ephemeris is None else _readable_file(ephemeris, "FILE_EPHEM (the ephemeris)")
-    )
+    """Check the files and the duration; raise :class:`ConfigError` or return warnings.
+    Messages name the settings in ``words`` (Python parameters, or command-line options)."""
+    config_path = _readable_file(config, words.name("config"))
+    ephem_path = None if ephemeris is None else _readable_file(ephemeris, words.name("ephemeris"))
     document = _load_json_object(config_path)
     duration = check_execution_duration(
-        execution_duration, max_duration=max_duration, authenticated=authenticated
+        execution_duration, max_duration=max_duration, authenticated=authenticated, words=words
     )
-    warnings = _sanity_warnings(config_path, document, ephem_path)
+    warnings = _sanity_warnings(config_path, document, ephem_path, words)
     return CheckedInputs(config_path, ephem_path, duration, tuple(warnings))
 
 
 def check_execution_duration(
-    value: Union[int, str, None], *, max_duration: int, authenticated: bool
+    value: Union[int, str, None],
+    *,
+    max_duration: int,
+    authenticated: bool,
+    words: Vocabulary = PYTHON,
 ) -> Optional[int]:
     """``value`` as a positive number of seconds within the access limit (None: not sent)."""
     if value is None:
         return None
+    name = words.name("execution_duration")
     if isinstance(value, bool):
-        raise ConfigError("executionDuration must be a number of seconds, not True/False.")
+        raise ConfigError(f"{name} must be a number of seconds, not True/False.")
     if isinstance(value, str):
         text = value.strip()
         if not (text.isascii() and text.isdigit()):
-            raise ConfigError(
-                f"executionDuration {value!r} is not a whole number of seconds (e.g. 600)."
-            )
+            raise ConfigError(f"{name} {value!r} is not a whole number of seconds (e.g. 600).")
         seconds = int(text)
     else:
         try:
             seconds = operator.index(value)
         except TypeError:
             raise ConfigError(
-                f"executionDuration must be an integer number of seconds (int or numeric "
+                f"{name} must be an integer number of seconds (int or numeric "
                 f"string), not {type(value).__name__} {value!r}."
             ) from None
     if seconds <= 0:
-        raise ConfigError(f"executionDuration must be positive, got {seconds}.")
+        raise ConfigError(f"{name} must be positive, got {seconds}.")
     if seconds > max_duration:
         who = "authenticated users" if authenticated else "guests"
-        hint = "" if authenticated else " (authenticated access allows 3 hours)"
+        hint = (
+            "" if authenticated else f" ({words.name('login')} gives authenticated access: 3 hours)"
+        )
         raise ConfigError(
-            f"executionDuration {seconds} s is over the {max_duration} s limit for {who}"
+            f"{name} {seconds} s is over the {max_duration} s limit for {who}"
             f"{hint}: the server would kill the run."
         )
     return seconds
 
 
-def check_run_id(run_id: Optional[str]) -> str:
+def check_run_id(run_id: Optional[str], words: Vocabulary = PYTHON) -> str:
     """The run id to send: ``"test_job"`` by default (the documented default)."""
     if run_id is None:
         return DEFAULT_RUN_ID
+    name = words.name("run_id")
     if not isinstance(run_id, str) or not run_id.strip():
-        raise ConfigError(f"runID must be a non-empty string, got {run_id!r}.")
+        raise ConfigError(f"{name} must be a non-empty string, got {run_id!r}.")
     if any(ord(c) < 32 or ord(c) == 127 for c in run_id):
-        raise ConfigError(f"runID {run_id!r} contains control characters.")
+        raise ConfigError(f"{name} {run_id!r} contains control characters.")
     return run_id
 
 
@@ -165,7 +172,9 @@ def _load_json_object(path: Path) -> Dict[str, Any]:
     return document
 
 
-def _sanity_warnings(config: Path, document: Dict[str, Any], ephem: Optional[Path]) -> List[str]:
+def _sanity_warnings(
+    config: Path, document: Dict[str, Any], ephem: Optional[Path], words: Vocabulary
+) -> List[str]:
     warnings: List[str] = []
     missing = [name for name in EXPRES_SECTIONS if name not in document]
     if missing:
@@ -192,6 +201,6 @@ def _sanity_warnings(config: Path, document: Dict[str, Any], ephem: Optional[Pat
     elif named:
         warnings.append(
             f"{config.name} names an ephemeris {named!r} (OBSERVER.EPHEM) but none is given: "
-            "pass it with FILE_EPHEM (--ephem)."
+            f"give it with {words.setting('ephemeris', named)}."
         )
     return warnings
