@@ -113,7 +113,7 @@ class WaitDisplay:
         if self.want_bar:
             self._bar = open_bar(
                 total=max(1, int(self.limit)),
-                bar_format="{desc} |{bar}| {postfix}",
+                bar_format=self._format(self.elapsed),
                 leave=False,
                 dynamic_ncols=True,
             )
@@ -154,12 +154,13 @@ class WaitDisplay:
                 return
             elapsed = self.elapsed
             bar.n = min(int(elapsed), bar.total or 0)
-            bar.set_description_str(f"Job {self.shown} {self.phase}", refresh=False)
-            bar.set_postfix_str(
-                f"{duration_text(elapsed)} of at most {duration_text(self.limit)}",
-                refresh=False,
-            )
+            bar.bar_format = self._format(elapsed)
             bar.refresh()
+
+    def _format(self, elapsed: float) -> str:
+        # tqdm fills in {bar}; the rest is literal (braces of a server-given id doubled).
+        label = f"Job {self.shown} {self.phase}".replace("{", "{{").replace("}", "}}")
+        return f"{label} |{{bar}}| {duration_text(elapsed)} of at most {duration_text(self.limit)}"
 
 
 def _already_elapsed(job: Job, now: datetime) -> float:

@@ -152,9 +152,7 @@ def test_any_error_while_waiting_prints_reattach_and_does_not_abort(
         )
     job = _only_job(opus)
     err = capsys.readouterr().err
-    assert (
-        f"attach({job.job_id!r}, LOGIN='jdoe', Job_List='ExPRES-dev')" in err
-    )
+    assert f"attach({job.job_id!r}, LOGIN='jdoe', Job_List='ExPRES-dev')" in err
     assert "left running" in err
     assert job.phase != "ABORTED"
     assert SECRET not in err

@@ -215,9 +215,7 @@ def test_ctrl_c_while_waiting_prints_reattach_and_does_not_abort(
     (job,) = opus.jobs.values()
     assert job.phase != "ABORTED"
     err = capsys.readouterr().err
-    assert (
-        f"attach({job.job_id!r}, LOGIN='jdoe', Job_List='ExPRES-dev')" in err
-    )
+    assert f"attach({job.job_id!r}, LOGIN='jdoe', Job_List='ExPRES-dev')" in err
     assert "sekrit-token" not in err
 
 
