@@ -216,3 +216,23 @@ def test_live_bar_is_closed_on_ctrl_c() -> None:
     text = tty.getvalue()
     assert "Job 2a3490 EXECUTING |" in text
     assert _column_before(text, "Interrupted.") == 0
+
+
+def test_in_a_notebook_bars_are_widgets_or_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from uws_call_expres import output
+
+    monkeypatch.setattr(output, "in_notebook", lambda: True)
+    monkeypatch.setattr(output, "_have_widgets", lambda: False)
+    # no ipywidgets: text bars would put escapes into the cell, so none even when asked
+    assert output.progress_wanted(True, True) is False
+    assert output.progress_wanted(None, True) is False
+    monkeypatch.setattr(output, "_have_widgets", lambda: True)
+    assert output.progress_wanted(None, True) is True  # stderr is no terminal there
+    assert output.progress_wanted(None, False) is False
+    assert output.progress_wanted(False, True) is False
+
+
+def test_not_a_notebook_outside_jupyter() -> None:
+    from uws_call_expres.output import in_notebook
+
+    assert in_notebook() is False
