@@ -106,7 +106,8 @@ class WaitDisplay:
         with self._lock:
             self.phase = job.phase
         self.console.info(self.line(job))
-        self._draw()
+        if not job.phase.is_terminal:  # the bar closes now: no last redraw
+            self._draw()
 
     # -- the live bar
     def __enter__(self) -> WaitDisplay:
@@ -153,8 +154,10 @@ class WaitDisplay:
             if bar is None:
                 return
             elapsed = self.elapsed
-            bar.n = min(int(elapsed), bar.total or 0)
-            bar.bar_format = self._format(elapsed)
+            done, shown = min(int(elapsed), bar.total or 0), self._format(elapsed)
+            if (done, shown) == (bar.n, bar.bar_format):
+                return  # nothing changed since the last tick: write nothing
+            bar.n, bar.bar_format = done, shown
             bar.refresh()
 
     def _format(self, elapsed: float) -> str:
