@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .grid import GridOutcome, GridPoint, run_grid
     from .outcome import ExpresRun
     from .run import attach, uws_call_expres
-    from .sweep import SweepItem, run_sweep
+    from .sweep import SweepItem, SweepResults, run_sweep
 
 __version__ = "1.0.0"
 
@@ -35,6 +35,7 @@ __all__ = [
     "SweepItem",
     "GridOutcome",
     "GridPoint",
+    "SweepResults",
     "Access",
     # checking a config before it is sent
     "check_config",
@@ -58,6 +59,7 @@ _LAZY = {
     "run_grid": ".grid",
     "GridOutcome": ".grid",
     "GridPoint": ".grid",
+    "SweepResults": ".sweep",
     "Access": ".access",
     "check_config": ".checks",
     "Problem": ".checks",

@@ -16,6 +16,7 @@ from typing import Mapping, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
 from .errors import AccessError
+from .words import PYTHON, Vocabulary
 
 __all__ = [
     "AUTHENTICATED_MAX_DURATION",
@@ -91,6 +92,7 @@ def resolve_access(
     login: Optional[str] = None,
     token: Optional[str] = None,
     environ: Optional[Mapping[str, str]] = None,
+    words: Vocabulary = PYTHON,
 ) -> Access:
     """Apply the routing table and find the token; raise :class:`AccessError` on a mistake.
 
@@ -101,16 +103,19 @@ def resolve_access(
 
     The token is the first found of: ``token``, the environment variable ``EXPRES_TOKEN``,
     the ``~/.netrc`` (or ``$NETRC``) entry for the server's host with this login.
+    Messages name the settings in ``words`` (Python parameters, or command-line options).
     """
     env = os.environ if environ is None else environ
-    base = _check_server(server)
-    _check_text("branch", branch)
-    _check_text("LOGIN", login)
+    base = _check_server(server, words)
+    _check_text(words.name("branch"), branch)
+    _check_text(words.name("login"), login)
     if login and ":" in login:
         # HTTP Basic joins user and password with ":" (RFC 7617 §2): a login cannot hold one.
-        raise AccessError(f"LOGIN {login!r} contains ':', which HTTP Basic cannot carry.")
+        raise AccessError(
+            f"{words.name('login')} {login!r} contains ':', which HTTP Basic cannot carry."
+        )
     if job_list is not None:
-        _check_job_list(job_list)
+        _check_job_list(job_list, words)
     if login == "":
         login = None
     if token == "":
@@ -124,23 +129,26 @@ def resolve_access(
                 "or drop TOKEN to run as a guest."
             )
         warnings = []
+        login_name = words.name("login")
         if job_list is not None and job_list != MAIN_JOB_LIST:
             warnings.append(
-                f"Guests can only use the {MAIN_JOB_LIST} job list: ignoring Job_List="
-                f"{job_list!r} (give LOGIN for authenticated access)."
+                f"Guests can only use the {MAIN_JOB_LIST} job list: ignoring "
+                f"{words.setting('job_list', job_list)} (give {login_name} for authenticated "
+                "access)."
             )
         if branch is not None and branch != DEFAULT_BRANCH:
             warnings.append(
-                f"Guests can only use the {DEFAULT_BRANCH} branch: ignoring branch="
-                f"{branch!r} (give LOGIN for authenticated access)."
+                f"Guests can only use the {DEFAULT_BRANCH} branch: ignoring "
+                f"{words.setting('branch', branch)} (give {login_name} for authenticated "
+                "access)."
             )
         return Access(base, MAIN_JOB_LIST, DEFAULT_BRANCH, warnings=tuple(warnings))
 
     token, source = _find_token(login, token, base, env)
     if token is None:
         raise AccessError(
-            f"LOGIN {login!r} was given but no token was found: pass TOKEN=..., set the "
-            f"environment variable {TOKEN_ENV}, or add a ~/.netrc line "
+            f"{words.name('login')} {login!r} was given but no token was found: "
+            f"{words.give_token()} "
             f"'machine {urlsplit(base).hostname} login {login} password <token>'. "
             "Your token is on your account page of the run-on-demand web site."
         )
@@ -200,31 +208,33 @@ def _netrc_token(login: str, host: str, env: Mapping[str, str]) -> Optional[str]
     return password or None
 
 
-def _check_server(server: str) -> str:
+def _check_server(server: str, words: Vocabulary) -> str:
+    name = words.name("server")
     if not isinstance(server, str) or not server.strip():
-        raise AccessError("server must be the service's base URL, e.g. " + DEFAULT_SERVER)
+        raise AccessError(f"{name} must be the service's base URL, e.g. {DEFAULT_SERVER}")
     parts = urlsplit(server.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise AccessError(
-            f"server {server!r} is not an http(s) URL; the default is {DEFAULT_SERVER}"
+            f"{name} {server!r} is not an http(s) URL; the default is {DEFAULT_SERVER}"
         )
     if parts.username is not None or parts.password is not None:
         # Never echo this URL: it holds credentials.
+        via = f"{TOKEN_ENV} or ~/.netrc" if words.cli else f"TOKEN, {TOKEN_ENV} or ~/.netrc"
         raise AccessError(
-            "The server URL must not contain credentials: give LOGIN, and the token via "
-            f"TOKEN, {TOKEN_ENV} or ~/.netrc."
+            f"The server URL must not contain credentials: give {words.name('login')}, and "
+            f"the token via {via}."
         )
     if parts.query or parts.fragment:
-        raise AccessError(f"server {server!r} must not have a query or fragment.")
+        raise AccessError(f"{name} {server!r} must not have a query or fragment.")
     base = server.strip()
     return base if base.endswith("/") else base + "/"
 
 
-def _check_job_list(job_list: str) -> None:
+def _check_job_list(job_list: str, words: Vocabulary) -> None:
     if not isinstance(job_list, str) or not _JOB_LIST_RE.match(job_list):
         raise AccessError(
-            f"Job_List {job_list!r} is not a job list name (letters, digits, '.', '_', '-'; "
-            f"e.g. {MAIN_JOB_LIST!r} or {DEV_JOB_LIST!r})."
+            f"{words.name('job_list')} {job_list!r} is not a job list name (letters, digits, "
+            f"'.', '_', '-'; e.g. {MAIN_JOB_LIST!r} or {DEV_JOB_LIST!r})."
         )
 
 

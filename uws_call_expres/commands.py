@@ -25,6 +25,7 @@ from .output import Console, printable, progress_wanted
 from .run import check_job_id, execute, follow, prepare
 from .saving import check_output_dir
 from .sweep import SweepItem, run_sweep
+from .words import CLI
 
 __all__ = ["EXIT_CODES", "dispatch", "exit_code_for"]
 
@@ -81,7 +82,7 @@ class _Command:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.verbose = not args.quiet
-        self.console = Console(self.verbose, to_stderr=args.json)
+        self.console = Console(self.verbose, to_stderr=args.json, words=CLI)
 
     def run(self) -> int:
         args = self.args
@@ -122,7 +123,7 @@ class _Command:
     def single(self, config: str) -> int:
         args = self.args
         run_id = args.run_id if args.run_id is not None else Path(config).stem
-        plan = prepare(config, args.ephem, runID=run_id, **self.run_options())
+        plan = prepare(config, args.ephem, runID=run_id, words=CLI, **self.run_options())
         progress = progress_wanted(False if args.no_progress else None, self.verbose)
         try:
             run = execute(plan, self.console, progress=progress)
@@ -144,6 +145,7 @@ class _Command:
             verbose=self.verbose,
             max_parallel=args.max_parallel,
             to_stderr=args.json,
+            words=CLI,
             **self.run_options(),
         )
         codes = [_item_code(item) for item in items]
@@ -178,8 +180,10 @@ class _Command:
 
     def attach(self, job_id: str) -> int:
         args = self.args
-        access = resolve_access(server=args.server, job_list=args.job_list, login=args.login)
-        output_dir = check_output_dir(args.output_dir)
+        access = resolve_access(
+            server=args.server, job_list=args.job_list, login=args.login, words=CLI
+        )
+        output_dir = check_output_dir(args.output_dir, CLI)
         try:
             run = follow(
                 check_job_id(job_id),
@@ -231,7 +235,7 @@ class _Command:
     # -- job management
     def client(self) -> Client:
         access = resolve_access(
-            server=self.args.server, job_list=self.args.job_list, login=self.args.login
+            server=self.args.server, job_list=self.args.job_list, login=self.args.login, words=CLI
         )
         for warning in access.warnings:
             self.console.warning(warning)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .errors import ConfigError
+from .words import PYTHON, Vocabulary
 
 if TYPE_CHECKING:
     from .checks import Problem
@@ -76,19 +77,19 @@ def check_inputs(
     max_duration: int,
     authenticated: bool,
     strict: bool = False,
+    words: Vocabulary = PYTHON,
 ) -> CheckedInputs:
     """Check the files, the duration and the config's content; raise :class:`ConfigError`
-    or return the warnings. The content's errors are warnings too, unless ``strict``."""
+    or return the warnings. The content's errors are warnings too, unless ``strict``.
+    Messages name the settings in ``words`` (Python parameters, or command-line options)."""
     # Imported here: checks imports this module (its loader).
     from .checks import check_config
 
-    config_path = _readable_file(config, "FILE (the ExPRES config)")
-    ephem_path = (
-        None if ephemeris is None else _readable_file(ephemeris, "FILE_EPHEM (the ephemeris)")
-    )
+    config_path = _readable_file(config, words.name("config"))
+    ephem_path = None if ephemeris is None else _readable_file(ephemeris, words.name("ephemeris"))
     document = load_config_document(config_path)
     duration = check_execution_duration(
-        execution_duration, max_duration=max_duration, authenticated=authenticated
+        execution_duration, max_duration=max_duration, authenticated=authenticated, words=words
     )
     problems = tuple(check_config(document, ephemeris=ephem_path, authenticated=authenticated))
     errors = [p for p in problems if p.is_error]
@@ -127,48 +128,54 @@ def problem_warnings(name: str, problems: Sequence[Problem]) -> Tuple[str, ...]:
 
 
 def check_execution_duration(
-    value: Union[int, str, None], *, max_duration: int, authenticated: bool
+    value: Union[int, str, None],
+    *,
+    max_duration: int,
+    authenticated: bool,
+    words: Vocabulary = PYTHON,
 ) -> Optional[int]:
     """``value`` as a positive number of seconds within the access limit (None: not sent)."""
     if value is None:
         return None
+    name = words.name("execution_duration")
     if isinstance(value, bool):
-        raise ConfigError("executionDuration must be a number of seconds, not True/False.")
+        raise ConfigError(f"{name} must be a number of seconds, not True/False.")
     if isinstance(value, str):
         text = value.strip()
         if not (text.isascii() and text.isdigit()):
-            raise ConfigError(
-                f"executionDuration {value!r} is not a whole number of seconds (e.g. 600)."
-            )
+            raise ConfigError(f"{name} {value!r} is not a whole number of seconds (e.g. 600).")
         seconds = int(text)
     else:
         try:
             seconds = operator.index(value)
         except TypeError:
             raise ConfigError(
-                f"executionDuration must be an integer number of seconds (int or numeric "
+                f"{name} must be an integer number of seconds (int or numeric "
                 f"string), not {type(value).__name__} {value!r}."
             ) from None
     if seconds <= 0:
-        raise ConfigError(f"executionDuration must be positive, got {seconds}.")
+        raise ConfigError(f"{name} must be positive, got {seconds}.")
     if seconds > max_duration:
         who = "authenticated users" if authenticated else "guests"
-        hint = "" if authenticated else " (authenticated access allows 3 hours)"
+        hint = (
+            "" if authenticated else f" ({words.name('login')} gives authenticated access: 3 hours)"
+        )
         raise ConfigError(
-            f"executionDuration {seconds} s is over the {max_duration} s limit for {who}"
+            f"{name} {seconds} s is over the {max_duration} s limit for {who}"
             f"{hint}: the server would kill the run."
         )
     return seconds
 
 
-def check_run_id(run_id: Optional[str]) -> str:
+def check_run_id(run_id: Optional[str], words: Vocabulary = PYTHON) -> str:
     """The run id to send: ``"test_job"`` by default (the documented default)."""
     if run_id is None:
         return DEFAULT_RUN_ID
+    name = words.name("run_id")
     if not isinstance(run_id, str) or not run_id.strip():
-        raise ConfigError(f"runID must be a non-empty string, got {run_id!r}.")
+        raise ConfigError(f"{name} must be a non-empty string, got {run_id!r}.")
     if any(ord(c) < 32 or ord(c) == 127 for c in run_id):
-        raise ConfigError(f"runID {run_id!r} contains control characters.")
+        raise ConfigError(f"{name} {run_id!r} contains control characters.")
     return run_id
 
 

@@ -7,20 +7,21 @@ ends in ERROR, ABORTED or ARCHIVED is reported and returned with ``ok=False``.
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
 from uws_lite import Client
 from uws_lite.errors import JobError, JobNotFound, UWSError, WaitTimeout
 from uws_lite.models import Job, Phase
 
-from .access import DEFAULT_SERVER, MAIN_JOB_LIST, Access
+from .access import Access
 from .errors import ResultsIncomplete
 from .outcome import ExpresRun
 from .output import Console, printable
 from .saving import plan_destinations, save_results
+from .waiting import WaitDisplay
+from .words import CLI, shell_command
 
 __all__ = [
     "FollowContext",
@@ -30,25 +31,14 @@ __all__ = [
     "list_command",
     "make_run",
     "reattach_command",
+    "run_limit",
 ]
 
 
 def reattach_command(job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
-    """The shell command that takes the job over again (never with the token)."""
-    return _command(["--attach", job_id], access, output_dir)
-
-
-def _command(action: List[str], access: Access, output_dir: Optional[Path] = None) -> str:
-    args = ["python", "-m", "uws_call_expres", *action]
-    if access.job_list != MAIN_JOB_LIST:
-        args += ["--job-list", access.job_list]
-    if access.login is not None:
-        args += ["--login", access.login]
-    if access.server != DEFAULT_SERVER:
-        args += ["--server", access.server]
-    if output_dir is not None and output_dir != Path.cwd():
-        args += ["--output-dir", str(output_dir)]
-    return " ".join(shlex.quote(arg) for arg in args)
+    """The shell command that takes the job over again (never with the token); the Python
+    call is :meth:`uws_call_expres.words.Vocabulary.reattach` of ``PYTHON``."""
+    return CLI.reattach(job_id, access, output_dir)
 
 
 @dataclass(frozen=True)
@@ -69,52 +59,15 @@ def follow_job(
     client: Client, job: Job, context: FollowContext, console: Console, *, progress: bool
 ) -> ExpresRun:
     """Wait for the job's end, report it, save its results."""
-    command = reattach_command(job.job_id, context.access, context.output_dir)
+    hint = console.words.reattach_hint(job.job_id, context.access, context.output_dir)
     shown = printable(job.job_id)  # a server-given id, shown safely
-    last = [job.phase]
-
-    def on_change(current: Job) -> None:
-        if current.phase is not last[0]:
-            last[0] = current.phase
-            console.info(str(current.phase))
-
+    display = WaitDisplay(console, job, run_limit(job, context.access), bar=progress)
+    display.show(job)
     if not job.phase.is_terminal:
-        deadline = context.timeout or default_deadline(job, context.access)
-        try:
-            job = client.wait(job.job_id, timeout=deadline, on_change=on_change)
-        except KeyboardInterrupt:
-            console.notice(
-                f"Interrupted. Job {shown} keeps running on the server; "
-                f"re-attach with:\n  {command}"
-            )
-            raise
-        except WaitTimeout as exc:
-            console.notice(
-                f"Job {shown} is still {exc.job.phase} after {deadline:.0f} s; it keeps "
-                f"running on the server. Re-attach later with:\n  {command}"
-            )
-            raise
-        except JobError as exc:  # HELD, or never started
-            console.notice(
-                f"Job {shown} is {exc.job.phase}: {exc}\nOnce it runs, re-attach with:\n  {command}"
-            )
-            raise
-        except JobNotFound:
-            console.notice(
-                f"Job {shown} was not found on the server any more (deleted, or past its "
-                f"destruction time?); if it still exists, re-attach with:\n  {command}"
-            )
-            raise
-        except Exception:
-            # A server or network failure ends this wait, not the job: leave it running
-            # (never aborted) and say how to take it over again.
-            console.notice(
-                f"Following job {shown} failed (see the error); it is left running on the "
-                f"server. Re-attach with:\n  {command}"
-            )
-            raise
+        job = _wait(client, job, context, display, hint)
     failed = job.phase is not Phase.COMPLETED
     detail: Optional[str] = None
+    console.debug(f"Job {shown} ended {display.line(job)}")
     if failed:
         console.info("Job failed")
         detail = report_failure(client, job, console)
@@ -126,24 +79,26 @@ def follow_job(
             context.output_dir,
             protected=context.protected,
             overwrite=context.overwrite,
+            words=console.words,
         )
         files, failures = save_results(
             client, planned, console, overwrite=context.overwrite, progress=progress
         )
     except KeyboardInterrupt:
         console.notice(
-            f"Interrupted while downloading. Job {shown} is {job.phase}; download its "
-            f"results again with:\n  {command}"
+            f"Interrupted while downloading. Job {shown} is {job.phase}; to download its "
+            f"results again, {hint}"
         )
         raise
     except Exception:
         console.notice(
             f"Saving the results of job {shown} ({job.phase}) failed (see the error); "
-            f"download them again with:\n  {command}"
+            f"to download them again, {hint}"
         )
         raise
     run = make_run(client, job, context, ok=not failed and not failures, detail=detail, files=files)
     if failures and not failed:
+        command = console.words.reattach(job.job_id, context.access, context.output_dir)
         raise ResultsIncomplete(
             f"Job {shown} completed but {len(failures)} of its {len(planned)} results "
             f"could not be saved ({', '.join(printable(rid) for rid, _ in failures)}); "
@@ -152,6 +107,48 @@ def follow_job(
             failures=failures,
         )
     return run
+
+
+def _wait(client: Client, job: Job, context: FollowContext, display: WaitDisplay, hint: str) -> Job:
+    """``client.wait`` with the live display; on the way out, say how to re-attach."""
+    console, shown = display.console, display.shown
+    deadline = context.timeout or default_deadline(job, context.access)
+
+    def on_change(current: Job) -> None:
+        if current.phase is not display.phase:
+            display.show(current)
+
+    try:
+        with display:
+            return client.wait(job.job_id, timeout=deadline, on_change=on_change)
+    except KeyboardInterrupt:
+        console.notice(
+            f"Interrupted. Job {shown} keeps running on the server; to re-attach, {hint}"
+        )
+        raise
+    except WaitTimeout as exc:
+        console.notice(
+            f"Job {shown} is still {exc.job.phase} after {deadline:.0f} s; it keeps "
+            f"running on the server. To re-attach later, {hint}"
+        )
+        raise
+    except JobError as exc:  # HELD, or never started
+        console.notice(f"Job {shown} is {exc.job.phase}: {exc}\nOnce it runs, to re-attach, {hint}")
+        raise
+    except JobNotFound:
+        console.notice(
+            f"Job {shown} was not found on the server any more (deleted, or past its "
+            f"destruction time?); if it still exists, to re-attach, {hint}"
+        )
+        raise
+    except Exception:
+        # A server or network failure ends this wait, not the job: leave it running
+        # (never aborted) and say how to take it over again.
+        console.notice(
+            f"Following job {shown} failed (see the error); it is left running on the "
+            f"server. To re-attach, {hint}"
+        )
+        raise
 
 
 def report_failure(client: Client, job: Job, console: Console) -> Optional[str]:
@@ -199,20 +196,27 @@ def make_run(
     )
 
 
-def default_deadline(job: Job, access: Access) -> float:
-    """How long to wait when no timeout is given: the run's own duration limit (the job's
-    executionDuration, else the access limit) plus a margin for queueing and staging."""
+def run_limit(job: Job, access: Access) -> int:
+    """The run's own duration limit in seconds: the job's executionDuration, else (or when
+    above it) the access limit."""
     limit = job.execution_duration or 0
     if limit <= 0 or limit > access.max_duration:
         limit = access.max_duration
+    return limit
+
+
+def default_deadline(job: Job, access: Access) -> float:
+    """How long to wait when no timeout is given: the run's own duration limit
+    (:func:`run_limit`) plus a margin for queueing and staging."""
+    limit = run_limit(job, access)
     return float(limit + 300 + limit // 10)
 
 
 def list_command(access: Access) -> str:
     """The shell command that lists the user's jobs."""
-    return _command(["--list"], access)
+    return shell_command(["--list"], access)
 
 
 def delete_command(job_id: str, access: Access) -> str:
     """The shell command that deletes the job (never with the token)."""
-    return _command(["--delete", job_id], access)
+    return shell_command(["--delete", job_id], access)

@@ -42,6 +42,12 @@ class ExpresRun:
         """The job reached a terminal phase (it will not change by itself any more)."""
         return self.phase.is_terminal
 
+    def _repr_html_(self) -> str:
+        """The outcome as a table in a notebook (server text escaped, the job linked)."""
+        from .notebook import run_html
+
+        return run_html(self)
+
     def to_dict(self) -> Dict[str, Any]:
         """A JSON-able summary (what ``--json`` prints); never contains a credential."""
         return {

@@ -16,10 +16,21 @@ import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Optional, TextIO, Type
 
+from .words import PYTHON, Vocabulary
+
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-__all__ = ["LOGGER", "Console", "DownloadProgress", "printable", "progress_wanted"]
+__all__ = [
+    "LOGGER",
+    "Console",
+    "DownloadProgress",
+    "close_bar",
+    "in_notebook",
+    "open_bar",
+    "printable",
+    "progress_wanted",
+]
 
 LOGGER = logging.getLogger("uws_call_expres")
 # A library adds no output of its own to logging: without this, Python's "last resort"
@@ -28,16 +39,28 @@ LOGGER.addHandler(logging.NullHandler())
 
 # One lock for all consoles: the jobs of a sweep print from several threads.
 _PRINT_LOCK = threading.Lock()
+# How many bars are drawn right now: while any is, lines go through tqdm.write, which
+# clears the bars, prints the line and draws them again (no line lands inside a bar).
+_LIVE_BARS = [0]
 
 
 class Console:
     """The messages of one run. ``to_stderr`` moves the normal lines to standard error
-    (``--json`` keeps standard output for the JSON); ``prefix`` tells jobs of a sweep apart."""
+    (``--json`` keeps standard output for the JSON); ``prefix`` tells jobs of a sweep apart;
+    ``words`` is how hints name settings (:data:`~uws_call_expres.words.PYTHON` or ``CLI``)."""
 
-    def __init__(self, verbose: bool = True, *, to_stderr: bool = False, prefix: str = "") -> None:
+    def __init__(
+        self,
+        verbose: bool = True,
+        *,
+        to_stderr: bool = False,
+        prefix: str = "",
+        words: Vocabulary = PYTHON,
+    ) -> None:
         self.verbose = verbose
         self.to_stderr = to_stderr
         self.prefix = prefix
+        self.words = words
 
     def info(self, message: str) -> None:
         LOGGER.info("%s%s", self.prefix, message)
@@ -60,8 +83,15 @@ class Console:
 
     def _write(self, message: str, stream: TextIO) -> None:
         with _PRINT_LOCK:
-            for line in message.splitlines() or [""]:
-                stream.write(f"{self.prefix}{line}\n")
+            lines = [f"{self.prefix}{line}" for line in message.splitlines() or [""]]
+            if _LIVE_BARS[0]:
+                from tqdm import tqdm
+
+                for line in lines:
+                    tqdm.write(line, file=stream)
+            else:
+                for line in lines:
+                    stream.write(f"{line}\n")
             stream.flush()
 
 
@@ -74,7 +104,12 @@ def printable(text: str) -> str:
 
 
 def progress_wanted(progress: Optional[bool], verbose: bool) -> bool:
-    """``progress=None`` means: bars when verbose and standard error is a terminal."""
+    """Whether to draw bars. ``progress=None`` means: when verbose, and standard error is a
+    terminal or this runs in a Jupyter notebook with ipywidgets (real widgets). In a notebook
+    without ipywidgets there are no bars even with ``progress=True`` (text bars would put
+    cursor escapes into the cell): the timestamped lines tell the progress instead."""
+    if in_notebook():
+        return progress is not False and (verbose or bool(progress)) and _have_widgets()
     if progress is not None:
         return progress
     if not verbose:
@@ -84,6 +119,59 @@ def progress_wanted(progress: Optional[bool], verbose: bool) -> bool:
         return bool(isatty and isatty())
     except ValueError:  # a closed stream
         return False
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython's ZMQ shell), where standard error is no
+    terminal but widgets can be shown."""
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    try:
+        shell = get() if get is not None else None
+    except Exception:  # a half-initialised IPython
+        return False
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+def _have_widgets() -> bool:
+    try:
+        import ipywidgets  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def open_bar(**options: Any) -> tqdm[Any]:
+    """A tqdm bar on standard error: a widget in a notebook (``tqdm.auto``), text on a
+    terminal. Lines printed by a :class:`Console` while it is open go above it. Close it with
+    :func:`close_bar`."""
+    bar: tqdm[Any]
+    if in_notebook():
+        from tqdm.auto import tqdm as auto_tqdm
+
+        bar = auto_tqdm(file=sys.stderr, **options)
+    else:
+        from tqdm import tqdm as std_tqdm
+
+        bar = std_tqdm(file=sys.stderr, **options)
+    with _PRINT_LOCK:
+        _LIVE_BARS[0] += 1
+    return bar
+
+
+def close_bar(bar: tqdm[Any]) -> None:
+    """Close a bar of :func:`open_bar` and put the cursor back at column 0: a text bar that
+    is not on the first row leaves it where its text ended (tqdm writes ``\r`` only for
+    row 0), and the next line would start there."""
+    try:
+        bar.close()
+        if not in_notebook():
+            with _PRINT_LOCK:
+                bar.fp.write("\r")
+                bar.fp.flush()
+    finally:
+        with _PRINT_LOCK:
+            _LIVE_BARS[0] = max(0, _LIVE_BARS[0] - 1)
 
 
 class DownloadProgress:
@@ -96,31 +184,31 @@ class DownloadProgress:
         self.label = label
         self.enabled = enabled
         self._bar: Optional[tqdm[Any]] = None
+        self._lock = threading.Lock()
 
     def __call__(self, done: int, total: Optional[int]) -> None:
         if not self.enabled:
             return
-        if self._bar is None:
-            from tqdm import tqdm
-
-            self._bar = tqdm(
-                total=total,
-                desc=self.label,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1024,
-                leave=False,
-                file=sys.stderr,
-            )
-        bar = self._bar
-        if total is not None and bar.total != total:
-            bar.total = total
-        bar.update(done - bar.n)
+        with self._lock:
+            if self._bar is None:
+                self._bar = open_bar(
+                    total=total,
+                    desc=self.label,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    leave=False,
+                )
+            bar = self._bar
+            if total is not None and bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        with self._lock:
+            bar, self._bar = self._bar, None
+        if bar is not None:
+            close_bar(bar)
 
     def __enter__(self) -> DownloadProgress:
         return self

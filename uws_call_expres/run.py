@@ -12,6 +12,7 @@ import os
 import re
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Callable, Dict, Optional, Tuple, Union
 
@@ -22,11 +23,13 @@ from uws_lite.naming import safe_filename
 
 from .access import DEFAULT_SERVER, Access, resolve_access
 from .config import CheckedInputs, check_inputs, check_run_id
-from .follow import FollowContext, follow_job, make_run, reattach_command
+from .follow import FollowContext, follow_job, make_run
 from .outcome import ExpresRun
 from .output import Console, printable, progress_wanted
 from .saving import check_output_dir, check_overwrite
 from .submit import submit
+from .waiting import clock_time
+from .words import PYTHON, Vocabulary
 
 __all__ = [
     "Plan",
@@ -157,7 +160,6 @@ def follow(
     with Client(access.list_url, auth=access.auth) as client:
         job = client.get_job(check_job_id(job_id))
         console.info(f"Job : {printable(job.job_id)}")
-        console.info(str(job.phase))
         context = FollowContext(
             access, output_dir, (), overwrite, timeout, job.run_id, access.warnings
         )
@@ -205,11 +207,13 @@ def prepare(
     timeout: Optional[float] = None,
     overwrite: str = "rename",
     strict: bool = False,
+    words: Vocabulary = PYTHON,
 ) -> Plan:
     """Every local decision and check of a run; raises before anything is sent (with
-    ``strict``, also for the errors :func:`~uws_call_expres.checks.check_config` finds)."""
+    ``strict``, also for the errors :func:`~uws_call_expres.checks.check_config` finds).
+    Error messages name the settings in ``words`` (the command line passes ``words.CLI``)."""
     access = resolve_access(
-        server=server, job_list=Job_List, branch=branch, login=LOGIN, token=TOKEN
+        server=server, job_list=Job_List, branch=branch, login=LOGIN, token=TOKEN, words=words
     )
     inputs = check_inputs(
         FILE,
@@ -218,10 +222,11 @@ def prepare(
         max_duration=access.max_duration,
         authenticated=access.authenticated,
         strict=strict,
+        words=words,
     )
-    run_id = check_run_id(runID)
+    run_id = check_run_id(runID, words)
     check_overwrite(overwrite)
-    out = check_output_dir(output_dir)
+    out = check_output_dir(output_dir, words)
     return Plan(access, inputs, run_id, bool(LOOP), out, overwrite, _check_timeout(timeout))
 
 
@@ -264,7 +269,6 @@ def execute(
                     stack.enter_context(inputs.ephemeris.open("rb")),
                 )
             job = submit(client, form, files, access, console, where)
-        console.info(str(job.phase))
         console.info(f"Job : {printable(job.job_id)}")
         out = where(job.job_id)
         protected = tuple(p for p in (inputs.config, inputs.ephemeris) if p is not None)
@@ -278,8 +282,9 @@ def execute(
             access.warnings + inputs.warnings,
         )
         if on_submitted is not None:
-            on_submitted(job.job_id, reattach_command(job.job_id, access, out))
+            on_submitted(job.job_id, console.words.reattach(job.job_id, access, out))
         if not plan.loop:
+            console.info(f"{clock_time(datetime.now(timezone.utc))} {job.phase}")
             return make_run(client, job, context, ok=job.phase not in _FAILED_PHASES)
         return follow_job(client, job, context, console, progress=progress)
 

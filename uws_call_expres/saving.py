@@ -28,6 +28,7 @@ from uws_lite.naming import safe_filename
 
 from .errors import OutputError
 from .output import Console, DownloadProgress, printable
+from .words import PYTHON, Vocabulary
 
 if TYPE_CHECKING:
     from uws_lite import Client
@@ -56,9 +57,10 @@ def check_overwrite(policy: str) -> str:
     return policy
 
 
-def check_output_dir(output_dir: Union[str, os.PathLike[str]]) -> Path:
+def check_output_dir(output_dir: Union[str, os.PathLike[str]], words: Vocabulary = PYTHON) -> Path:
     """The output directory as an absolute path, checked (not created) before submitting,
     so that a run is not wasted on a directory it cannot write to."""
+    name = words.name("output_dir")
     path = Path(os.fspath(output_dir)).expanduser().absolute()
     probe = path
     while not probe.exists():
@@ -66,9 +68,9 @@ def check_output_dir(output_dir: Union[str, os.PathLike[str]]) -> Path:
             break
         probe = probe.parent
     if not probe.is_dir():
-        raise OutputError(f"output_dir {os.fspath(output_dir)!r}: {probe} is not a directory.")
+        raise OutputError(f"{name} {os.fspath(output_dir)!r}: {probe} is not a directory.")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(f"output_dir {os.fspath(output_dir)!r}: {probe} is not writable.")
+        raise OutputError(f"{name} {os.fspath(output_dir)!r}: {probe} is not writable.")
     return path
 
 
@@ -78,6 +80,7 @@ def plan_destinations(
     *,
     protected: Iterable[Path] = (),
     overwrite: str = "rename",
+    words: Vocabulary = PYTHON,
 ) -> Tuple[Tuple[Result, Path], ...]:
     """A safe destination for every result, following the overwrite policy.
 
@@ -99,9 +102,11 @@ def plan_destinations(
     if overwrite == "never":
         clashes = [dest.name for _, dest in planned if dest.name.casefold() in existing_folded]
         if clashes:
+            other = " or ".join(words.setting("overwrite", p) for p in ("rename", "always"))
             raise OutputError(
-                f"{', '.join(clashes)} already exist in {output_dir} and overwrite is 'never': "
-                "choose another output directory, or overwrite='rename'/'always'."
+                f"{', '.join(clashes)} already exist in {output_dir} and "
+                f"{words.setting('overwrite', 'never')} is set: choose another output "
+                f"directory ({words.name('output_dir')}), or {other}."
             )
     return tuple(planned)
 

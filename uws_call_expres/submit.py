@@ -21,7 +21,7 @@ from uws_lite.errors import HTTPStatusError, RequestTimeout
 from uws_lite.models import Job
 
 from .access import Access
-from .follow import delete_command, list_command, reattach_command
+from .follow import delete_command, list_command
 from .output import Console, printable
 
 __all__ = ["created_job_id", "submit"]
@@ -63,10 +63,10 @@ def _report(
         shown = printable(job_id)
         console.info(f"Job : {shown}")
         what = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        reattach = reattach_command(job_id, access, output_dir(job_id))
+        hint = console.words.reattach_hint(job_id, access, output_dir(job_id))
         console.notice(
             f"Job {shown} was created, but starting or reading it {what}; it is left on the "
-            f"server as it is. Re-attach with:\n  {reattach}\nIf it stays PENDING, it never "
+            f"server as it is. To re-attach, {hint}\nIf it stays PENDING, it never "
             f"started: delete it with\n  {delete_command(job_id, access)}\nand submit again."
         )
         return

@@ -27,8 +27,9 @@ from .outcome import ExpresRun
 from .output import LOGGER, Console
 from .run import Plan, execute, prepare
 from .submit import created_job_id
+from .words import PYTHON, Vocabulary
 
-__all__ = ["DEFAULT_MAX_PARALLEL", "SweepItem", "run_sweep"]
+__all__ = ["DEFAULT_MAX_PARALLEL", "SweepItem", "SweepResults", "run_sweep"]
 
 PathArg = Union[str, "os.PathLike[str]"]
 # The service runs few jobs at a time per user; more in parallel only queue on the server.
@@ -49,6 +50,29 @@ class SweepItem:
     @property
     def ok(self) -> bool:
         return self.run is not None and self.run.ok and self.error is None
+
+    def _repr_html_(self) -> str:
+        """This config's outcome as a one-row table in a notebook (text escaped)."""
+        from .notebook import sweep_html
+
+        return sweep_html([self])
+
+
+class SweepResults(Tuple[SweepItem, ...]):
+    """What :func:`run_sweep` returns: a plain tuple of :class:`SweepItem`, one per config in
+    order, which shows as a table in a notebook."""
+
+    __slots__ = ()
+
+    @property
+    def ok(self) -> bool:
+        """Every job completed and saved its results."""
+        return all(item.ok for item in self)
+
+    def _repr_html_(self) -> str:
+        from .notebook import sweep_html
+
+        return sweep_html(self)
 
 
 def run_sweep(
@@ -71,13 +95,16 @@ def run_sweep(
     to_stderr: bool = False,
     on_done: Optional[Callable[[SweepItem], None]] = None,
     strict: bool = False,
-) -> Tuple[SweepItem, ...]:
+    words: Vocabulary = PYTHON,
+) -> SweepResults:
     """Run every config (as :func:`uws_call_expres` with these options; ``runID`` defaults
     to each config's file stem) and return one :class:`SweepItem` per config, in order.
 
     Local mistakes in any config raise before anything is submitted; every config's content
     is checked (``strict``: its errors are local mistakes too). ``on_done`` is called
-    (from a worker thread) as each job's outcome is known.
+    (from a worker thread) as each job's outcome is known. ``words``: how messages name
+    settings (the command line passes ``words.CLI``). The tuple returned shows as a table in
+    a notebook.
     """
     if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
         raise InvalidRequest(f"max_parallel must be a positive integer, not {max_parallel!r}.")
@@ -97,11 +124,13 @@ def run_sweep(
             timeout=timeout,
             overwrite=overwrite,
             strict=strict,
+            words=words,
         )
         for config in configs
     ]
     given = [Path(os.fspath(config)) for config in configs]
-    return _Sweep(plans, given, verbose, to_stderr, on_done).run(min(max_parallel, len(plans)))
+    sweep = _Sweep(plans, given, verbose, to_stderr, on_done, words)
+    return SweepResults(sweep.run(min(max_parallel, len(plans))))
 
 
 class _Sweep:
@@ -112,7 +141,9 @@ class _Sweep:
         verbose: bool,
         to_stderr: bool,
         on_done: Optional[Callable[[SweepItem], None]],
+        words: Vocabulary = PYTHON,
     ) -> None:
+        self.words = words
         self.plans = plans
         self.configs = configs  # as the caller gave them, for reports
         self.verbose = verbose
@@ -162,7 +193,7 @@ class _Sweep:
         total = len(self.plans)
         # The parameter line (first of each job) names the config; the number ties lines to it.
         prefix = f"[{index + 1}/{total}] " if total > 1 else ""
-        console = Console(self.verbose, to_stderr=self.to_stderr, prefix=prefix)
+        console = Console(self.verbose, to_stderr=self.to_stderr, prefix=prefix, words=self.words)
 
         def submitted(job_id: str, command: str) -> None:
             with self.lock:
@@ -189,12 +220,13 @@ class _Sweep:
     def _report_interrupted(self, finished: Dict[int, SweepItem]) -> None:
         with self.lock:
             running = [v for k, v in sorted(self.started.items()) if k not in finished]
-        console = Console(self.verbose)
+        console = Console(self.verbose, words=self.words)
         if not running:
             console.notice("Interrupted; no job was left running.")
             return
         lines = [f"  {command}" for _, command in running]
+        how = "run" if self.words.cli else "call"
         console.notice(
-            f"Interrupted. {len(running)} job(s) keep running on the server; re-attach with:\n"
-            + "\n".join(lines)
+            f"Interrupted. {len(running)} job(s) keep running on the server; to re-attach, "
+            f"{how}:\n" + "\n".join(lines)
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -36,6 +38,7 @@ def test_ctrl_c_while_waiting_prints_how_to_reattach(ws: Any) -> None:
     args = shlex.split(command[command.index("--attach") :])
     assert args[:2] == ["--attach", job_id]
     assert TEST_TOKEN not in command
+    assert "attach(" not in done.text  # the shell user is shown the shell command
     attached = ws.cli(*args[2:], "--attach", job_id, "--no-progress", token=TEST_TOKEN)
     assert attached.code == 0, attached.err
     assert "expres_io2015-04-30.cdf" in ws.saved()
@@ -74,3 +77,44 @@ def _after_start(ws: Any) -> Any:
     requests = list(ws.server.requests)
     started = next(i for i, r in enumerate(requests) if r.path.endswith("/phase"))
     return requests[started + 1 :]
+
+
+_PYTHON_RUN = """
+import sys
+from uws_call_expres import uws_call_expres
+uws_call_expres("example.json", LOOP=True, server=sys.argv[1], output_dir=sys.argv[2],
+                progress=False)
+"""
+
+
+def test_ctrl_c_in_python_prints_the_attach_call(ws: Any) -> None:
+    ws.config(duration=3.0)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _PYTHON_RUN, ws.server.rest_url, str(ws.out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ws.env(),
+        cwd=ws.work,
+    )
+    done = ws.interrupt(process, lambda: _executing(ws))
+    assert done.code != 0
+    (job_id,) = ws.server.jobs
+    assert "KeyboardInterrupt" in done.err
+    assert "--attach" not in done.text  # the Python caller is shown Python
+    (call,) = [line.strip() for line in done.err.splitlines() if "attach(" in line]
+    assert call.startswith(f"from uws_call_expres import attach; attach({job_id!r}, ")
+    # the printed call takes the job over and saves its results
+    attached = subprocess.run(
+        [sys.executable, "-c", call],
+        capture_output=True,
+        text=True,
+        env=ws.env(),
+        cwd=ws.work,
+        timeout=120,
+        check=False,
+    )
+    ws.captured += [attached.stdout, attached.stderr]
+    assert attached.returncode == 0, attached.stderr
+    assert "expres_io2015-04-30.cdf" in ws.saved()
+    ws.check_clean()

@@ -109,7 +109,7 @@ def test_failing_first_get_still_prints_the_job_and_how_to_reattach(
     job = _only_job(opus)
     out, err = capsys.readouterr()
     assert f"Job : {job.job_id}" in out
-    assert f"python -m uws_call_expres --attach {job.job_id} --login jdoe" in err
+    assert f"attach({job.job_id!r}, LOGIN='jdoe')" in err
     assert f"python -m uws_call_expres --delete {job.job_id} --login jdoe" in err
     assert job.phase != "ABORTED"
     assert SECRET not in out + err
@@ -123,7 +123,7 @@ def test_quiet_run_still_prints_how_to_reattach(
         uws_call_expres("example.json", LOOP=True, verbose=False)
     out, err = capsys.readouterr()
     assert out == ""
-    assert f"--attach {_only_job(opus).job_id}" in err
+    assert f"attach({_only_job(opus).job_id!r}" in err
 
 
 @pytest.mark.parametrize(
@@ -152,9 +152,7 @@ def test_any_error_while_waiting_prints_reattach_and_does_not_abort(
         )
     job = _only_job(opus)
     err = capsys.readouterr().err
-    assert (
-        f"python -m uws_call_expres --attach {job.job_id} --job-list ExPRES-dev --login jdoe" in err
-    )
+    assert f"attach({job.job_id!r}, LOGIN='jdoe', Job_List='ExPRES-dev')" in err
     assert "left running" in err
     assert job.phase != "ABORTED"
     assert SECRET not in err
@@ -172,7 +170,7 @@ def test_an_error_while_saving_prints_how_to_download_again(
     job = _only_job(opus)
     err = capsys.readouterr().err
     assert f"Saving the results of job {job.job_id} (COMPLETED) failed" in err
-    assert f"python -m uws_call_expres --attach {job.job_id}" in err
+    assert f"from uws_call_expres import attach; attach({job.job_id!r})" in err
 
 
 def test_cli_error_after_creation_is_one_line_after_the_hint(

@@ -164,7 +164,7 @@ def test_completed_job_with_a_broken_result_raises_results_incomplete(
     assert info.value.run.files == (workdir / "a.cdf",)
     assert not info.value.run.ok
     assert [rid for rid, _ in info.value.failures] == ["b.cdf"]
-    assert "--attach" in str(info.value)
+    assert "attach(" in str(info.value)
 
 
 def test_overwrite_never_refuses_before_downloading(workdir: Path, opus: Any) -> None:
@@ -195,7 +195,7 @@ def test_wait_timeout_raises_with_last_state_and_reattach_hint(
         uws_call_expres("example.json", LOOP=True, timeout=0.3, verbose=False)
     assert info.value.job.phase is Phase.EXECUTING
     err = capsys.readouterr().err
-    assert f"--attach {info.value.job.job_id}" in err
+    assert f"attach({info.value.job.job_id!r})" in err
     assert "keeps running" in err
 
 
@@ -215,9 +215,7 @@ def test_ctrl_c_while_waiting_prints_reattach_and_does_not_abort(
     (job,) = opus.jobs.values()
     assert job.phase != "ABORTED"
     err = capsys.readouterr().err
-    assert (
-        f"python -m uws_call_expres --attach {job.job_id} --job-list ExPRES-dev --login jdoe" in err
-    )
+    assert f"attach({job.job_id!r}, LOGIN='jdoe', Job_List='ExPRES-dev')" in err
     assert "sekrit-token" not in err
 
 

@@ -149,5 +149,5 @@ def test_interrupt_prints_reattach_for_running_jobs_and_submits_no_more(
     assert len(opus.jobs) == 1  # the other two were never submitted
     (job_id,) = opus.jobs
     err = capsys.readouterr().err
-    assert f"--attach {job_id}" in err
+    assert f"attach({job_id!r}" in err
     assert opus.jobs[job_id].phase != "ABORTED"
