@@ -70,6 +70,7 @@ def run_sweep(
     max_parallel: int = DEFAULT_MAX_PARALLEL,
     to_stderr: bool = False,
     on_done: Optional[Callable[[SweepItem], None]] = None,
+    request_timeout: Optional[float] = None,
 ) -> Tuple[SweepItem, ...]:
     """Run every config (as :func:`uws_call_expres` with these options; ``runID`` defaults
     to each config's file stem) and return one :class:`SweepItem` per config, in order.
@@ -94,6 +95,7 @@ def run_sweep(
             output_dir=output_dir,
             timeout=timeout,
             overwrite=overwrite,
+            request_timeout=request_timeout,
         )
         for config in configs
     ]
