@@ -300,9 +300,7 @@ def _check_request_timeout(timeout: Optional[float]) -> Optional[float]:
         or not isinstance(timeout, (int, float))
         or not 0 < timeout < float("inf")
     ):
-        raise AccessError(
-            f"request_timeout must be a positive number of seconds, not {timeout!r}."
-        )
+        raise AccessError(f"request_timeout must be a positive number of seconds, not {timeout!r}.")
     return float(timeout)
 
 

@@ -80,8 +80,8 @@ def uws_call_expres(
     under a safe version of its id (``overwrite``: "rename" (default), "always" or "never").
     ``verbose=False`` prints nothing; ``progress`` draws download bars (default: when
     standard error is a terminal). ``request_timeout``: seconds to wait for each answer of
-    the server (default: 90). ``server`` may also be a job list URL (``.../rest/ExPRES``). Ctrl-C while waiting prints how to re-attach; the job
-    keeps running on the server.
+    the server (default: 90). ``server`` may also be a job list URL (``.../rest/ExPRES``).
+    Ctrl-C while waiting prints how to re-attach; the job keeps running on the server.
 
     Returns an :class:`ExpresRun`. Raises :class:`uws_lite.InvalidRequest` subclasses for
     local mistakes, and uws_lite's errors for server or network failures
