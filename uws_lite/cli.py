@@ -448,9 +448,8 @@ def _plan_downloads(
             if same:
                 state = "present"
             elif overwrite == "rename":
-                name = safe_filename(result.id, taken + _names_in(outdir))
-                taken.append(name)
-                dest, state = outdir / name, "renamed"
+                dest, state = _renamed(result, outdir, taken)
+                taken.append(dest.name)
             elif same is None:
                 state = "kept"
             else:
@@ -465,11 +464,20 @@ def _plan_downloads(
     return plan
 
 
-def _names_in(folder: Path) -> List[str]:
-    try:
-        return [entry.name for entry in os.scandir(folder)]
-    except OSError:
-        return []
+def _renamed(result: Result, outdir: Path, taken: Sequence[str]) -> Tuple[Path, str]:
+    """For ``--overwrite rename``: the first of ``name-1.ext``, ``name-2.ext``... that
+    already holds the result ("present": a re-run fetches nothing) or is free ("renamed")."""
+    from .naming import safe_filename
+
+    tried = list(taken)
+    while True:
+        name = safe_filename(result.id, tried)
+        dest = outdir / name
+        if not (dest.exists() or dest.is_symlink()):
+            return dest, "renamed"
+        if _same_file(dest, result):
+            return dest, "present"
+        tried.append(name)
 
 
 def _same_file(path: Path, result: Result) -> Optional[bool]:
