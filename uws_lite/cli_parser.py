@@ -425,9 +425,10 @@ no clashes). An interrupted download resumes when the command is run again.
         "--overwrite",
         choices=OVERWRITE_CHOICES,
         default="never",
-        help="when a file of that name exists with other content: stop (never, the "
-        "default), replace it (always; also --overwrite alone) or save the result under a "
-        "new name (rename); a file that is already the result is not downloaded again",
+        help="when a file of that name exists: stop if its content differs (never, the "
+        "default; one that cannot be checked is kept), replace it (always; also --overwrite "
+        "alone) or save the result under a new name (rename); a file verified to be the "
+        "result (SHA-1 or size) is not downloaded again",
     )
     return parser
 
