@@ -26,8 +26,10 @@ __all__ = [
     "GUEST_MAX_DURATION",
     "MAIN_JOB_LIST",
     "TOKEN_ENV",
+    "UWS_TOKEN_ENV",
     "Access",
     "resolve_access",
+    "split_server",
 ]
 
 DEFAULT_SERVER = "https://voparis-uws-maser.obspm.fr/rest/"
@@ -35,6 +37,8 @@ MAIN_JOB_LIST = "ExPRES"
 DEV_JOB_LIST = "ExPRES-dev"
 DEFAULT_BRANCH = "master"
 TOKEN_ENV = "EXPRES_TOKEN"  # noqa: S105 (the variable's name, not a secret)
+# uws-lite's variable, read too (after ~/.netrc, so that what worked before still does).
+UWS_TOKEN_ENV = "UWS_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 # The service's documented limits. OPUS does not enforce executionDuration itself: a longer
 # run is simply killed, so the limits are checked here, before submitting.
 GUEST_MAX_DURATION = 600
@@ -43,14 +47,18 @@ AUTHENTICATED_MAX_DURATION = 10_800
 # A job list is one path segment of the server URL; an id like "ExPRES-dev" or "tap_async".
 _JOB_LIST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Job lists recognised at the end of a server URL that has no "rest" segment.
+_KNOWN_JOB_LISTS = (MAIN_JOB_LIST, DEV_JOB_LIST)
 
 
 @dataclass(frozen=True)
 class Access:
-    """The resolved access: job list URL, branch and credentials.
+    """The resolved access: job list URL, branch, credentials and per-request timeout.
 
     ``token`` is excluded from ``repr`` and never logged; ``token_source`` says where it came
-    from ("TOKEN argument", "environment variable EXPRES_TOKEN" or "~/.netrc") for messages.
+    from ("TOKEN argument", "environment variable EXPRES_TOKEN", "~/.netrc" or "environment
+    variable UWS_TOKEN") for messages. ``request_timeout``: seconds to wait for each answer
+    of the server (None: the client's default).
     """
 
     server: str
@@ -60,6 +68,7 @@ class Access:
     token: Optional[str] = field(default=None, repr=False)
     token_source: Optional[str] = None
     warnings: Tuple[str, ...] = ()
+    request_timeout: Optional[float] = None
 
     @property
     def authenticated(self) -> bool:
@@ -93,6 +102,7 @@ def resolve_access(
     token: Optional[str] = None,
     environ: Optional[Mapping[str, str]] = None,
     words: Vocabulary = PYTHON,
+    request_timeout: Optional[float] = None,
 ) -> Access:
     """Apply the routing table and find the token; raise :class:`AccessError` on a mistake.
 
@@ -101,12 +111,19 @@ def resolve_access(
     - LOGIN + token: ``job_list`` if given, else ``ExPRES-dev`` for branch develop, else
       ``ExPRES``; the branch given, or master; HTTP Basic LOGIN:token.
 
+    ``server`` is the service's base URL (``https://host/rest/``) or a job list URL
+    (``https://host/rest/ExPRES``, see :func:`split_server`); a job list named there and a
+    different ``job_list`` is a contradiction, refused.
+
     The token is the first found of: ``token``, the environment variable ``EXPRES_TOKEN``,
-    the ``~/.netrc`` (or ``$NETRC``) entry for the server's host with this login.
+    the ``~/.netrc`` (or ``$NETRC``) entry for the server's host with this login, the
+    environment variable ``UWS_TOKEN`` (uws-lite's). When both variables are set and differ,
+    ``EXPRES_TOKEN`` is used and a warning says so.
     Messages name the settings in ``words`` (Python parameters, or command-line options).
     """
     env = os.environ if environ is None else environ
-    base = _check_server(server, words)
+    base, url_job_list = split_server(server, words)
+    timeout = _check_request_timeout(request_timeout, words)
     _check_text(words.name("branch"), branch)
     _check_text(words.name("login"), login)
     if login and ":" in login:
@@ -116,6 +133,14 @@ def resolve_access(
         )
     if job_list is not None:
         _check_job_list(job_list, words)
+        if url_job_list is not None and job_list != url_job_list:
+            name = words.name("job_list")
+            raise AccessError(
+                f"The server URL names the job list {url_job_list!r} but {name} is "
+                f"{job_list!r}: give the base URL {base} with {name}, or drop {name}."
+            )
+    if url_job_list is not None:
+        job_list = url_job_list
     if login == "":
         login = None
     if token == "":
@@ -142,7 +167,13 @@ def resolve_access(
                 f"{words.setting('branch', branch)} (give {login_name} for authenticated "
                 "access)."
             )
-        return Access(base, MAIN_JOB_LIST, DEFAULT_BRANCH, warnings=tuple(warnings))
+        return Access(
+            base,
+            MAIN_JOB_LIST,
+            DEFAULT_BRANCH,
+            warnings=tuple(warnings),
+            request_timeout=timeout,
+        )
 
     token, source = _find_token(login, token, base, env)
     if token is None:
@@ -159,7 +190,13 @@ def resolve_access(
     warnings = []
     if _plain_http_to_remote(base):
         warnings.append("The server URL is plain http: your token travels unencrypted; use https.")
-    return Access(base, job_list, branch, login, token, source, tuple(warnings))
+    other = env.get(UWS_TOKEN_ENV, "").strip()
+    if source == f"environment variable {TOKEN_ENV}" and other and other != token:
+        warnings.append(
+            f"{TOKEN_ENV} and {UWS_TOKEN_ENV} are both set, to different tokens: using "
+            f"{TOKEN_ENV}; unset one of them if that is not the one you meant."
+        )
+    return Access(base, job_list, branch, login, token, source, tuple(warnings), timeout)
 
 
 def _find_token(
@@ -173,6 +210,9 @@ def _find_token(
     from_netrc = _netrc_token(login, urlsplit(base).hostname or "", env)
     if from_netrc:
         return _clean_token(from_netrc, "~/.netrc"), "~/.netrc"
+    shared = env.get(UWS_TOKEN_ENV, "").strip()
+    if shared:
+        return _clean_token(shared, UWS_TOKEN_ENV), f"environment variable {UWS_TOKEN_ENV}"
     return None, None
 
 
@@ -208,11 +248,20 @@ def _netrc_token(login: str, host: str, env: Mapping[str, str]) -> Optional[str]
     return password or None
 
 
-def _check_server(server: str, words: Vocabulary) -> str:
+def split_server(server: str, words: Vocabulary = PYTHON) -> Tuple[str, Optional[str]]:
+    """The service's base URL and the job list named in ``server``, if any.
+
+    ``https://host/rest/`` gives ``("https://host/rest/", None)``; a job list URL such as
+    ``https://host/rest/ExPRES-dev`` gives ``("https://host/rest/", "ExPRES-dev")``. A job's
+    URL (``.../rest/ExPRES/2a3490``) or anything else below ``/rest/`` is refused with an
+    :class:`AccessError`, before any request. A URL without a ``rest`` segment is a base URL,
+    unless it ends with ``ExPRES`` or ``ExPRES-dev``.
+    """
     name = words.name("server")
     if not isinstance(server, str) or not server.strip():
         raise AccessError(f"{name} must be the service's base URL, e.g. {DEFAULT_SERVER}")
-    parts = urlsplit(server.strip())
+    text = server.strip()
+    parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise AccessError(
             f"{name} {server!r} is not an http(s) URL; the default is {DEFAULT_SERVER}"
@@ -226,8 +275,47 @@ def _check_server(server: str, words: Vocabulary) -> str:
         )
     if parts.query or parts.fragment:
         raise AccessError(f"{name} {server!r} must not have a query or fragment.")
-    base = server.strip()
-    return base if base.endswith("/") else base + "/"
+    segments = [s for s in parts.path.split("/") if s]
+    if "rest" in segments:
+        root = len(segments) - segments[::-1].index("rest")
+    elif segments and segments[-1] in _KNOWN_JOB_LISTS:
+        root = len(segments) - 1
+    elif len(segments) > 1 and segments[-2] in _KNOWN_JOB_LISTS:
+        root = len(segments) - 2
+    else:
+        root = len(segments)
+    prefix = f"{parts.scheme}://{parts.netloc}/"
+    base = prefix + "".join(s + "/" for s in segments[:root])
+    tail = segments[root:]
+    if not tail:
+        return base, None
+    if len(tail) == 1 and _JOB_LIST_RE.match(tail[0]):
+        return base, tail[0]
+    if len(tail) == 2 and _JOB_LIST_RE.match(tail[0]):
+        raise AccessError(
+            f"{name} {server!r} is the URL of job {tail[1]!r}, not of the service: give the "
+            f"base URL {base} (or the job list URL {base}{tail[0]}), and the job id to "
+            "attach, abort or delete."
+        )
+    raise AccessError(
+        f"{name} {server!r} is neither the service's base URL ({base}) nor a job list URL "
+        f"({base}{MAIN_JOB_LIST}); e.g. {DEFAULT_SERVER}"
+    )
+
+
+def _check_request_timeout(timeout: Optional[float], words: Vocabulary) -> Optional[float]:
+    if timeout is None:
+        return None
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout < float("inf")
+    ):
+        raise AccessError(
+            f"{words.name('request_timeout')} must be a positive number of seconds, "
+            f"not {timeout!r}."
+        )
+    return float(timeout)
 
 
 def _check_job_list(job_list: str, words: Vocabulary) -> None:

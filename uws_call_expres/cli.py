@@ -10,9 +10,10 @@ import argparse
 import sys
 from typing import List, Optional, Sequence
 
-__all__ = ["build_parser", "main"]
+__all__ = ["OVERWRITE_CHOICES", "bare_overwrite", "build_parser", "main"]
 
 PROG = "uws-call-expres"
+OVERWRITE_CHOICES = ("rename", "always", "never")
 
 DESCRIPTION = """\
 Run the ExPRES simulation on the MASER run-on-demand service
@@ -26,8 +27,13 @@ Without --login you run as a guest: job list ExPRES, branch master, at most 600 
 your runs and results are visible to everybody. With --login NAME (authenticated access,
 granted by the MASER team) you may pick any branch and run up to 3 hours; the token is read
 from the environment variable EXPRES_TOKEN, else from ~/.netrc (`machine
-voparis-uws-maser.obspm.fr login NAME password TOKEN`). It is never taken on the command
-line, where other users of the machine could see it."""
+voparis-uws-maser.obspm.fr login NAME password TOKEN`), else from UWS_TOKEN (uws-lite's
+variable). It is never taken on the command line, where other users of the machine could
+see it.
+
+The options shared with uws-lite mean the same in both: --url (the job list URL),
+--login, --request-timeout (each request), --wait-timeout (the whole wait), -o/--output-dir
+(alias --output), --overwrite, --json, -q/--quiet, --debug."""
 
 EPILOG = """\
 examples:
@@ -50,6 +56,8 @@ examples:
   %(prog)s --grid example.json --set 'SOURCE[0].ACCEL=1,3,10' --set 'SOURCE[0].WIDTH=1:2:1' -o grid/
       a 3x2 parameter grid: grid/ACCEL=1_WIDTH=1-<hash>/... and grid/manifest.json; the
       same command again resumes it (takes over running jobs, skips finished points)
+  %(prog)s --url https://voparis-uws-maser.obspm.fr/rest/ExPRES --list
+      the job list URL, as uws-lite takes it (same as --server URL/rest/ --job-list NAME)
   %(prog)s --list            your jobs (a guest sees every guest job)
   %(prog)s --abort 2a3490    stop a job
   %(prog)s --delete 2a3490   delete a job and its results on the server
@@ -140,10 +148,19 @@ def build_parser() -> argparse.ArgumentParser:
         "printed as warnings and the config is sent)",
     )
     run.add_argument(
+        "--wait-timeout",
         "--timeout",
+        dest="timeout",
         type=float,
         metavar="SECONDS",
-        help="give up waiting after this long (default: the duration limit plus a margin)",
+        help="give up waiting for the job's end after this long (default: the duration limit "
+        "plus a margin); --timeout is the old name of --wait-timeout",
+    )
+    run.add_argument(
+        "--request-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for each answer of the server (default: 90)",
     )
     run.add_argument(
         "--max-parallel",
@@ -157,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     access.add_argument(
         "--login",
         metavar="NAME",
-        help="your MASER user name (token from EXPRES_TOKEN or ~/.netrc); default: guest",
+        help="your MASER user name (token from EXPRES_TOKEN, ~/.netrc or UWS_TOKEN); "
+        "default: guest",
     )
     access.add_argument(
         "--branch", metavar="NAME", help="ExPRES git branch (authenticated; default: master)"
@@ -167,28 +185,38 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="job list (authenticated; default: ExPRES, or ExPRES-dev for --branch develop)",
     )
-    access.add_argument(
+    where = access.add_mutually_exclusive_group()
+    where.add_argument(
         "--server",
         metavar="URL",
         default="https://voparis-uws-maser.obspm.fr/rest/",
-        help="service base URL (default: %(default)s)",
+        help="service base URL (default: %(default)s); a job list URL "
+        "(.../rest/ExPRES-dev) is understood as base URL plus --job-list",
+    )
+    where.add_argument(
+        "--url",
+        metavar="URL",
+        help="the job list URL, e.g. https://voparis-uws-maser.obspm.fr/rest/ExPRES "
+        "(as in uws-lite), instead of --server",
     )
 
     output = parser.add_argument_group("output")
     output.add_argument(
         "-o",
         "--output-dir",
+        "--output",
+        dest="output_dir",
         metavar="DIR",
         default=".",
         help="where results are saved (default: the current directory)",
     )
     output.add_argument(
         "--overwrite",
-        choices=("rename", "always", "never"),
+        choices=OVERWRITE_CHOICES,
         default=None,
         help="when a result's name is taken: rename the new file (default), replace the "
-        "old one, or stop; your input files are never overwritten (--grid: default always, "
-        "its point folders are its own)",
+        "old one, or stop; --overwrite alone means always; your input files are never "
+        "overwritten (--grid: default always, its point folders are its own)",
     )
     output.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     output.add_argument(
@@ -207,8 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; return the exit status (see ``--help``)."""
     parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(list(argv) if argv is not None else None)
+        args = parser.parse_args(bare_overwrite(words, OVERWRITE_CHOICES))
     except SystemExit as exc:  # --help, --version, usage errors (status 2)
         return exc.code if isinstance(exc.code, int) else 2
     args.overwrite_given = args.overwrite is not None
@@ -253,7 +282,9 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
     if args.max_parallel < 1:
         return "--max-parallel must be at least 1"
     if args.timeout is not None and args.timeout <= 0:
-        return "--timeout must be positive"
+        return "--wait-timeout (--timeout) must be positive"
+    if args.request_timeout is not None and not 0 < args.request_timeout < float("inf"):
+        return "--request-timeout must be a positive number of seconds"
     problems: List[str] = []
     runs = [name for name in other if name != "--grid"]
     if args.ephem and runs:
@@ -265,3 +296,18 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
     if args.strict and runs:
         problems.append("--strict applies to CONFIG runs and --grid only")
     return problems[0] if problems else None
+
+
+def bare_overwrite(argv: Sequence[str], choices: Sequence[str]) -> List[str]:
+    """``argv`` with a bare ``--overwrite`` (not followed by one of ``choices``) written
+    ``--overwrite=always``: the flag form uws-lite has always taken, which neither eats the
+    next word (a CONFIG, a JOB) nor needs a value. Words after ``--`` are left alone."""
+    words = list(argv)
+    for index, word in enumerate(words):
+        if word == "--":
+            break
+        following = words[index + 1] if index + 1 < len(words) else None
+        # "--ov" and longer prefixes, as argparse's abbreviations allow
+        if len(word) > 3 and "--overwrite".startswith(word) and following not in choices:
+            words[index] = "--overwrite=always"
+    return words

@@ -18,11 +18,11 @@ from typing import Any, Dict, List, Optional, Sequence
 from uws_lite import Client
 from uws_lite.errors import InvalidRequest, JobError, UWSError, WaitTimeout
 
-from .access import resolve_access
-from .errors import ResultsIncomplete
+from .access import resolve_access, split_server
+from .errors import AccessError, ResultsIncomplete
 from .outcome import ExpresRun
 from .output import Console, printable, progress_wanted
-from .run import check_job_id, execute, follow, prepare
+from .run import check_job_id, execute, follow, open_client, prepare
 from .saving import check_output_dir
 from .sweep import SweepItem, run_sweep
 from .words import CLI
@@ -113,12 +113,26 @@ class _Command:
             "branch": args.branch,
             "LOGIN": args.login,
             "executionDuration": args.execution_duration,
-            "server": args.server,
+            "server": self.server(),
             "output_dir": args.output_dir,
             "timeout": args.timeout,
             "overwrite": args.overwrite,
             "strict": args.strict,
+            "request_timeout": args.request_timeout,
         }
+
+    def server(self) -> str:
+        """``--server``, or ``--url`` (which must name a job list), checked locally."""
+        url: Optional[str] = getattr(self.args, "url", None)
+        if url is None:
+            return str(self.args.server)
+        base, job_list = split_server(url)
+        if job_list is None:
+            raise AccessError(
+                f"--url {url!r} is a base URL, not a job list URL: give --url "
+                f"{base}ExPRES (or ExPRES-dev), or --server {base}"
+            )
+        return url
 
     def single(self, config: str) -> int:
         args = self.args
@@ -181,7 +195,11 @@ class _Command:
     def attach(self, job_id: str) -> int:
         args = self.args
         access = resolve_access(
-            server=args.server, job_list=args.job_list, login=args.login, words=CLI
+            server=self.server(),
+            job_list=args.job_list,
+            login=args.login,
+            request_timeout=args.request_timeout,
+            words=CLI,
         )
         output_dir = check_output_dir(args.output_dir, CLI)
         try:
@@ -235,11 +253,15 @@ class _Command:
     # -- job management
     def client(self) -> Client:
         access = resolve_access(
-            server=self.args.server, job_list=self.args.job_list, login=self.args.login, words=CLI
+            server=self.server(),
+            job_list=self.args.job_list,
+            login=self.args.login,
+            request_timeout=self.args.request_timeout,
+            words=CLI,
         )
         for warning in access.warnings:
             self.console.warning(warning)
-        return Client(access.list_url, auth=access.auth)
+        return open_client(access)
 
     def list_jobs(self) -> int:
         with self.client() as client:

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
-from uws_lite import Client
 from uws_lite.errors import InvalidRequest
 
 from .access import DEFAULT_SERVER, resolve_access
@@ -42,7 +41,7 @@ from .grid_worker import ATTACH, SUBMIT, GridTask, GridWorkers
 from .gridspec import Axis, GridPointSpec, Scalar, expand_grid
 from .manifest import MANIFEST_NAME, Manifest, files_verified, write_json_atomic
 from .output import Console, printable, progress_wanted
-from .run import Plan, prepare
+from .run import Plan, open_client, prepare
 from .saving import check_output_dir, check_overwrite
 from .sweep import DEFAULT_MAX_PARALLEL, SweepItem
 
@@ -143,6 +142,7 @@ def run_grid(
     progress: Optional[bool] = None,
     retry_failed: bool = False,
     strict: bool = False,
+    request_timeout: Optional[float] = None,
     to_stderr: bool = False,
     on_point: Optional[Callable[[int, Dict[str, Any]], None]] = None,
 ) -> GridOutcome:
@@ -177,6 +177,7 @@ def run_grid(
         server=server,
         timeout=timeout,
         strict=strict,
+        request_timeout=request_timeout,
         overwrite=overwrite,
     )
     grid = _definition(document, base_name, checked_axes, FILE_EPHEM, options)
@@ -365,7 +366,7 @@ def _find_lost_jobs(
         if entry.get("job_id"):
             known.add(entry["job_id"])
     access = plan.access
-    with Client(access.list_url, auth=access.auth) as client:
+    with open_client(access) as client:
         jobs = client.get_job_list().newest_first()
     found: List[GridTask] = []
     for task in tasks:

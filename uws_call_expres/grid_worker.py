@@ -27,7 +27,7 @@ from .follow import FollowContext, default_deadline, follow_job, reattach_comman
 from .manifest import Manifest
 from .outcome import ExpresRun
 from .output import LOGGER, Console, printable
-from .run import Plan, execute
+from .run import Plan, execute, open_client
 from .submit import created_job_id
 from .sweep import SweepItem, _Sweep
 
@@ -119,7 +119,7 @@ class GridWorkers(_Sweep):
             plan.run_id,
             access.warnings + plan.inputs.warnings,
         )
-        with Client(access.list_url, auth=access.auth) as client:
+        with open_client(access) as client:
             job = client.get_job(job_id)
             if task.action == ATTACH:
                 console.info(f"Job : {printable(job_id)} (taken over)")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Callable, Dict, Optional, Tuple, Union
 
 from uws_lite import Client
+from uws_lite.client import DEFAULT_TIMEOUT
 from uws_lite.errors import InvalidRequest
 from uws_lite.models import Phase
 from uws_lite.naming import safe_filename
@@ -37,6 +38,7 @@ __all__ = [
     "check_job_id",
     "execute",
     "follow",
+    "open_client",
     "prepare",
     "uws_call_expres",
 ]
@@ -65,6 +67,7 @@ def uws_call_expres(
     overwrite: str = "rename",
     progress: Optional[bool] = None,
     strict: bool = False,
+    request_timeout: Optional[float] = None,
 ) -> ExpresRun:
     """Run ExPRES on the run-on-demand service with the config ``FILE``.
 
@@ -83,8 +86,9 @@ def uws_call_expres(
     default: the duration limit plus a margin) and saves every result into ``output_dir``
     under a safe version of its id (``overwrite``: "rename" (default), "always" or "never").
     ``verbose=False`` prints nothing; ``progress`` draws download bars (default: when
-    standard error is a terminal). Ctrl-C while waiting prints how to re-attach; the job
-    keeps running on the server.
+    standard error is a terminal). ``request_timeout``: seconds to wait for each answer of
+    the server (default: 90). ``server`` may also be a job list URL (``.../rest/ExPRES``).
+    Ctrl-C while waiting prints how to re-attach; the job keeps running on the server.
 
     Returns an :class:`ExpresRun`. Raises :class:`uws_lite.InvalidRequest` subclasses for
     local mistakes, and uws_lite's errors for server or network failures
@@ -105,6 +109,7 @@ def uws_call_expres(
         timeout=timeout,
         overwrite=overwrite,
         strict=strict,
+        request_timeout=request_timeout,
     )
     console = Console(verbose)
     return execute(plan, console, progress=progress_wanted(progress, verbose))
@@ -122,6 +127,7 @@ def attach(
     verbose: bool = True,
     overwrite: str = "rename",
     progress: Optional[bool] = None,
+    request_timeout: Optional[float] = None,
 ) -> ExpresRun:
     """Take over an existing job: wait for its end and save its results, as ``LOOP=True``.
 
@@ -130,7 +136,13 @@ def attach(
     develop list needs ``Job_List="ExPRES-dev"``).
     """
     job_id = check_job_id(job_id)
-    access = resolve_access(server=server, job_list=Job_List, login=LOGIN, token=TOKEN)
+    access = resolve_access(
+        server=server,
+        job_list=Job_List,
+        login=LOGIN,
+        token=TOKEN,
+        request_timeout=request_timeout,
+    )
     out = check_output_dir(output_dir)
     check_overwrite(overwrite)
     return follow(
@@ -157,7 +169,7 @@ def follow(
     """:func:`attach` with its arguments already checked (the command line's entry)."""
     for warning in access.warnings:
         console.warning(warning)
-    with Client(access.list_url, auth=access.auth) as client:
+    with open_client(access) as client:
         job = client.get_job(check_job_id(job_id))
         console.info(f"Job : {printable(job.job_id)}")
         context = FollowContext(
@@ -208,12 +220,19 @@ def prepare(
     overwrite: str = "rename",
     strict: bool = False,
     words: Vocabulary = PYTHON,
+    request_timeout: Optional[float] = None,
 ) -> Plan:
     """Every local decision and check of a run; raises before anything is sent (with
     ``strict``, also for the errors :func:`~uws_call_expres.checks.check_config` finds).
     Error messages name the settings in ``words`` (the command line passes ``words.CLI``)."""
     access = resolve_access(
-        server=server, job_list=Job_List, branch=branch, login=LOGIN, token=TOKEN, words=words
+        server=server,
+        job_list=Job_List,
+        branch=branch,
+        login=LOGIN,
+        token=TOKEN,
+        request_timeout=request_timeout,
+        words=words,
     )
     inputs = check_inputs(
         FILE,
@@ -256,7 +275,7 @@ def execute(
         # The job id comes from the server: as a directory name it is made safe like a result.
         return plan.output_dir / safe_filename(job_id) if per_job_dir else plan.output_dir
 
-    with Client(access.list_url, auth=access.auth) as client:
+    with open_client(access) as client:
         with ExitStack() as stack:
             # Binary file parts named by basename: the bytes go as they are (any encoding),
             # and no local path leaves the machine.
@@ -287,6 +306,14 @@ def execute(
             console.info(f"{clock_time(datetime.now(timezone.utc))} {job.phase}")
             return make_run(client, job, context, ok=job.phase not in _FAILED_PHASES)
         return follow_job(client, job, context, console, progress=progress)
+
+
+def open_client(access: Access) -> Client:
+    """A client for the access's job list, with its credentials and request timeout."""
+    timeout = DEFAULT_TIMEOUT
+    if access.request_timeout is not None:
+        timeout = (DEFAULT_TIMEOUT[0], access.request_timeout)
+    return Client(access.list_url, auth=access.auth, timeout=timeout)
 
 
 def _check_timeout(timeout: Optional[float]) -> Optional[float]:

@@ -96,6 +96,7 @@ def run_sweep(
     on_done: Optional[Callable[[SweepItem], None]] = None,
     strict: bool = False,
     words: Vocabulary = PYTHON,
+    request_timeout: Optional[float] = None,
 ) -> SweepResults:
     """Run every config (as :func:`uws_call_expres` with these options; ``runID`` defaults
     to each config's file stem) and return one :class:`SweepItem` per config, in order.
@@ -125,6 +126,7 @@ def run_sweep(
             overwrite=overwrite,
             strict=strict,
             words=words,
+            request_timeout=request_timeout,
         )
         for config in configs
     ]

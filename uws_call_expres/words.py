@@ -33,7 +33,8 @@ FIELDS: Dict[str, Tuple[str, str]] = {
     "server": ("server", "--server"),
     "output_dir": ("output_dir", "-o/--output-dir"),
     "overwrite": ("overwrite", "--overwrite"),
-    "timeout": ("timeout", "--timeout"),
+    "timeout": ("timeout", "--wait-timeout"),
+    "request_timeout": ("request_timeout", "--request-timeout"),
 }
 # The bare name, where the Python spelling above carries an explanation.
 _BARE = {"config": "FILE", "ephemeris": "FILE_EPHEM", "output_dir": "output_dir"}
@@ -61,7 +62,10 @@ class Vocabulary:
         """Where a token may come from (never a command-line option: other users of the
         machine could read it)."""
         prefix = "" if self.cli else "pass TOKEN=..., "
-        return f"{prefix}set the environment variable EXPRES_TOKEN, or add a ~/.netrc line"
+        return (
+            f"{prefix}set the environment variable EXPRES_TOKEN (or UWS_TOKEN), "
+            "or add a ~/.netrc line"
+        )
 
     def reattach(self, job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
         """The call (Python) or shell command (CLI) that takes the job over again; never

@@ -47,6 +47,7 @@ from .cli_parser import (
     EXIT_USAGE,
     CLIError,
     assignments,
+    bare_overwrite,
     build_parser,
 )
 from .errors import (
@@ -172,8 +173,23 @@ def _job_outcome(job: Job, code: int = EXIT_OK) -> _Outcome:
     )
 
 
+def _wait_seconds(args: argparse.Namespace) -> Optional[float]:
+    """``--wait [SECONDS]`` and its other name ``--wait-timeout SECONDS``: how long to wait
+    (inf: no limit), or None for no wait; two different limits are refused."""
+    limit: Optional[float] = getattr(args, "wait_timeout", None)
+    if limit is None:
+        return args.wait  # type: ignore[no-any-return]
+    if args.wait is not None and not math.isinf(args.wait) and args.wait != limit:
+        raise CLIError(
+            f"--wait {args.wait:g} and --wait-timeout {limit:g} disagree",
+            hint="Give one of them: --wait-timeout SECONDS is --wait SECONDS.",
+        )
+    return limit
+
+
 def _cmd_show(ctx: _Context, args: argparse.Namespace) -> _Outcome:
-    if args.wait is None:
+    wait = _wait_seconds(args)
+    if wait is None:
         return _job_outcome(ctx.client.get_job(args.job))
     seen: List[str] = []
 
@@ -186,7 +202,7 @@ def _cmd_show(ctx: _Context, args: argparse.Namespace) -> _Outcome:
         ctx.out.info(f"{clock}  job {fmt.clean(job.job_id)}: {change}")
         seen.append(phase)
 
-    timeout = None if math.isinf(args.wait) else args.wait
+    timeout = None if math.isinf(wait) else wait
     job = ctx.client.wait(args.job, timeout=timeout, on_change=on_change)
     on_change(job)
     if job.phase.value == "ERROR":
@@ -332,12 +348,14 @@ def _cmd_download(ctx: _Context, args: argparse.Namespace) -> _Outcome:
     except OSError as exc:
         raise CLIError(f"cannot create the directory {outdir}: {exc.strerror}") from None
     plan = _plan_downloads(chosen, outdir, args.overwrite)
-    todo = [(r, dest) for r, dest, state in plan if state == "download"]
-    for _result, dest, state in plan:
+    todo = [(r, dest) for r, dest, state in plan if state in ("download", "renamed")]
+    for result, dest, state in plan:
         if state == "present":
             ctx.out.info(f"{dest} is already there (verified): not downloaded again.")
         elif state == "kept":
             ctx.out.info(f"{dest} exists and cannot be verified: kept (--overwrite replaces it).")
+        elif state == "renamed":
+            ctx.out.info(f"Result {fmt.clean(result.id)}: its name is taken, saved as {dest}.")
     items = [
         DownloadItem(url=str(r.href), dest=dest, expected_size=r.size, sha1=r.sha1)
         for r, dest in todo
@@ -351,7 +369,7 @@ def _cmd_download(ctx: _Context, args: argparse.Namespace) -> _Outcome:
             trusted_origin=ctx.client.url,
             timeout=ctx.client.timeout,
             progress=bars.update if bars.active else None,
-            overwrite=args.overwrite,
+            overwrite=args.overwrite == "always",
         )
     finally:
         bars.close()
@@ -404,15 +422,16 @@ def _fetchable(result: Result) -> bool:
 
 
 def _plan_downloads(
-    results: Sequence[Result], outdir: Path, overwrite: bool
+    results: Sequence[Result], outdir: Path, overwrite: str = "never"
 ) -> List[Tuple[Result, Path, str]]:
     """(result, destination, what to do) for each result, decided before any transfer.
 
     Names come from the result ids made safe (never a path, never a clash). A file
     already under that name is a finished download (downloads are atomic) when it
     matches the result's SHA-1 or size: it is not fetched again, which is how an
-    interrupted ``download`` resumes. One that cannot be checked is kept; one that
-    differs is someone else's file: refused, unless --overwrite.
+    interrupted ``download`` resumes. With ``overwrite="never"`` one that cannot be
+    checked is kept, and one that differs is someone else's file: refused. "rename" saves
+    the result under a free name instead (``name-1.ext``); "always" replaces the file.
     """
     from .naming import safe_filename
 
@@ -424,21 +443,41 @@ def _plan_downloads(
         taken.append(name)
         dest = outdir / name
         state = "download"
-        if not overwrite and (dest.exists() or dest.is_symlink()):
+        if overwrite != "always" and (dest.exists() or dest.is_symlink()):
             same = _same_file(dest, result)
-            if same is None:
-                state = "kept"
-            elif same:
+            if same:
                 state = "present"
+            elif overwrite == "rename":
+                dest, state = _renamed(result, outdir, taken)
+                taken.append(dest.name)
+            elif same is None:
+                state = "kept"
             else:
                 conflicts.append(str(dest))
         plan.append((result, dest, state))
     if conflicts:
         raise CLIError(
             f"{', '.join(fmt.clean(c) for c in conflicts)} already exist(s) with other content",
-            hint="Choose another directory with -o DIR, or replace them with --overwrite.",
+            hint="Choose another directory with -o DIR, replace them with --overwrite, "
+            "or keep both with --overwrite rename.",
         )
     return plan
+
+
+def _renamed(result: Result, outdir: Path, taken: Sequence[str]) -> Tuple[Path, str]:
+    """For ``--overwrite rename``: the first of ``name-1.ext``, ``name-2.ext``... that
+    already holds the result ("present": a re-run fetches nothing) or is free ("renamed")."""
+    from .naming import safe_filename
+
+    tried = list(taken)
+    while True:
+        name = safe_filename(result.id, tried)
+        dest = outdir / name
+        if not (dest.exists() or dest.is_symlink()):
+            return dest, "renamed"
+        if _same_file(dest, result):
+            return dest, "present"
+        tried.append(name)
 
 
 def _same_file(path: Path, result: Result) -> Optional[bool]:
@@ -546,7 +585,7 @@ def _hint(exc: BaseException, again: str) -> str:
     if isinstance(exc, ConnectionFailed):
         return "The URL comes from --url or UWS_URL."
     if isinstance(exc, RequestTimeout):
-        return "Give a slow server more time with --timeout SECONDS."
+        return "Give a slow server more time with --request-timeout SECONDS."
     if isinstance(exc, DownloadError):
         return "Files already downloaded are kept; the same command fetches the rest."
     if not isinstance(exc, UWSError):
@@ -621,7 +660,7 @@ def main(
         quiet="--quiet" in argv or "-q" in argv,
     )
     try:
-        args = build_parser(prog).parse_args(argv)
+        args = build_parser(prog).parse_args(bare_overwrite(argv))
     except CLIError as exc:
         return _report(out, exc, prog, debug=False)
     except SystemExit as exc:  # --help and --version

@@ -1,13 +1,15 @@
 """Where ``uws-lite`` finds the service and the credentials for it.
 
 The job list URL comes from ``--url`` or ``UWS_URL``; the login from ``--login``,
-``UWS_LOGIN`` or ``~/.netrc``; the token from ``UWS_TOKEN``, ``~/.netrc`` or a prompt,
-never from the command line.
+``UWS_LOGIN`` or ``~/.netrc``; the token from ``UWS_TOKEN``, ``~/.netrc``, ``EXPRES_TOKEN``
+(uws-call-expres's variable, for an ExPRES job list only) or a prompt, never from the
+command line.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Dict, Optional, Tuple
@@ -16,7 +18,12 @@ from urllib.parse import urlsplit
 from .cli_parser import EXAMPLE_DACHS, EXAMPLE_OPUS, CLIError
 from .errors import redact_url
 
-__all__ = ["service"]
+__all__ = ["EXPRES_JOB_LISTS", "service"]
+
+# The job lists EXPRES_TOKEN (uws-call-expres's variable) is a token for; it is never sent
+# to any other service.
+EXPRES_JOB_LISTS = ("ExPRES", "ExPRES-dev")
+_log = logging.getLogger(__name__)
 
 
 def _netrc_entry(host: str, env: Dict[str, str]) -> Optional[Tuple[str, str]]:
@@ -64,6 +71,7 @@ def _credentials(url: str, login: Optional[str], env: Dict[str, str]) -> Optiona
     host = urlsplit(url).hostname or ""
     login = login or env.get("UWS_LOGIN") or None
     token = env.get("UWS_TOKEN") or None
+    expres = _expres_token(url, env)
     entry = _netrc_entry(host, env) if token is None or login is None else None
     if token is not None:
         if login is None:
@@ -73,6 +81,11 @@ def _credentials(url: str, login: Optional[str], env: Dict[str, str]) -> Optiona
                 "UWS_TOKEN is set but no login name is known",
                 hint="Pass --login NAME (or set UWS_LOGIN).",
             )
+        if expres is not None and expres != token.strip():
+            _log.warning(
+                "UWS_TOKEN and EXPRES_TOKEN are both set, to different tokens: using "
+                "UWS_TOKEN; unset one of them if that is not the one you meant."
+            )
         return (login, token)
     if entry is not None:
         netrc_login, password = entry
@@ -80,14 +93,16 @@ def _credentials(url: str, login: Optional[str], env: Dict[str, str]) -> Optiona
             return (netrc_login, password)
         if login is not None and netrc_login == login:
             return (login, password)
-        if login is not None:
-            # A token belongs to one login: never send another user's token.
-            raise CLIError(
-                f"~/.netrc has login {netrc_login!r} for {host}, not {login!r}",
-                hint=f"Set UWS_TOKEN to {login}'s token, or fix the ~/.netrc entry.",
-            )
     if login is None:
         return None  # guest: no Authorization header at all
+    if expres is not None:
+        return (login, expres)
+    if entry is not None:
+        # A token belongs to one login: never send another user's token.
+        raise CLIError(
+            f"~/.netrc has login {entry[0]!r} for {host}, not {login!r}",
+            hint=f"Set UWS_TOKEN to {login}'s token, or fix the ~/.netrc entry.",
+        )
     if sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
@@ -98,6 +113,32 @@ def _credentials(url: str, login: Optional[str], env: Dict[str, str]) -> Optiona
         f"no token for login {login!r} at {host}",
         hint=f"Set UWS_TOKEN, or add 'machine {host} login {login} password TOKEN' to ~/.netrc.",
     )
+
+
+def _expres_token(url: str, env: Dict[str, str]) -> Optional[str]:
+    """EXPRES_TOKEN, when set and ``url`` is an ExPRES job list (else None)."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    if not segments or segments[-1] not in EXPRES_JOB_LISTS:
+        return None
+    return env.get("EXPRES_TOKEN", "").strip() or None
+
+
+def _check_job_list_url(url: str) -> None:
+    """Refuse, before any request, a URL that is clearly not a job list: OPUS's base URL
+    (``.../rest/``, what uws-call-expres's --server takes) or an ExPRES job's URL."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    shown = redact_url(url)
+    if segments and segments[-1] == "rest":
+        raise CLIError(
+            f"{shown} is the service's base URL, not a job list URL",
+            hint=f"Add the job list, e.g. --url {shown.rstrip('/')}/ExPRES",
+        )
+    if len(segments) >= 3 and segments[-3] == "rest" and segments[-2] in EXPRES_JOB_LISTS:
+        job_list = shown.rstrip("/").rsplit("/", 1)[0]
+        raise CLIError(
+            f"{shown} is the URL of job {segments[-1]!r}, not of a job list",
+            hint=f"Give --url {job_list} and the job id to the command.",
+        )
 
 
 def service(args: argparse.Namespace, env: Dict[str, str]) -> Tuple[str, Optional[Tuple[str, str]]]:
@@ -118,4 +159,5 @@ def service(args: argparse.Namespace, env: Dict[str, str]) -> Tuple[str, Optiona
             f"the URL {redact_url(url)} carries credentials, which would leak into logs",
             hint="Use --login NAME with UWS_TOKEN or ~/.netrc instead.",
         )
+    _check_job_list_url(url)
     return url.rstrip("/"), _credentials(url, getattr(args, "login", None), env)

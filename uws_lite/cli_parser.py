@@ -12,7 +12,7 @@ import argparse
 import math
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, NoReturn, Sequence
 
 from . import cli_format as fmt
 
@@ -28,8 +28,10 @@ __all__ = [
     "EXIT_SERVER",
     "EXIT_TIMEOUT",
     "EXIT_USAGE",
+    "OVERWRITE_CHOICES",
     "CLIError",
     "assignments",
+    "bare_overwrite",
     "build_parser",
 ]
 
@@ -44,6 +46,8 @@ EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 EXAMPLE_OPUS = "https://voparis-uws-maser.obspm.fr/rest/ExPRES"
 EXAMPLE_DACHS = "http://127.0.0.1:8089/tap/async"
+# download --overwrite POLICY, as in uws-call-expres; a bare --overwrite means "always".
+OVERWRITE_CHOICES = ("rename", "always", "never")
 
 
 class CLIError(Exception):
@@ -163,8 +167,14 @@ other users of the machine can read a command line (ps, /proc) and shells keep i
 their history. The token comes from:
   UWS_TOKEN    the token (OPUS) or password, for --login NAME or UWS_LOGIN
   ~/.netrc     machine voparis-uws-maser.obspm.fr login NAME password TOKEN
+  EXPRES_TOKEN uws-call-expres's variable, for --login NAME or UWS_LOGIN (a warning
+               when UWS_TOKEN is set to another token: UWS_TOKEN wins)
   a prompt     when --login is given, no token is found and stdin is a terminal
 A ~/.netrc entry for another login than --login is never used.
+
+The options shared with uws-call-expres mean the same in both: --url (the job list
+URL), --login, --request-timeout (each request), show --wait-timeout (the whole wait),
+download -o/--output-dir (alias --output) and --overwrite, --json, -q/--quiet, --debug.
 
 Exit status: 0 ok; 1 the job failed, was aborted or is stuck (HELD, never started);
 2 usage or local error; 3 the --wait deadline passed; 4 server or network error;
@@ -202,11 +212,14 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         help="log in as NAME (default: $UWS_LOGIN, or the ~/.netrc login for the host)",
     )
     group.add_argument(
+        "--request-timeout",
         "--timeout",
+        dest="timeout",
         type=_seconds,
         default=default(None),
         metavar="SECONDS",
-        help="how long to wait for each answer of the server (default: 90)",
+        help="how long to wait for each answer of the server (default: 90); --timeout is "
+        "the old name of --request-timeout",
     )
     group.add_argument(
         "--json",
@@ -314,6 +327,12 @@ def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
         help="wait (UWS 1.1 WAIT long-polls, else polling) until the job is COMPLETED, ERROR, "
         "ABORTED or ARCHIVED, at most SECONDS; exit status 1 if it failed or was aborted",
     )
+    p.add_argument(
+        "--wait-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="the same as --wait SECONDS (the name uws-call-expres uses for the whole wait)",
+    )
 
     p = command(
         "new",
@@ -393,6 +412,38 @@ no clashes). An interrupted download resumes when the command is run again.
     p.add_argument(
         "results", nargs="*", default=[], metavar="RESULT", help="result ids (default: all)"
     )
-    p.add_argument("-o", "--output", default=".", metavar="DIR", help="directory (default: .)")
-    p.add_argument("--overwrite", action="store_true", help="replace files that already exist")
+    p.add_argument(
+        "-o",
+        "--output",
+        "--output-dir",
+        dest="output",
+        default=".",
+        metavar="DIR",
+        help="directory (default: .)",
+    )
+    p.add_argument(
+        "--overwrite",
+        choices=OVERWRITE_CHOICES,
+        default="never",
+        help="when a file of that name exists: stop if its content differs (never, the "
+        "default; one that cannot be checked is kept), replace it (always; also --overwrite "
+        "alone) or save the result under a new name (rename); a file verified to be the "
+        "result (SHA-1 or size) is not downloaded again",
+    )
     return parser
+
+
+def bare_overwrite(argv: Sequence[str]) -> List[str]:
+    """``argv`` with a bare ``--overwrite`` (not followed by one of the
+    :data:`OVERWRITE_CHOICES`) written ``--overwrite=always``: the flag form taken before
+    the choices existed keeps working and never eats the next word (a JOB, a RESULT).
+    Words after ``--`` are left alone."""
+    words = list(argv)
+    for index, word in enumerate(words):
+        if word == "--":
+            break
+        following = words[index + 1] if index + 1 < len(words) else None
+        # "--ov" and longer prefixes, as argparse's abbreviations allow
+        if len(word) > 3 and "--overwrite".startswith(word) and following not in OVERWRITE_CHOICES:
+            words[index] = "--overwrite=always"
+    return words

@@ -98,7 +98,7 @@ class Workspace:
         environ = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("EXPRES_", "NETRC")) and "proxy" not in k.lower()
+            if not k.startswith(("EXPRES_", "UWS_", "NETRC")) and "proxy" not in k.lower()
         }
         environ.update(HOME=str(self.home), NO_PROXY="127.0.0.1,localhost", PYTHONUNBUFFERED="1")
         if token is not None:
@@ -202,7 +202,7 @@ def ws(
 ) -> Iterator[Workspace]:
     workspace = Workspace(tmp_path, e2e_server, capsys.readouterr)
     for name in list(os.environ):
-        if name.startswith(("EXPRES_", "NETRC")) or "proxy" in name.lower():
+        if name.startswith(("EXPRES_", "UWS_", "NETRC")) or "proxy" in name.lower():
             monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(workspace.home))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

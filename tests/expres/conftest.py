@@ -322,6 +322,7 @@ def _isolated_credentials(
     """No test sees the machine's token or ~/.netrc."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.delenv("EXPRES_TOKEN", raising=False)
+    monkeypatch.delenv("UWS_TOKEN", raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("NETRC", str(home / ".netrc"))
 

@@ -338,7 +338,7 @@ def uws() -> Iterator[FakeUWS]:
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No credentials or URL from the developer's environment; an empty HOME (no ~/.netrc)."""
-    for name in ("UWS_URL", "UWS_TOKEN", "UWS_LOGIN", "NETRC"):
+    for name in ("UWS_URL", "UWS_TOKEN", "UWS_LOGIN", "EXPRES_TOKEN", "NETRC"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
     monkeypatch.setenv("UWS_URL", BASE)

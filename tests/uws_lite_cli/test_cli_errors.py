@@ -49,7 +49,7 @@ def test_read_timeout_exits_4_and_names_the_option(cli: Callable[..., Any], rsps
     rsps.add(responses.GET, BASE, body=requests.ReadTimeout("read timed out"))
     run = cli("list", "--timeout", "5")
     assert run.code == 4
-    assert "--timeout SECONDS" in _one_line(run.err)
+    assert "--request-timeout SECONDS" in _one_line(run.err)
 
 
 def test_401_exits_4_and_says_where_credentials_come_from(
