@@ -5,7 +5,9 @@
     print(run.ok, run.job_id, run.files)
 
 The documented function with its bugs fixed, returning an :class:`ExpresRun`;
-:func:`attach` takes over a running job; :func:`run_sweep` runs several configs.
+:func:`attach` takes over a running job; :func:`run_sweep` runs several configs;
+``run.open()``, :func:`read_cdf` and :func:`quicklook` read and draw the result CDF
+(``pip install 'uws_call_expres[science]'``).
 Command line: ``python -m uws_call_expres --help``.
 """
 
@@ -16,9 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .access import Access
-    from .errors import AccessError, ConfigError, OutputError, ResultsIncomplete
+    from .errors import (
+        AccessError,
+        CdfError,
+        ConfigError,
+        MissingExtra,
+        OutputError,
+        ResultsIncomplete,
+    )
     from .outcome import ExpresRun
     from .run import attach, uws_call_expres
+    from .science import quicklook, read_cdf
     from .sweep import SweepItem, run_sweep
 
 __version__ = "1.0.0"
@@ -30,11 +40,16 @@ __all__ = [
     "ExpresRun",
     "SweepItem",
     "Access",
+    # reading and plotting a result (the "science" extra: cdflib, xarray, matplotlib)
+    "read_cdf",
+    "quicklook",
     # errors (local mistakes; server and network failures are uws_lite's errors)
     "AccessError",
     "ConfigError",
     "OutputError",
     "ResultsIncomplete",
+    "CdfError",
+    "MissingExtra",
     "__version__",
 ]
 
@@ -51,6 +66,10 @@ _LAZY = {
     "ConfigError": ".errors",
     "OutputError": ".errors",
     "ResultsIncomplete": ".errors",
+    "CdfError": ".errors",
+    "MissingExtra": ".errors",
+    "read_cdf": ".science",
+    "quicklook": ".science",
 }
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import List, Optional, Sequence
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "is_cdf", "main"]
 
 PROG = "uws-call-expres"
 
@@ -46,11 +46,17 @@ examples:
   %(prog)s --delete 2a3490   delete a job and its results on the server
   %(prog)s example.json --json --quiet > outcome.json
       machine-readable outcome on standard output
+  %(prog)s example.json --plot
+      run, then draw each saved CDF's quick-look as <cdf stem>.png beside it
+  %(prog)s --plot expres_io.cdf [more.cdf ...]
+      no run: draw the quick-look of CDF files you already have (every positional
+      argument must then end in .cdf; needs pip install 'uws_call_expres[science]')
 
 exit status:
   0    every job completed and its results were saved
   1    a job failed (ERROR), was aborted, or could not finish (HELD)
-  2    usage or local input error (bad option, missing or invalid config, no token)
+  2    usage or local input error (bad option, missing or invalid config, no token,
+       a missing extra, a CDF that --plot cannot draw)
   3    timeout: a job was still running at the deadline (it keeps running; re-attach)
   4    server or network error
   130  interrupted (Ctrl-C); the jobs keep running and the re-attach command is printed
@@ -68,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         "configs",
         nargs="*",
         metavar="CONFIG",
-        help="ExPRES config file(s) (JSON); several make a sweep",
+        help="ExPRES config file(s) (JSON); several make a sweep; with --plot, .cdf files "
+        "instead are drawn without any run",
     )
 
     action = parser.add_argument_group("other actions (instead of CONFIG)")
@@ -147,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="when a result's name is taken: rename the new file (default), replace the "
         "old one, or stop; your input files are never overwritten",
     )
+    output.add_argument(
+        "--plot",
+        action="store_true",
+        help="draw a quick-look PNG (Theta, else Polarization; x time, y frequency, one panel "
+        "per source) as <cdf stem>.png beside each saved CDF; needs the science extra",
+    )
     output.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     output.add_argument(
         "--json",
@@ -191,6 +204,9 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
     ]
     if other and args.configs:
         return f"give either CONFIG files or {other[0]}, not both"
+    problem = _plot_problem(args, other)
+    if problem:
+        return problem
     if not other and not args.configs:
         return "give at least one CONFIG file (or --attach, --list, --abort, --delete)"
     if args.max_parallel < 1:
@@ -203,3 +219,25 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
     if args.no_wait and other:
         problems.append("--no-wait applies to CONFIG runs only")
     return problems[0] if problems else None
+
+
+def is_cdf(name: str) -> bool:
+    """A positional argument naming a CDF file (drawn with --plot, never run)."""
+    return name.lower().endswith(".cdf")
+
+
+def _plot_problem(args: argparse.Namespace, other: List[str]) -> Optional[str]:
+    cdfs = [name for name in args.configs if is_cdf(name)]
+    if cdfs and not args.plot:
+        return f"{cdfs[0]} is a CDF file, not a config: add --plot to draw its quick-look"
+    if not args.plot:
+        return None
+    if other and other[0] != "--attach":
+        return f"--plot applies to runs, --attach and .cdf files, not to {other[0]}"
+    if args.no_wait:
+        return "--plot needs the results: it cannot go with --no-wait"
+    if cdfs and len(cdfs) != len(args.configs):
+        return "give either CONFIG files to run or .cdf files to plot, not both"
+    if cdfs and args.ephem:
+        return "--ephem applies to CONFIG runs only"
+    return None
