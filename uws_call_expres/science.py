@@ -176,7 +176,9 @@ def _data_array(cdf: Any, name: str, coords: Dict[str, Any]) -> Optional[Tuple[A
     if any(values.shape[i] != sizes.get(dim, values.shape[i]) for i, dim in enumerate(dims)):
         return None
     data = _masked(values, attrs.get("FILLVAL"))
-    order = sorted(range(len(dims)), key=lambda i: _ORDER.index(dims[i]) if dims[i] in _ORDER else 9)
+    order = sorted(
+        range(len(dims)), key=lambda i: _ORDER.index(dims[i]) if dims[i] in _ORDER else 9
+    )
     data = np.transpose(data, order)
     title = str(_text(attrs.get("CATDESC", name)))
     info = {"units": str(_text(attrs.get("UNITS", ""))), "title": title, "long_name": title}
@@ -211,7 +213,7 @@ def quicklook(
     array = dataset[variable]
     if "time" not in array.dims or "frequency" not in array.dims:
         raise CdfError(f"{variable!r} is not a spectrogram (dims {array.dims}): pick e.g. Theta")
-    extra = [dim for dim in array.dims if dim not in ("frequency", "time")]
+    extra = [str(dim) for dim in array.dims if dim not in ("frequency", "time")]
     if len(extra) > 1:
         raise CdfError(f"{variable!r} has dims {array.dims}: only one besides time, frequency")
     label = dataset.attrs.get("Logical_file_id")
@@ -251,7 +253,7 @@ def _draw(array: Any, dim: Optional[str], cmap: str, title: str) -> Any:
     times = array["time"].values
     freqs = array["frequency"].values
     units = str(array.attrs.get("units", ""))
-    mesh = None
+    mesh: Any = None
     for axis, (name, panel) in zip(axes[:, 0], panels):
         grid = np.asarray(panel.transpose("frequency", "time").values, dtype=np.float64)
         axis.set_facecolor("0.85")
@@ -263,9 +265,10 @@ def _draw(array: Any, dim: Optional[str], cmap: str, title: str) -> Any:
         axis.set_ylabel(f"Frequency ({array['frequency'].attrs.get('units', 'MHz')})")
         axis.set_title(name, loc="left", fontsize="medium")
     bottom = axes[-1, 0]
-    locator = mdates.AutoDateLocator()
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     bottom.xaxis.set_major_locator(locator)
-    bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+    bottom.xaxis.set_major_formatter(formatter)
     bottom.set_xlabel("Time (UTC)")
     bar = figure.colorbar(mesh, ax=list(axes[:, 0]), fraction=0.04, pad=0.01)
     bar.set_label(f"{array.name} [{units}]" if units else str(array.name))

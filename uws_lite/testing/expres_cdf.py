@@ -5,9 +5,9 @@ types, dims, ``DEPEND_i``, ``UNITS``, ``FILLVAL``, the main global attributes; b
 major, MD5 checksum, no compression): see ``/work/shared/reference/expres-cdf.md`` §2-§4 and §7.
 
 The shape follows the submitted config where that is cheap: ``TIME.MIN/MAX/NBR``,
-``OBSERVER.SCTIME``, ``FREQUENCY.TYPE/MIN/MAX/NBR``, the ``ON`` sources (one per hemisphere flag,
-``LG_NBR`` times) and the ``SPDYN.CDF`` flags, with caps (:data:`MAX_TIMES`, :data:`MAX_FREQUENCIES`,
-:data:`MAX_SOURCES`) so a file stays well under a megabyte. Anything missing or unusable falls back
+``OBSERVER.SCTIME``, ``FREQUENCY.TYPE/MIN/MAX/NBR``, the ``ON`` sources (one per hemisphere
+flag, ``LG_NBR`` times) and the ``SPDYN.CDF`` flags, with caps (:data:`MAX_TIMES`,
+:data:`MAX_FREQUENCIES`, :data:`MAX_SOURCES`) so a file stays well under a megabyte. Anything missing or unusable falls back
 to the saved example's shape (2015-04-30, 0.01-44 MHz linear, ``Io NORTH`` / ``Io SOUTH``).
 
 The values are synthetic but look like a real dynamic spectrum: each source draws curved
@@ -215,7 +215,9 @@ def _global_attributes(shape: Shape) -> Dict[str, Dict[int, Any]]:
     }
     hemispheres = {i: label.rsplit(" ", 1)[-1] for i, label in enumerate(shape.labels)}
     attrs["SRP_Source_Hemisphere"] = hemispheres
-    attrs["SRP_Source_Origin"] = {i: label.rsplit(" ", 1)[0] for i, label in enumerate(shape.labels)}
+    attrs["SRP_Source_Origin"] = {
+        i: label.rsplit(" ", 1)[0] for i, label in enumerate(shape.labels)
+    }
     return attrs
 
 

@@ -26,7 +26,15 @@ from . import expres_cdf, payload
 from .access import Identity
 from .failures import AccessDenied, ClientMistake, Failure, NotFound, TooManyJobs
 from .forms import Form
-from .plan import DEFAULT_CDF_SIZE, PlanError, RunPlan, cdf_names, ephemeris_problem, read_overrides, resolve
+from .plan import (
+    DEFAULT_CDF_SIZE,
+    PlanError,
+    RunPlan,
+    cdf_names,
+    ephemeris_problem,
+    read_overrides,
+    resolve,
+)
 from .state import (
     ACTIVE_PHASES,
     DT_FMT,
