@@ -7,8 +7,9 @@ major, MD5 checksum, no compression): see ``/work/shared/reference/expres-cdf.md
 The shape follows the submitted config where that is cheap: ``TIME.MIN/MAX/NBR``,
 ``OBSERVER.SCTIME``, ``FREQUENCY.TYPE/MIN/MAX/NBR``, the ``ON`` sources (one per hemisphere
 flag, ``LG_NBR`` times) and the ``SPDYN.CDF`` flags, with caps (:data:`MAX_TIMES`,
-:data:`MAX_FREQUENCIES`, :data:`MAX_SOURCES`) so a file stays well under a megabyte. Anything missing or unusable falls back
-to the saved example's shape (2015-04-30, 0.01-44 MHz linear, ``Io NORTH`` / ``Io SOUTH``).
+:data:`MAX_FREQUENCIES`, :data:`MAX_SOURCES`) so a file stays well under a megabyte. Anything
+missing or unusable falls back to the saved example's shape (2015-04-30, 0.01-44 MHz linear,
+``Io NORTH`` / ``Io SOUTH``).
 
 The values are synthetic but look like a real dynamic spectrum: each source draws curved
 visibility arcs (Io-DAM-like, North up to ~38 MHz, South up to ~22 MHz); ``Theta``, ``FP`` and
