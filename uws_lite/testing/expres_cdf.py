@@ -2,7 +2,8 @@
 
 :func:`build` returns the bytes of a CDF laid out like an ExPRES 1.4 output file (variable names,
 types, dims, ``DEPEND_i``, ``UNITS``, ``FILLVAL``, the main global attributes; big-endian, row
-major, MD5 checksum, no compression): see ``/work/shared/reference/expres-cdf.md`` §2-§4 and §7.
+major, MD5 checksum, no compression): as built by
+ExPRES 1.4.3 (maserlib/ExPRES ``src/build_serpe_skt.pro`` and ``src/m_cdf.pro``).
 
 The shape follows the submitted config where that is cheap: ``TIME.MIN/MAX/NBR``,
 ``OBSERVER.SCTIME``, ``FREQUENCY.TYPE/MIN/MAX/NBR``, the ``ON`` sources (one per hemisphere
