@@ -158,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot",
         action="store_true",
         help="draw a quick-look PNG (Theta, else Polarization; x time, y frequency, one panel "
-        "per source) as <cdf stem>.png beside each saved CDF; needs the science extra",
+        "per source) as <cdf stem>.png beside each saved CDF, replacing an older one; needs "
+        "pip install 'uws_call_expres[science]'",
     )
     output.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     output.add_argument(

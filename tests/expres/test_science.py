@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -56,10 +56,10 @@ def server(opus_server_factory: Any, monkeypatch: pytest.MonkeyPatch) -> OpusSer
 
 
 @pytest.fixture
-def written(tmp_path: Path) -> Iterator[Path]:
+def written(tmp_path: Path) -> Path:
     path = tmp_path / "direct.cdf"
     path.write_bytes(expres_cdf.build(_config(tmp_path).read_bytes()))
-    yield path
+    return path
 
 
 def _run(server: OpusServer, tmp_path: Path) -> ExpresRun:
@@ -193,6 +193,29 @@ def test_cli_plot_after_a_run(
     assert document["plots"] == [{"cdf": str(cdf), "png": str(png), "error": None}]
 
 
+def test_cli_plot_after_a_sweep_and_an_attach(
+    server: OpusServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sweep"
+    configs = [str(_config(tmp_path, name)) for name in ("a.json", "b.json")]
+    assert main(["--server", server.rest_url, "-o", str(out), "--plot", "-q", *configs]) == 0
+    pngs = sorted(out.glob("*/*.png"))
+    assert len(pngs) == 2  # one per job, beside its CDF in OUTPUT_DIR/<job id>/
+    assert len({png.parent for png in pngs}) == 2
+    for png in pngs:
+        assert png.with_suffix(".cdf").is_file()
+        _check_picture(png, 1000, 570)
+    started = uws_call_expres(
+        FILE=configs[0], LOOP=False, server=server.rest_url, output_dir=tmp_path, verbose=False
+    )
+    again = tmp_path / "again"
+    args = ["--server", server.rest_url, "-o", str(again), "--no-progress", "--plot"]
+    assert main([*args, "--attach", started.job_id]) == 0
+    assert "Quick-look:" in capsys.readouterr().out
+    (png,) = again.glob("*.png")
+    _check_picture(png, 1000, 570)
+
+
 def test_cli_plot_only(written: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     other = tmp_path / "second.CDF"
     other.write_bytes(written.read_bytes())
@@ -238,6 +261,15 @@ def test_a_missing_extra_names_the_install_command(
     config = _config(tmp_path)
     assert main(["--server", "http://127.0.0.1:9/rest/", "--plot", str(config)]) == 2
     assert INSTALL in capsys.readouterr().err
+
+
+def test_help_documents_plot(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--plot" in text
+    assert "<cdf stem>.png beside each saved CDF" in text
+    assert "every positional argument must then end in .cdf" in text
+    assert INSTALL in text
 
 
 def test_importing_the_package_loads_no_science_library() -> None:

@@ -30,7 +30,7 @@ EXAMPLE_CONFIG = {
     "MOVIE2D": {"ON": False},
     "MOVIE3D": {"ON": False},
     "BODY": [{"ON": True, "NAME": "Jupiter", "RADIUS": 1}],
-    "SOURCE": [{"ON": True, "NAME": "io_north", "PARENT": "Jupiter"}],
+    "SOURCE": [{"ON": True, "NAME": "io_north", "PARENT": "Jupiter", "SAT": "Io", "NORTH": True}],
 }
 
 
