@@ -345,9 +345,10 @@ def _variables_of(shape: Shape) -> List[_VarSpec]:
 def _pattern(shape: Shape) -> Tuple[np.ndarray, np.ndarray]:
     """Where each source is visible ``[time, frequency, source]`` and its beaming angle there.
 
-    Arcs at fixed fractions of the run's span (so a short run shows some too): at frequency f
-    the arc of a North source is seen ``0.06 * span * (1 - f/fmax)**2`` after its vertex, a South
-    one as long before it, over a window that narrows towards fmax.
+    Arcs at fixed fractions of the run's span (so a short run shows some too), shaped like
+    Io-DAM arcs: at frequency f a North arc is seen ``0.25 * span * (f/fmax - 0.5)**2`` after
+    its vertex (a "(" shape, vertex-early), a South one as long before it (")", vertex-late),
+    over a window that narrows towards fmax.
     """
     import numpy as np
 
@@ -363,9 +364,9 @@ def _pattern(shape: Shape) -> Tuple[np.ndarray, np.ndarray]:
         fmax = min(22.0 if south else 38.0, 0.9 * fmax_all) * (1.0 - 0.06 * (s // 2))
         x = np.clip(f / fmax, 0.0, None)  # 1 at the arc's top frequency
         for vertex in (0.22 + 0.05 * s, 0.68 + 0.05 * s) if not south else (0.3, 0.8):
-            lag = (-1.0 if south else 1.0) * 0.06 * (1.0 - np.minimum(x, 1.0)) ** 2
+            lag = (-1.0 if south else 1.0) * 0.25 * (np.minimum(x, 1.0) - 0.5) ** 2
             centre = vertex + lag  # per frequency
-            half = 0.012 + 0.02 * (1.0 - np.minimum(x, 1.0))
+            half = 0.01 + 0.014 * (1.0 - np.minimum(x, 1.0))
             distance = np.abs(u[:, None] - centre[None, :])
             seen = (distance < half[None, :]) & (x[None, :] <= 1.0) & (f[None, :] > 0.3)
             visible[:, :, s] |= seen
