@@ -14,7 +14,7 @@ from typing import Any, Dict
 
 import pytest
 
-from uws_lite.testing import expres_cdf, generated_content
+from uws_lite.testing import build_expres_cdf, expres_cdf, generated_content
 from uws_lite.testing.plan import DEFAULT_CDF_SIZE, RunPlan, read_overrides
 
 cdflib = pytest.importorskip("cdflib")
@@ -42,7 +42,7 @@ def _open(tmp_path: Path, data: bytes) -> Any:
 
 
 def test_the_file_follows_the_config_with_real_cdf_types(tmp_path: Path) -> None:
-    cdf = _open(tmp_path, expres_cdf.build(json.dumps(CONFIG).encode()))
+    cdf = _open(tmp_path, build_expres_cdf(json.dumps(CONFIG).encode()))
     info = cdf.cdf_info()
     assert info.Majority == "Row_major"
     assert not info.Compressed
