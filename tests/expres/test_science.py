@@ -41,6 +41,7 @@ def _config(tmp_path: Path, name: str = "io.json", **changes: Any) -> Path:
     document = json.loads(CONFIG.read_text())
     document["TIME"].update({"MAX": 720, "NBR": 90})
     document["FREQUENCY"].update({"NBR": 60})
+    document["SPDYN"]["CDF"]["OBSLOCALTIME"] = True  # declared with no record, as ExPRES does
     document.update(changes)
     path = tmp_path / name
     path.write_text(json.dumps(document))
@@ -97,6 +98,7 @@ def _check_dataset(dataset: Any) -> None:
     assert set(np.unique(polar.values[~np.isnan(polar.values)]).tolist()) == {-1.0, 1.0}
     assert dataset["CML"].dims == ("time",)
     assert dataset["CML"].attrs["units"] == "deg"
+    assert "ObsLocalTime" not in dataset  # no records: left out
     assert dataset.attrs["Source_name"] == "ExPRES"
 
 

@@ -25,7 +25,16 @@ CONFIG: Dict[str, Any] = {
     "TIME": {"MIN": 0, "MAX": 120, "NBR": 61},
     "FREQUENCY": {"TYPE": "Linear", "MIN": 1.0, "MAX": 40.0, "NBR": 40, "SC": ""},
     "OBSERVER": {"TYPE": "Fixed", "EPHEM": "", "PARENT": "Jupiter", "SC": "Juno"},
-    "SPDYN": {"CDF": {"THETA": True, "FP": False, "FC": True, "CML": True, "SRCFREQMAX": True}},
+    "SPDYN": {
+        "CDF": {
+            "THETA": True,
+            "FP": False,
+            "FC": True,
+            "CML": True,
+            "SRCFREQMAX": True,
+            "OBSLOCALTIME": True,
+        }
+    },
     "SOURCE": [
         {"ON": True, "NAME": "S1", "SAT": "Io", "NORTH": True, "SOUTH": False, "LG_NBR": 1},
         {"ON": False, "NAME": "off", "SAT": "Europa", "NORTH": True, "LG_NBR": 1},
@@ -50,6 +59,7 @@ def test_the_file_follows_the_config_with_real_cdf_types(tmp_path: Path) -> None
     assert {"Epoch", "Frequency", "Src_ID_Label", "Polarization", "Theta", "FC", "CML"} <= names
     assert "FP" not in names  # SPDYN.CDF.FP is false
     assert {"SrcFreqMax", "SrcFreqMaxCMI"} <= names
+    assert cdf.varinq("ObsLocalTime").Last_Rec == -1  # declared, no record: like ExPRES
     assert cdf.varinq("Epoch").Data_Type_Description == "CDF_TIME_TT2000"
     assert cdf.varinq("Theta").Data_Type_Description == "CDF_REAL4"
     assert cdf.varinq("Polarization").Data_Type_Description == "CDF_INT2"

@@ -142,7 +142,8 @@ def _variables(spdyn: Mapping[str, Any]) -> Tuple[str, ...]:
     flags = spdyn.get("CDF")
     if not isinstance(flags, dict):
         return _ROUTINE
-    return tuple(name for name in _ROUTINE if flags.get(name) is True)
+    known = (*_ROUTINE, "OBSLOCALTIME")  # ExPRES declares ObsLocalTime but writes no record
+    return tuple(name for name in known if flags.get(name) is True)
 
 
 def shape_of(config: bytes) -> Shape:
@@ -416,6 +417,10 @@ def _physics(
         if flag in shape.variables:
             attrs = _data_attrs(name, catdesc, units, ["Epoch"], (-360.0, 1e30))
             out.append((_spec(name, CDF.CDF_REAL4, []), attrs, values.astype(np.float32)))
+    if "OBSLOCALTIME" in shape.variables:
+        catdesc = "Local Time of Observer in Planetary Frame"
+        attrs = _data_attrs("ObsLocalTime", catdesc, "hr", ["Epoch"], (0.0, 24.0))
+        out.append((_spec("ObsLocalTime", CDF.CDF_REAL4, []), attrs, None))
     if "SRCFREQMAX" in shape.variables:
         column = np.array(shape.frequencies, dtype=np.float64)[:, None]
         fmax = np.where(visible.any(axis=0), column, 0.0).max(axis=0)  # [S]
