@@ -7,6 +7,8 @@
 The documented function with its bugs fixed, returning an :class:`ExpresRun`;
 :func:`attach` takes over a running job; :func:`run_sweep` runs several configs;
 :func:`run_grid` runs a parameter grid over one config, and resumes it.
+``run.open()``, :func:`read_cdf` and :func:`quicklook` read and draw the result CDF
+(``pip install 'uws_call_expres[science]'``).
 Command line: ``python -m uws_call_expres --help``.
 """
 
@@ -18,10 +20,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .access import Access
     from .checks import Problem, check_config
-    from .errors import AccessError, ConfigError, OutputError, ResultsIncomplete
+    from .errors import (
+        AccessError,
+        CdfError,
+        ConfigError,
+        MissingExtra,
+        OutputError,
+        ResultsIncomplete,
+    )
     from .grid import GridOutcome, GridPoint, run_grid
     from .outcome import ExpresRun
     from .run import attach, uws_call_expres
+    from .science import quicklook, read_cdf
     from .sweep import SweepItem, SweepResults, run_sweep
 
 __version__ = "1.0.0"
@@ -40,11 +50,16 @@ __all__ = [
     # checking a config before it is sent
     "check_config",
     "Problem",
+    # reading and plotting a result (the "science" extra: cdflib, xarray, matplotlib)
+    "read_cdf",
+    "quicklook",
     # errors (local mistakes; server and network failures are uws_lite's errors)
     "AccessError",
     "ConfigError",
     "OutputError",
     "ResultsIncomplete",
+    "CdfError",
+    "MissingExtra",
     "__version__",
 ]
 
@@ -67,6 +82,10 @@ _LAZY = {
     "ConfigError": ".errors",
     "OutputError": ".errors",
     "ResultsIncomplete": ".errors",
+    "CdfError": ".errors",
+    "MissingExtra": ".errors",
+    "read_cdf": ".science",
+    "quicklook": ".science",
 }
 
 

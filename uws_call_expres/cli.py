@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import List, Optional, Sequence
 
-__all__ = ["OVERWRITE_CHOICES", "bare_overwrite", "build_parser", "main"]
+__all__ = ["OVERWRITE_CHOICES", "bare_overwrite", "build_parser", "is_cdf", "main"]
 
 PROG = "uws-call-expres"
 OVERWRITE_CHOICES = ("rename", "always", "never")
@@ -63,12 +63,18 @@ examples:
   %(prog)s --delete 2a3490   delete a job and its results on the server
   %(prog)s example.json --json --quiet > outcome.json
       machine-readable outcome on standard output
+  %(prog)s example.json --plot
+      run, then draw each saved CDF's quick-look as <cdf stem>.png beside it
+  %(prog)s --plot expres_io.cdf [more.cdf ...]
+      no run: draw the quick-look of CDF files you already have (every positional
+      argument must then end in .cdf; needs pip install 'uws_call_expres[science]')
 
 exit status:
   0    every job completed and its results were saved
   1    a job failed (ERROR), was aborted, or could not finish (HELD);
        with --check: an error was found in a config
-  2    usage or local input error (bad option, missing or invalid config, no token)
+  2    usage or local input error (bad option, missing or invalid config, no token,
+       a missing extra, a CDF that --plot cannot draw)
   3    timeout: a job was still running at the deadline (it keeps running; re-attach)
   4    server or network error
   130  interrupted (Ctrl-C); the jobs keep running and the re-attach command is printed
@@ -86,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         "configs",
         nargs="*",
         metavar="CONFIG",
-        help="ExPRES config file(s) (JSON); several make a sweep",
+        help="ExPRES config file(s) (JSON); several make a sweep; with --plot, .cdf files "
+        "instead are drawn without any run",
     )
 
     action = parser.add_argument_group("other actions (instead of CONFIG)")
@@ -218,6 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
         "old one, or stop; --overwrite alone means always; your input files are never "
         "overwritten (--grid: default always, its point folders are its own)",
     )
+    output.add_argument(
+        "--plot",
+        action="store_true",
+        help="draw a quick-look PNG (Theta, else Polarization; x time, y frequency, one panel "
+        "per source) as <cdf stem>.png beside each saved CDF, replacing an older one; needs "
+        "pip install 'uws_call_expres[science]'",
+    )
     output.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     output.add_argument(
         "--json",
@@ -269,6 +283,9 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
         return f"give either CONFIG files or {other[0]}, not both"
     if args.check and not args.configs:
         return "--check needs at least one CONFIG file"
+    problem = _plot_problem(args, other)
+    if problem:
+        return problem
     if not other and not args.configs:
         return "give at least one CONFIG file (or --attach, --list, --abort, --delete, --grid)"
     if args.grid and not args.axes:
@@ -311,3 +328,25 @@ def bare_overwrite(argv: Sequence[str], choices: Sequence[str]) -> List[str]:
         if len(word) > 3 and "--overwrite".startswith(word) and following not in choices:
             words[index] = "--overwrite=always"
     return words
+
+
+def is_cdf(name: str) -> bool:
+    """A positional argument naming a CDF file (drawn with --plot, never run)."""
+    return name.lower().endswith(".cdf")
+
+
+def _plot_problem(args: argparse.Namespace, other: List[str]) -> Optional[str]:
+    cdfs = [name for name in args.configs if is_cdf(name)]
+    if cdfs and not args.plot:
+        return f"{cdfs[0]} is a CDF file, not a config: add --plot to draw its quick-look"
+    if not args.plot:
+        return None
+    if other and other[0] != "--attach":
+        return f"--plot applies to runs, --attach and .cdf files, not to {other[0]}"
+    if args.no_wait:
+        return "--plot needs the results: it cannot go with --no-wait"
+    if cdfs and len(cdfs) != len(args.configs):
+        return "give either CONFIG files to run or .cdf files to plot, not both"
+    if cdfs and args.ephem:
+        return "--ephem applies to CONFIG runs only"
+    return None

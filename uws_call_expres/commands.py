@@ -19,7 +19,8 @@ from uws_lite import Client
 from uws_lite.errors import InvalidRequest, JobError, UWSError, WaitTimeout
 
 from .access import resolve_access, split_server
-from .errors import AccessError, ResultsIncomplete
+from .cli import is_cdf
+from .errors import AccessError, CdfError, ResultsIncomplete
 from .outcome import ExpresRun
 from .output import Console, printable, progress_wanted
 from .run import check_job_id, execute, follow, open_client, prepare
@@ -86,6 +87,12 @@ class _Command:
 
     def run(self) -> int:
         args = self.args
+        if args.plot:
+            from .science import require
+
+            require()  # a missing extra is a usage error, found before any request
+            if args.configs and all(is_cdf(name) for name in args.configs):
+                return self.plot_files(args.configs)
         if args.list:
             return self.list_jobs()
         if args.abort:
@@ -147,7 +154,9 @@ class _Command:
             return SERVER
         code = OK if run.ok else JOB_FAILED
         self.summarise_run(run)
-        self.emit_runs([_item_dict(SweepItem(Path(config), run))], code)
+        document = _item_dict(SweepItem(Path(config), run))
+        code = self.plot_run(run, document, code)
+        self.emit_runs([document], code)
         return code
 
     def sweep(self, configs: Sequence[str]) -> int:
@@ -163,9 +172,13 @@ class _Command:
             **self.run_options(),
         )
         codes = [_item_code(item) for item in items]
-        code = next(c for c in _SEVERITY if c in codes or c == OK)
         self.summarise_sweep(items)
-        self.emit_runs([_item_dict(item) for item in items], code)
+        documents = [_item_dict(item) for item in items]
+        for i, (item, document) in enumerate(zip(items, documents)):
+            if item.run is not None and item.error is None:
+                codes[i] = self.plot_run(item.run, document, codes[i])
+        code = next(c for c in _SEVERITY if c in codes or c == OK)
+        self.emit_runs(documents, code)
         return code
 
     def grid(self, base: str, settings: Sequence[str]) -> int:
@@ -218,7 +231,9 @@ class _Command:
             return SERVER
         code = OK if run.ok else JOB_FAILED
         self.summarise_run(run)
-        self.emit_runs([_item_dict(SweepItem(Path(), run), config=False)], code)
+        document = _item_dict(SweepItem(Path(), run), config=False)
+        code = self.plot_run(run, document, code)
+        self.emit_runs([document], code)
         return code
 
     def check(self, configs: Sequence[str]) -> int:
@@ -249,6 +264,39 @@ class _Command:
             print(summary, file=sys.stderr)
         self.emit_json({"ok": code == OK, "exit_code": code, "checks": reports})
         return code
+
+    # -- quick-looks (--plot)
+    def plot_run(self, run: ExpresRun, document: Dict[str, Any], code: int) -> int:
+        """With --plot, draw each CDF a successful run saved; record the PNGs in its JSON
+        ``document``; return the exit status (2 when a quick-look could not be drawn)."""
+        if not self.args.plot or not run.ok:
+            return code
+        if not run.cdf_files:
+            self.console.warning(f"job {printable(run.job_id)} saved no .cdf file to plot")
+        plots = [self.plot_one(path) for path in run.cdf_files]
+        document["plots"] = plots
+        return USAGE if any(plot["error"] for plot in plots) and code == OK else code
+
+    def plot_files(self, names: Sequence[str]) -> int:
+        """--plot with .cdf files and no run: draw each one beside itself."""
+        plots = [self.plot_one(Path(name)) for name in names]
+        code = USAGE if any(plot["error"] for plot in plots) else OK
+        self.emit_json({"ok": code == OK, "exit_code": code, "plots": plots})
+        return code
+
+    def plot_one(self, cdf: Path) -> Dict[str, Any]:
+        from .science import quicklook, read_cdf
+
+        png = cdf.with_suffix(".png")
+        try:
+            dataset = read_cdf(cdf)
+            variable = "Theta" if "Theta" in dataset.data_vars else "Polarization"
+            quicklook(dataset, png, variable=variable, title=cdf.name)
+        except (CdfError, OSError) as exc:
+            self.report_error(exc)
+            return {"cdf": str(cdf), "png": None, "error": _error_dict(exc)}
+        self.console.info(f"Quick-look: {printable(str(png))}")
+        return {"cdf": str(cdf), "png": str(png), "error": None}
 
     # -- job management
     def client(self) -> Client:

@@ -14,7 +14,16 @@ from uws_lite.errors import DownloadError, InvalidRequest
 if TYPE_CHECKING:
     from .outcome import ExpresRun
 
-__all__ = ["AccessError", "ConfigError", "OutputError", "ResultsIncomplete"]
+__all__ = [
+    "AccessError",
+    "CdfError",
+    "ConfigError",
+    "MissingExtra",
+    "OutputError",
+    "ResultsIncomplete",
+]
+
+SCIENCE_INSTALL = "pip install 'uws_call_expres[science]'"
 
 
 class AccessError(InvalidRequest):
@@ -31,6 +40,16 @@ class ConfigError(InvalidRequest):
 class OutputError(InvalidRequest):
     """The output directory cannot be used, or a result would overwrite a file while the
     overwrite policy is ``"never"``."""
+
+
+class MissingExtra(InvalidRequest, ImportError):
+    """An optional dependency is not installed (reading and plotting CDFs need the
+    ``science`` extra: cdflib, xarray, matplotlib); the message names the command to run."""
+
+
+class CdfError(InvalidRequest):
+    """A CDF file cannot be read or drawn as an ExPRES result (missing, unreadable, not
+    ExPRES-shaped, or without the variable asked for), or a run saved no CDF file."""
 
 
 class ResultsIncomplete(DownloadError):

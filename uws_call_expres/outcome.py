@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 from uws_lite.errors import redact_url
 from uws_lite.models import ErrorSummary, Phase, Result
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["ExpresRun"]
 
@@ -47,6 +50,35 @@ class ExpresRun:
         from .notebook import run_html
 
         return run_html(self)
+
+    @property
+    def cdf_files(self) -> Tuple[Path, ...]:
+        """The saved files whose name ends in ``.cdf`` (ExPRES writes one per run)."""
+        return tuple(path for path in self.files if path.suffix.lower() == ".cdf")
+
+    @property
+    def cdf(self) -> Optional[Path]:
+        """The run's CDF file (the first one saved), or None."""
+        found = self.cdf_files
+        return found[0] if found else None
+
+    def open(self) -> xr.Dataset:
+        """The run's CDF as an :class:`xarray.Dataset` (see :func:`uws_call_expres.read_cdf`).
+
+        Needs the ``science`` extra (MissingExtra otherwise); raises CdfError when the run
+        saved no ``.cdf`` file (a failed job, ``LOOP=False``, or the result was skipped).
+        """
+        from .errors import CdfError
+        from .science import read_cdf
+
+        path = self.cdf
+        if path is None:
+            saved = ", ".join(p.name for p in self.files) or "no files"
+            raise CdfError(
+                f"job {self.job_id} ({self.phase.value}) saved no .cdf file ({saved}): "
+                "wait for the job to complete (LOOP=True, or attach) and save its results"
+            )
+        return read_cdf(path)
 
     def to_dict(self) -> Dict[str, Any]:
         """A JSON-able summary (what ``--json`` prints); never contains a credential."""

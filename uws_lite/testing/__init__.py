@@ -4,10 +4,13 @@
 loopback: job lists, multipart creation, a simulated run, WAIT, results and downloads, users
 and roles, OPUS's quirks, and switchable faults. ``python -m uws_lite.testing`` runs it as a
 demo server; the pytest plugin (``uws_lite.testing.pytest_plugin``) provides fixtures.
+``build_expres_cdf(config_bytes)`` makes the small ExPRES-shaped CDF a simulated run returns
+(needs cdflib).
 """
 
 from __future__ import annotations
 
+from .expres_cdf import build as build_expres_cdf
 from .faults import HOSTILE_XML_KINDS, Faults
 from .payload import content as generated_content
 from .payload import sha1_hex as generated_sha1
@@ -28,4 +31,5 @@ __all__ = [
     "RecordedRequest",
     "generated_content",
     "generated_sha1",
+    "build_expres_cdf",
 ]

@@ -30,7 +30,7 @@ EXAMPLE_CONFIG = {
     "MOVIE2D": {"ON": False},
     "MOVIE3D": {"ON": False},
     "BODY": [{"ON": True, "NAME": "Jupiter", "RADIUS": 1}],
-    "SOURCE": [{"ON": True, "NAME": "io_north", "PARENT": "Jupiter"}],
+    "SOURCE": [{"ON": True, "NAME": "io_north", "PARENT": "Jupiter", "SAT": "Io", "NORTH": True}],
 }
 
 
@@ -64,7 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--duration", type=float, default=5.0, help="seconds a run executes")
     parser.add_argument("--outcome", choices=OUTCOMES, default="COMPLETED")
-    parser.add_argument("--cdf-size", type=int, default=1 << 20, help="bytes of the CDF result")
+    parser.add_argument(
+        "--cdf-size",
+        type=int,
+        help="bytes of generated CDF-like content per result (default: a small real ExPRES-"
+        "shaped CDF built from the config when cdflib is installed, else 1 MiB generated)",
+    )
     parser.add_argument(
         "--example-config", type=Path, metavar="PATH", help="write a small example config here"
     )

@@ -22,11 +22,19 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import payload
+from . import expres_cdf, payload
 from .access import Identity
 from .failures import AccessDenied, ClientMistake, Failure, NotFound, TooManyJobs
 from .forms import Form
-from .plan import PlanError, RunPlan, cdf_names, ephemeris_problem, read_overrides, resolve
+from .plan import (
+    DEFAULT_CDF_SIZE,
+    PlanError,
+    RunPlan,
+    cdf_names,
+    ephemeris_problem,
+    read_overrides,
+    resolve,
+)
 from .state import (
     ACTIVE_PHASES,
     DT_FMT,
@@ -455,8 +463,9 @@ class JobStore:
         ]
         if "ephemeride" in job.uploads:
             job.log_lines.append(f"ephemeris: {job.uploads['ephemeride'].filename}")
-        if plan.outcome == "COMPLETED" and job.config_failure is None:
-            payload.start_hashing(plan.cdf_size)
+        size = plan.generated_size()
+        if plan.outcome == "COMPLETED" and job.config_failure is None and size is not None:
+            payload.start_hashing(size)
         self._set_phase(job, "QUEUED")
         self._schedule(job, plan.queued, _EXECUTE)
 
@@ -506,7 +515,7 @@ class JobStore:
                 job.error = failure
                 job.log_lines.append("ExPRES stopped with an error")
                 self._finish(job, "ERROR")
-            elif not payload.is_hashed(plan.cdf_size):
+            elif not payload.is_hashed(plan.generated_size() or 0):
                 self._schedule(job, HASH_POLL, _FINISH)  # a large result is still being hashed
             else:
                 self._add_files(job, plan)
@@ -514,8 +523,14 @@ class JobStore:
                 self._finish(job, "COMPLETED", provenance=plan.provenance)
 
     def _add_files(self, job: JobRecord, plan: RunPlan) -> None:
-        digest = payload.sha1_hex(plan.cdf_size)
         config = job.uploads["config"].content
+        size = plan.generated_size()
+        data = expres_cdf.result_bytes(config) if size is None else None
+        if data is None:
+            size = DEFAULT_CDF_SIZE if size is None else size
+            digest = payload.sha1_hex(size)
+        else:
+            size, digest = len(data), expres_cdf.sha1_hex(data)
         for file_name in cdf_names(plan, config, job.run_id):
             entity = Entity(
                 entity_id=self._new_id(),
@@ -523,8 +538,9 @@ class JobStore:
                 job_id=job.job_id,
                 file_name=file_name,
                 content_type="application/x-cdf",
-                size=plan.cdf_size,
+                size=size,
                 sha1=digest,
+                data=data,
             )
             self._entities[entity.entity_id] = entity
             # A wildcard result (*.cdf in the job definition): its id is the file name.

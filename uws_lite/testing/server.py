@@ -13,7 +13,8 @@
 What it serves, and how each OPUS quirk is reproduced, is described in the modules:
 routes.py (resources), files.py (downloads), jobs.py (the job store and simulated run),
 documents.py (XML and error pages), access.py (users), plan.py (a run's duration and outcome),
-faults.py (fault injection), handler.py (HTTP on the socket), payload.py (generated files).
+faults.py (fault injection), handler.py (HTTP on the socket), payload.py (generated files),
+expres_cdf.py (the real small ExPRES-shaped CDF of a run without an explicit result size).
 """
 
 from __future__ import annotations
