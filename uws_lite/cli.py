@@ -414,6 +414,7 @@ def _plan_downloads(
     interrupted ``download`` resumes. One that cannot be checked is kept; one that
     differs is someone else's file: refused, unless --overwrite.
     """
+    from .download import matches_local_file
     from .naming import safe_filename
 
     taken: List[str] = []
@@ -425,7 +426,7 @@ def _plan_downloads(
         dest = outdir / name
         state = "download"
         if not overwrite and (dest.exists() or dest.is_symlink()):
-            same = _same_file(dest, result)
+            same = matches_local_file(dest, sha1=result.sha1, size=result.size)
             if same is None:
                 state = "kept"
             elif same:
@@ -439,23 +440,6 @@ def _plan_downloads(
             hint="Choose another directory with -o DIR, or replace them with --overwrite.",
         )
     return plan
-
-
-def _same_file(path: Path, result: Result) -> Optional[bool]:
-    """Whether ``path`` holds ``result`` (by SHA-1, else size); None when unknowable."""
-    if not path.is_file():
-        return False
-    if result.sha1:
-        import hashlib
-
-        digest = hashlib.sha1()  # noqa: S324 (OPUS's integrity hash, not security)
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest() == result.sha1
-    if result.size is not None:
-        return path.stat().st_size == result.size
-    return None
 
 
 class _ProgressBars:
