@@ -20,7 +20,8 @@ from .access import DEFAULT_SERVER, MAIN_JOB_LIST, Access
 from .errors import ResultsIncomplete
 from .outcome import ExpresRun
 from .output import Console, printable
-from .saving import plan_destinations, save_results
+from .saving import plan_saving, save_results
+from .settle import settle_results
 
 __all__ = [
     "FollowContext",
@@ -121,7 +122,9 @@ def follow_job(
     else:
         console.info("Job completed")
     try:
-        planned = plan_destinations(
+        # OPUS lists some results (provenance) only after the terminal phase.
+        job = settle_results(client, job, console)
+        planned = plan_saving(
             job.results,
             context.output_dir,
             protected=context.protected,

@@ -209,7 +209,7 @@ def save_results(
     One failed result does not stop the others (a failed job's logs are worth having even
     when one of them is missing); the caller decides whether failures are an error.
     """
-    plan = [p if isinstance(p, Planned) else Planned(p[0], p[1]) for p in planned]
+    plan = [p if isinstance(p, Planned) else _pair(*p) for p in planned]
     if not plan:
         return (), ()
     plan[0].dest.parent.mkdir(parents=True, exist_ok=True)
@@ -227,6 +227,12 @@ def save_results(
         elif item.dest in saved:
             files.append(_keep_one(item, console))
     return tuple(files), failures
+
+
+def _pair(result: Result, dest: Path) -> Planned:
+    # A (result, destination) pair of plan_destinations: a file already there may be it.
+    present = dest.exists() and is_known_copy(dest, result)
+    return Planned(result, dest, PRESENT if present else DOWNLOAD, dest if present else None)
 
 
 def _keep_one(item: Planned, console: Console) -> Path:

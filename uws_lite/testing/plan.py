@@ -9,7 +9,9 @@ object whose keys are RunPlan fields, e.g.::
 Keys: ``queued`` and ``duration`` (seconds spent QUEUED, then EXECUTING), ``outcome``
 ("COMPLETED" or "ERROR"), ``error`` (the error summary of an ERROR run), ``cdf_size`` (bytes),
 ``cdf_count`` (how many CDF files), ``cdf_name`` (file name; default from ``SIMU.NAME``),
-``provenance`` (add the ``provjson`` result). Unknown keys or wrong types make the creation fail
+``provenance`` (add the ``provjson`` result), ``late_results`` (seconds after the end of a
+COMPLETED run before ``provjson`` is listed: OPUS signals the terminal phase before it has
+listed a job's provenance results, about 0.1-0.2 s later; 0: listed with the phase). Unknown keys or wrong types make the creation fail
 with a 500 naming the key, so a typo in a test is never silently ignored.
 
 Like ExPRES, the simulated run also fails (ERROR) when the config is not a JSON object, or when
@@ -50,12 +52,15 @@ class RunPlan:
     cdf_count: int = 1
     cdf_name: Optional[str] = None
     provenance: bool = True
+    late_results: float = 0.0
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise PlanError(f"outcome must be one of {OUTCOMES}, not {self.outcome!r}")
-        if self.duration < 0 or self.queued < 0 or self.cdf_size < 0 or self.cdf_count < 0:
-            raise PlanError("duration, queued, cdf_size and cdf_count must not be negative")
+        if min(self.duration, self.queued, self.cdf_size, self.cdf_count, self.late_results) < 0:
+            raise PlanError(
+                "duration, queued, cdf_size, cdf_count and late_results must not be negative"
+            )
 
 
 _TYPES: Dict[str, Tuple[type, ...]] = {
@@ -67,6 +72,7 @@ _TYPES: Dict[str, Tuple[type, ...]] = {
     "cdf_count": (int,),
     "cdf_name": (str,),
     "provenance": (bool,),
+    "late_results": (int, float),
 }
 
 
