@@ -37,8 +37,8 @@ examples:
       authenticated run on the develop branch (job list ExPRES-dev)
   %(prog)s run_a.json run_b.json run_c.json --max-parallel 2 -o sweep/
       a sweep: results in sweep/<job id>/ for each job
-  %(prog)s example.json --no-wait
-      submit and start only; prints the job id
+  JOB=$(%(prog)s example.json --no-wait)
+      submit and start only; standard output is the job id alone (one per line for a sweep)
   %(prog)s --attach 2a3490 -o results/
       take over a job again (after Ctrl-C, a closed laptop, a network cut)
   %(prog)s --list            your jobs (a guest sees every guest job)
@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-wait",
         action="store_true",
-        help="submit and start the job(s), print the job id(s), and exit",
+        help="submit and start the job(s), print only their id(s) on standard output "
+        "(one per line; other messages go to standard error), and exit",
     )
     run.add_argument(
         "--timeout",
@@ -138,14 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir",
         metavar="DIR",
         default=".",
-        help="where results are saved (default: the current directory)",
+        help="where results are saved, created if missing and checked writable before "
+        "anything is sent (default: the current directory)",
     )
     output.add_argument(
         "--overwrite",
         choices=("rename", "always", "never"),
         default="rename",
-        help="when a result's name is taken: rename the new file (default), replace the "
-        "old one, or stop; your input files are never overwritten",
+        help="when a result's name is taken by another file: rename the new file (default), "
+        "replace the old one, or stop; a file already there that is the result (verified) is "
+        "kept and not downloaded again; your input files are never overwritten",
     )
     output.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     output.add_argument(

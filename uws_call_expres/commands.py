@@ -2,7 +2,9 @@
 
 Errors are reported as one line (``uws-call-expres: error: ...``) without a traceback,
 unless ``--debug``; with ``--json`` the outcome (or the error) is also printed as one JSON
-object on standard output.
+object on standard output. With ``--no-wait`` (and no ``--json``) standard output holds only
+the ids of the jobs started, one per line, for ``JOB=$(uws-call-expres x.json --no-wait)``;
+every other line goes to standard error.
 """
 
 from __future__ import annotations
@@ -80,7 +82,9 @@ class _Command:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.verbose = not args.quiet
-        self.console = Console(self.verbose, to_stderr=args.json)
+        # stdout is for the JSON (--json) or the job ids (--no-wait): messages go to stderr.
+        self.to_stderr = bool(args.json or getattr(args, "no_wait", False))
+        self.console = Console(self.verbose, to_stderr=self.to_stderr)
 
     def run(self) -> int:
         args = self.args
@@ -126,6 +130,7 @@ class _Command:
             return SERVER
         code = OK if run.ok else JOB_FAILED
         self.summarise_run(run)
+        self.emit_ids([run.job_id])
         self.emit_runs([_item_dict(SweepItem(Path(config), run))], code)
         return code
 
@@ -137,12 +142,13 @@ class _Command:
             runID=args.run_id,
             verbose=self.verbose,
             max_parallel=args.max_parallel,
-            to_stderr=args.json,
+            to_stderr=self.to_stderr,
             **self.run_options(),
         )
         codes = [_item_code(item) for item in items]
         code = next(c for c in _SEVERITY if c in codes or c == OK)
         self.summarise_sweep(items)
+        self.emit_ids([i.run.job_id for i in items if i.run is not None and i.error is None])
         self.emit_runs([_item_dict(item) for item in items], code)
         return code
 
@@ -250,6 +256,13 @@ class _Command:
             traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
         message = printable(str(error)) or type(error).__name__
         print(f"{PROG}: error: {message}", file=sys.stderr)
+
+    def emit_ids(self, job_ids: Sequence[str]) -> None:
+        """``--no-wait`` without ``--json``: the started jobs' ids on stdout, one per line
+        (even with ``--quiet``)."""
+        if self.args.no_wait and not self.args.json:
+            sys.stdout.write("".join(f"{printable(job_id)}\n" for job_id in job_ids))
+            sys.stdout.flush()
 
     def emit_runs(self, runs: List[Dict[str, Any]], code: int) -> None:
         self.emit_json({"ok": code == OK, "exit_code": code, "runs": runs})

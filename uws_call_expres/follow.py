@@ -30,6 +30,7 @@ __all__ = [
     "follow_job",
     "list_command",
     "make_run",
+    "reattach_call",
     "reattach_command",
 ]
 
@@ -37,6 +38,21 @@ __all__ = [
 def reattach_command(job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
     """The shell command that takes the job over again (never with the token)."""
     return _command(["--attach", job_id], access, output_dir)
+
+
+def reattach_call(job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
+    """The Python call that takes the job over again, e.g. ``attach('2a3490',
+    output_dir='/data/out')`` (never with the token: it comes from the environment)."""
+    args = [repr(job_id)]
+    if access.job_list != MAIN_JOB_LIST:
+        args.append(f"Job_List={access.job_list!r}")
+    if access.login is not None:
+        args.append(f"LOGIN={access.login!r}")
+    if access.server != DEFAULT_SERVER:
+        args.append(f"server={access.server!r}")
+    if output_dir is not None and output_dir != Path.cwd():
+        args.append(f"output_dir={str(output_dir)!r}")
+    return f"attach({', '.join(args)})"
 
 
 def _command(action: List[str], access: Access, output_dir: Optional[Path] = None) -> str:
@@ -199,6 +215,9 @@ def make_run(
         results=job.results,
         files=files,
         warnings=context.warnings,
+        reattach=None
+        if job.phase.is_terminal
+        else reattach_call(job.job_id, access, context.output_dir),
     )
 
 
