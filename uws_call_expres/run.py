@@ -71,10 +71,14 @@ def uws_call_expres(
     ``ExPRES-dev`` for ``branch="develop"``, else ``ExPRES``; the branch defaults to master.
 
     Everything is checked before anything is sent (files, JSON, ``executionDuration``:
-    seconds, at most 600 for guests and 10800 when authenticated). ``LOOP=False`` returns
-    once the job is started; ``LOOP=True`` waits for its end (at most ``timeout`` seconds;
-    default: the duration limit plus a margin) and saves every result into ``output_dir``
-    under a safe version of its id (``overwrite``: "rename" (default), "always" or "never").
+    seconds, at most 600 for guests and 10800 when authenticated; ``output_dir`` is created
+    if missing and must be writable). ``LOOP=False`` returns once the job is started, with
+    its phase read back and ``reattach``, the :func:`attach` call that takes it over;
+    ``LOOP=True`` waits for its end (at most ``timeout`` seconds; default: the duration limit
+    plus a margin) and saves every result, also those the server lists shortly after the end,
+    into ``output_dir`` under a safe version of its id (``overwrite``: "rename" (default),
+    "always" or "never"). A file already there that is the result (verified) is kept and not
+    downloaded again, so running or attaching again into the same directory is safe.
     ``verbose=False`` prints nothing; ``progress`` draws download bars (default: when
     standard error is a terminal). Ctrl-C while waiting prints how to re-attach; the job
     keeps running on the server.

@@ -244,8 +244,10 @@ def _keep_one(item: Planned, console: Console) -> Path:
             try:
                 item.dest.unlink()
             except OSError as exc:
-                console.warning(f"{item.dest} (identical to {item.existing.name}) was kept: "
-                                f"it could not be removed ({exc.strerror})")
+                console.warning(
+                    f"{item.dest} (identical to {item.existing.name}) was kept: "
+                    f"it could not be removed ({exc.strerror})"
+                )
             else:
                 mark_saved(item.existing, item.result)
                 console.info(

@@ -38,8 +38,7 @@ def _downloads(ws: Any, job_id: str) -> List[str]:
         if r.method == "GET"
         and (
             (r.path == "/store" and r.query.removeprefix("ID=") in entities)
-            or r.path.rsplit("/", 1)[-1] in ("stdout", "stderr", "provjson")
-            and job_id in r.path
+            or (r.path.rsplit("/", 1)[-1] in ("stdout", "stderr", "provjson") and job_id in r.path)
         )
     ]
 

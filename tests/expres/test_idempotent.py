@@ -186,9 +186,7 @@ def test_an_unverifiable_file_is_downloaded_and_compared(
     result = _log("stderr")
     (planned,) = plan_saving([result], tmp_path)
     assert (planned.status, planned.dest.name) == ("compare", "stderr-1")
-    files, failures = save_results(
-        client, [planned], Console(), overwrite="rename", progress=False
-    )
+    files, failures = save_results(client, [planned], Console(), overwrite="rename", progress=False)
     assert failures == ()
     out = capsys.readouterr().out
     if identical:
@@ -338,9 +336,7 @@ def test_no_wait_stdout_is_exactly_the_job_ids_for_a_sweep(
     assert ("Sweep: 2 job(s)" in captured.err) is not quiet
 
 
-def test_loop_false_gives_the_phase_read_back_and_a_reattach_call(
-    workdir: Path, opus: Any
-) -> None:
+def test_loop_false_gives_the_phase_read_back_and_a_reattach_call(workdir: Path, opus: Any) -> None:
     run = uws_call_expres("example.json", LOOP=False, verbose=False)
     assert run.ok
     assert run.phase.value == opus.jobs[run.job_id].phase  # read back after PHASE=RUN
@@ -368,5 +364,3 @@ def test_reattach_call_runs(workdir: Path, opus: Any) -> None:
     done = eval(run.reattach, {"attach": lambda *a, **k: attach(*a, verbose=False, **k)})  # noqa: S307
     assert done.ok
     assert sorted(p.name for p in (workdir / "later").iterdir()) == ["expres_run.cdf", "stdout"]
-
-

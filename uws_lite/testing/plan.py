@@ -11,8 +11,9 @@ Keys: ``queued`` and ``duration`` (seconds spent QUEUED, then EXECUTING), ``outc
 ``cdf_count`` (how many CDF files), ``cdf_name`` (file name; default from ``SIMU.NAME``),
 ``provenance`` (add the ``provjson`` result), ``late_results`` (seconds after the end of a
 COMPLETED run before ``provjson`` is listed: OPUS signals the terminal phase before it has
-listed a job's provenance results, about 0.1-0.2 s later; 0: listed with the phase). Unknown keys or wrong types make the creation fail
-with a 500 naming the key, so a typo in a test is never silently ignored.
+listed a job's provenance results, about 0.1-0.2 s later; 0: listed with the phase).
+Unknown keys or wrong types make the creation fail with a 500 naming the key, so a typo in a
+test is never silently ignored.
 
 Like ExPRES, the simulated run also fails (ERROR) when the config is not a JSON object, or when
 ``OBSERVER.EPHEM`` names an ephemeris file that was not uploaded under that basename.
