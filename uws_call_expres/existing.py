@@ -22,10 +22,12 @@ A size the server announces must match in every case.
 
 from __future__ import annotations
 
+import errno
 import filecmp
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
@@ -40,6 +42,22 @@ __all__ = ["MARK_ATTRIBUTE", "is_known_copy", "mark_saved", "same_content"]
 
 MARK_ATTRIBUTE = "user.uws_call_expres"
 _MARK_VERSION = 1
+
+if sys.platform.startswith("linux"):
+
+    def _set_mark(path: Path, value: bytes) -> None:
+        os.setxattr(path, MARK_ATTRIBUTE, value, follow_symlinks=False)
+
+    def _get_mark(path: Path) -> bytes:
+        return os.getxattr(path, MARK_ATTRIBUTE, follow_symlinks=False)
+
+else:  # macOS and Windows: os has no *xattr functions; marks are never found
+
+    def _set_mark(path: Path, value: bytes) -> None:
+        raise OSError(errno.ENOTSUP, "no extended attributes on this platform")
+
+    def _get_mark(path: Path) -> bytes:
+        raise OSError(errno.ENOTSUP, "no extended attributes on this platform")
 
 
 def is_known_copy(path: Path, result: Result) -> Optional[bool]:
@@ -62,7 +80,7 @@ def is_known_copy(path: Path, result: Result) -> Optional[bool]:
 def mark_saved(path: Path, result: Result) -> None:
     """Record on ``path`` that it holds ``result`` (for results without a server hash; see
     the module doc). Silently nothing where the file system keeps no extended attributes."""
-    if result.sha1 or not hasattr(os, "setxattr"):
+    if result.sha1:
         return
     try:
         digest = _sha1_of(path)
@@ -75,7 +93,7 @@ def mark_saved(path: Path, result: Result) -> None:
         separators=(",", ":"),
     ).encode("ascii")
     try:
-        os.setxattr(path, MARK_ATTRIBUTE, value, follow_symlinks=False)
+        _set_mark(path, value)
     except OSError as exc:  # ENOTSUP: the file system has no user attributes
         LOGGER.debug("%s cannot carry the mark of its source: %s", path, exc.strerror)
 
@@ -89,10 +107,8 @@ def same_content(first: Path, second: Path) -> bool:
 
 
 def _read_mark(path: Path) -> Optional[Dict[str, Any]]:
-    if not hasattr(os, "getxattr"):
-        return None
     try:
-        raw = os.getxattr(path, MARK_ATTRIBUTE, follow_symlinks=False)
+        raw = _get_mark(path)
         mark = json.loads(raw.decode("ascii"))
     except (OSError, ValueError):  # no mark, no attributes here, or not ours
         return None

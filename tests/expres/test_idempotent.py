@@ -173,6 +173,34 @@ def test_a_log_without_hash_is_marked_and_then_known(
     assert is_known_copy(files[0], result) is False
 
 
+def test_without_extended_attributes_a_log_is_compared_not_duplicated(
+    tmp_path: Path,
+    rsps: responses.RequestsMock,
+    client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import errno
+
+    def unsupported(*args: Any) -> Any:
+        raise OSError(errno.ENOTSUP, "Operation not supported")
+
+    monkeypatch.setattr("uws_call_expres.existing._set_mark", unsupported)
+    monkeypatch.setattr("uws_call_expres.existing._get_mark", unsupported)
+    rsps.get(STORE + "stdout", body=b"log of job 1\n")
+    result = _log("stdout")
+    for _ in range(2):  # a run, then the same again into the same directory
+        files, failures = save_results(
+            client,
+            plan_saving([result], tmp_path),
+            Console(False),
+            overwrite="rename",
+            progress=False,
+        )
+        assert (files, failures) == ((tmp_path / "stdout",), ())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stdout"]
+    assert len(rsps.calls) == 2  # fetched again to compare: the price of no marks
+
+
 @pytest.mark.parametrize("identical", [True, False])
 def test_an_unverifiable_file_is_downloaded_and_compared(
     tmp_path: Path,
