@@ -45,8 +45,8 @@ examples:
       authenticated run on the develop branch (job list ExPRES-dev)
   %(prog)s run_a.json run_b.json run_c.json --max-parallel 2 -o sweep/
       a sweep: results in sweep/<job id>/ for each job
-  %(prog)s example.json --no-wait
-      submit and start only; prints the job id
+  JOB=$(%(prog)s example.json --no-wait)
+      submit and start only; standard output is the job id alone (one per line for a sweep)
   %(prog)s --check run_a.json run_b.json
       check configs locally (no network, no token): one line per problem, exit 1 on errors
   %(prog)s example.json --strict
@@ -146,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-wait",
         action="store_true",
-        help="submit and start the job(s), print the job id(s), and exit",
+        help="submit and start the job(s), print only their id(s) on standard output "
+        "(one per line; other messages go to standard error), and exit",
     )
     run.add_argument(
         "--strict",
@@ -215,15 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
         dest="output_dir",
         metavar="DIR",
         default=".",
-        help="where results are saved (default: the current directory)",
+        help="where results are saved, created if missing and checked writable before "
+        "anything is sent (default: the current directory)",
     )
     output.add_argument(
         "--overwrite",
         choices=OVERWRITE_CHOICES,
         default=None,
-        help="when a result's name is taken: rename the new file (default), replace the "
-        "old one, or stop; --overwrite alone means always; your input files are never "
-        "overwritten (--grid: default always, its point folders are its own)",
+        help="when a result's name is taken by another file: rename the new file (default), "
+        "replace the old one, or stop; --overwrite alone means always; a file already there "
+        "that is the result (verified) is kept and not downloaded again; your input files are "
+        "never overwritten (--grid: default always, its point folders are its own)",
     )
     output.add_argument(
         "--plot",

@@ -2,7 +2,9 @@
 
 Errors are reported as one line (``uws-call-expres: error: ...``) without a traceback,
 unless ``--debug``; with ``--json`` the outcome (or the error) is also printed as one JSON
-object on standard output.
+object on standard output. With ``--no-wait`` (and no ``--json``) standard output holds only
+the ids of the jobs started, one per line, for ``JOB=$(uws-call-expres x.json --no-wait)``;
+every other line goes to standard error.
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ class _Command:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.verbose = not args.quiet
-        self.console = Console(self.verbose, to_stderr=args.json, words=CLI)
+        # stdout is for the JSON (--json) or the job ids (--no-wait): messages go to stderr.
+        self.to_stderr = bool(args.json or getattr(args, "no_wait", False))
+        self.console = Console(self.verbose, to_stderr=self.to_stderr, words=CLI)
 
     def run(self) -> int:
         args = self.args
@@ -156,6 +160,7 @@ class _Command:
         self.summarise_run(run)
         document = _item_dict(SweepItem(Path(config), run))
         code = self.plot_run(run, document, code)
+        self.emit_ids([run.job_id])
         self.emit_runs([document], code)
         return code
 
@@ -167,7 +172,7 @@ class _Command:
             runID=args.run_id,
             verbose=self.verbose,
             max_parallel=args.max_parallel,
-            to_stderr=args.json,
+            to_stderr=self.to_stderr,
             words=CLI,
             **self.run_options(),
         )
@@ -178,6 +183,7 @@ class _Command:
             if item.run is not None and item.error is None:
                 codes[i] = self.plot_run(item.run, document, codes[i])
         code = next(c for c in _SEVERITY if c in codes or c == OK)
+        self.emit_ids([i.run.job_id for i in items if i.run is not None and i.error is None])
         self.emit_runs(documents, code)
         return code
 
@@ -196,12 +202,13 @@ class _Command:
             max_parallel=args.max_parallel,
             progress=False if args.no_progress else None,
             retry_failed=args.retry_failed,
-            to_stderr=args.json,
+            to_stderr=self.to_stderr,
             **options,
         )
         codes = [_grid_point_code(point) for point in outcome.points]
         code = next(c for c in _SEVERITY if c in codes or c == OK)
         self.summarise_grid(outcome)
+        self.emit_ids([point.job_id for point in outcome.points if point.job_id])
         self.emit_json(dict(outcome.to_dict(), ok=code == OK, exit_code=code))
         return code
 
@@ -400,6 +407,13 @@ class _Command:
             traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
         message = printable(str(error)) or type(error).__name__
         print(f"{PROG}: error: {message}", file=sys.stderr)
+
+    def emit_ids(self, job_ids: Sequence[str]) -> None:
+        """``--no-wait`` without ``--json``: the started jobs' ids on stdout, one per line
+        (even with ``--quiet``)."""
+        if self.args.no_wait and not self.args.json:
+            sys.stdout.write("".join(f"{printable(job_id)}\n" for job_id in job_ids))
+            sys.stdout.flush()
 
     def emit_runs(self, runs: List[Dict[str, Any]], code: int) -> None:
         self.emit_json({"ok": code == OK, "exit_code": code, "runs": runs})

@@ -19,9 +19,10 @@ from .access import Access
 from .errors import ResultsIncomplete
 from .outcome import ExpresRun
 from .output import Console, printable
-from .saving import plan_destinations, save_results
+from .saving import plan_saving, save_results
+from .settle import settle_results
 from .waiting import WaitDisplay
-from .words import CLI, shell_command
+from .words import CLI, attach_call, shell_command
 
 __all__ = [
     "FollowContext",
@@ -30,6 +31,7 @@ __all__ = [
     "follow_job",
     "list_command",
     "make_run",
+    "reattach_call",
     "reattach_command",
     "run_limit",
 ]
@@ -39,6 +41,12 @@ def reattach_command(job_id: str, access: Access, output_dir: Optional[Path] = N
     """The shell command that takes the job over again (never with the token); the Python
     call is :meth:`uws_call_expres.words.Vocabulary.reattach` of ``PYTHON``."""
     return CLI.reattach(job_id, access, output_dir)
+
+
+def reattach_call(job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
+    """The Python call that takes the job over again, e.g. ``attach('2a3490',
+    output_dir='/data/out')`` (never with the token: it comes from the environment)."""
+    return attach_call(job_id, access, output_dir)
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,9 @@ def follow_job(
     else:
         console.info("Job completed")
     try:
-        planned = plan_destinations(
+        # OPUS lists some results (provenance) only after the terminal phase.
+        job = settle_results(client, job, console)
+        planned = plan_saving(
             job.results,
             context.output_dir,
             protected=context.protected,
@@ -193,6 +203,9 @@ def make_run(
         results=job.results,
         files=files,
         warnings=context.warnings,
+        reattach=None
+        if job.phase.is_terminal
+        else reattach_call(job.job_id, access, context.output_dir),
     )
 
 

@@ -23,7 +23,10 @@ class ExpresRun:
     (with ``LOOP=False``: the job was submitted and started, ``phase`` is where it was).
     A failed job (ERROR, ABORTED, ARCHIVED) gives ``ok=False`` with ``error_summary`` and
     ``error_detail`` (the text of ``<job>/error``) and the logs it left in ``files``.
-    ``files`` are the saved paths, in the order of ``results`` (skipped results omitted).
+    ``files`` are the result files in the output directory, in the order of ``results``
+    (results not saved omitted), including those that were already there, verified identical.
+    ``reattach`` is the Python call that takes the job over again (:func:`uws_call_expres.attach`,
+    without any token), set when the call returned before the job finished (``LOOP=False``).
     """
 
     job_id: str
@@ -39,6 +42,7 @@ class ExpresRun:
     results: Tuple[Result, ...] = ()
     files: Tuple[Path, ...] = ()
     warnings: Tuple[str, ...] = ()
+    reattach: Optional[str] = None
 
     @property
     def finished(self) -> bool:
@@ -100,4 +104,5 @@ class ExpresRun:
             ],
             "files": [str(path) for path in self.files],
             "warnings": list(self.warnings),
+            "reattach": self.reattach,
         }

@@ -78,13 +78,18 @@ def uws_call_expres(
     ``ExPRES-dev`` for ``branch="develop"``, else ``ExPRES``; the branch defaults to master.
 
     Everything is checked before anything is sent (files, JSON, ``executionDuration``:
-    seconds, at most 600 for guests and 10800 when authenticated), and the config's content
-    with :func:`~uws_call_expres.checks.check_config`: its problems are printed as warnings
-    and the config is sent anyway, unless ``strict=True``, where its errors raise
-    :class:`ConfigError` before anything is sent. ``LOOP=False`` returns
-    once the job is started; ``LOOP=True`` waits for its end (at most ``timeout`` seconds;
-    default: the duration limit plus a margin) and saves every result into ``output_dir``
-    under a safe version of its id (``overwrite``: "rename" (default), "always" or "never").
+    seconds, at most 600 for guests and 10800 when authenticated; ``output_dir`` is created
+    if missing and must be writable), and the config's content with
+    :func:`~uws_call_expres.checks.check_config`: its problems are printed as warnings and
+    the config is sent anyway, unless ``strict=True``, where its errors raise
+    :class:`ConfigError` before anything is sent. ``LOOP=False`` returns once the job is
+    started, with its phase read back and ``reattach``, the :func:`attach` call that takes it
+    over; ``LOOP=True`` waits for its end (at most ``timeout`` seconds; default: the duration
+    limit plus a margin) and saves every result, also those the server lists shortly after
+    the end, into ``output_dir`` under a safe version of its id (``overwrite``: "rename"
+    (default), "always" or "never"). A file already there that is the result (verified) is
+    kept and not downloaded again, so running or attaching again into the same directory is
+    safe.
     ``verbose=False`` prints nothing; ``progress`` draws download bars (default: when
     standard error is a terminal). ``request_timeout``: seconds to wait for each answer of
     the server (default: 90). ``server`` may also be a job list URL (``.../rest/ExPRES``).

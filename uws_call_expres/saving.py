@@ -5,11 +5,17 @@ output directory (:func:`uws_lite.naming.safe_filename`: no separators, no ``..`
 within the job, and never the name of one of the user's input files. What happens to other
 existing files is the overwrite policy:
 
-- ``"rename"`` (default): nothing is lost; a result whose name is taken gets ``name-1.ext``...
+- ``"rename"`` (default): nothing is lost; a result whose name is taken by another file gets
+  ``name-1.ext``... (printed: ``<id> saved as name-1.ext``).
 - ``"always"``: existing outputs are replaced (re-running into the same directory), except
   the input files, which are never overwritten.
 - ``"never"``: if any result would replace a file, nothing is downloaded
   (:class:`~uws_call_expres.errors.OutputError`).
+
+Whatever the policy, runs are idempotent: a file already there that *is* the result (verified:
+see :mod:`uws_call_expres.existing`) is not downloaded again, not duplicated, and reported as
+``<name> is already there (verified)``; it is one of the run's files. Re-attaching after
+Ctrl-C, or attaching twice, into the same directory downloads only what is missing.
 
 Results are downloaded :data:`DOWNLOAD_WORKERS` at a time (:meth:`uws_lite.Client.download_many`).
 That stops at its first failure; whatever was not saved then is tried again one by one, so
@@ -19,14 +25,17 @@ that one broken result costs no other result and each failure has its own reason
 from __future__ import annotations
 
 import os
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 from urllib.parse import urlsplit
 
 from uws_lite.errors import InvalidRequest, UWSError
 from uws_lite.naming import safe_filename
 
 from .errors import OutputError
+from .existing import is_known_copy, mark_saved, same_content
 from .output import Console, DownloadProgress, printable
 from .words import PYTHON, Vocabulary
 
@@ -38,9 +47,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DOWNLOAD_WORKERS",
     "OVERWRITE_POLICIES",
+    "Planned",
     "check_output_dir",
     "check_overwrite",
     "plan_destinations",
+    "plan_saving",
     "save_results",
 ]
 
@@ -58,20 +69,64 @@ def check_overwrite(policy: str) -> str:
 
 
 def check_output_dir(output_dir: Union[str, os.PathLike[str]], words: Vocabulary = PYTHON) -> Path:
-    """The output directory as an absolute path, checked (not created) before submitting,
-    so that a run is not wasted on a directory it cannot write to."""
+    """The output directory as an absolute path, created (with its parents) if missing and
+    proven writable by creating and removing a probe file in it.
+
+    Called before anything is sent (a run, a sweep, an attach): a job is never run for results
+    that could not be saved. ``os.access`` is not enough: as root it says yes to ``/proc``.
+    Messages name the setting in ``words``.
+    """
     name = words.name("output_dir")
-    path = Path(os.fspath(output_dir)).expanduser().absolute()
-    probe = path
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if not probe.is_dir():
-        raise OutputError(f"{name} {os.fspath(output_dir)!r}: {probe} is not a directory.")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(f"{name} {os.fspath(output_dir)!r}: {probe} is not writable.")
+    shown = os.fspath(output_dir)
+    path = Path(shown).expanduser().absolute()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OutputError(
+            f"{name} {shown!r}: {_file_in_the_way(path)} is not a directory; "
+            "choose another output directory."
+        ) from None
+    except OSError as exc:
+        raise OutputError(
+            f"{name} {shown!r} cannot be created ({exc.strerror}); choose another output directory."
+        ) from None
+    try:
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".uws_call_expres-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            f"{name} {shown!r}: {path} is not writable ({exc.strerror}); choose another "
+            "output directory, or fix its permissions."
+        ) from None
     return path
+
+
+def _file_in_the_way(path: Path) -> Path:
+    """The first part of ``path`` that exists and is not a directory (else ``path``)."""
+    for part in reversed((path, *path.parents)):
+        if part.exists() and not part.is_dir():
+            return part
+    return path
+
+
+DOWNLOAD, PRESENT, COMPARE = "download", "present", "compare"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """Where one result goes, decided before any transfer (see :func:`plan_saving`).
+
+    ``status``: ``"download"`` (to ``dest``), ``"present"`` (``dest`` already is the result,
+    verified: nothing to do), or ``"compare"`` (``existing`` may be the result but cannot be
+    verified without it: download to ``dest``, the next free name, and keep only one of the
+    two if they are identical). ``renamed``: ``dest`` is not the result's own name.
+    """
+
+    result: Result
+    dest: Path
+    status: str = DOWNLOAD
+    existing: Optional[Path] = None
+    renamed: bool = False
 
 
 def plan_destinations(
@@ -82,53 +137,151 @@ def plan_destinations(
     overwrite: str = "rename",
     words: Vocabulary = PYTHON,
 ) -> Tuple[Tuple[Result, Path], ...]:
-    """A safe destination for every result, following the overwrite policy.
+    """(result, destination) pairs of :func:`plan_saving` (a present result's destination
+    is the file already there)."""
+    plan = plan_saving(results, output_dir, protected=protected, overwrite=overwrite, words=words)
+    return tuple((item.result, item.dest) for item in plan)
+
+
+def plan_saving(
+    results: Sequence[Result],
+    output_dir: Path,
+    *,
+    protected: Iterable[Path] = (),
+    overwrite: str = "rename",
+    words: Vocabulary = PYTHON,
+) -> Tuple[Planned, ...]:
+    """A safe destination for every result, following the overwrite policy, and whether the
+    file already there is the result (then it is not downloaded again).
 
     ``protected``: the user's input files; those in ``output_dir`` are never overwritten.
+    Raises :class:`OutputError` under ``"never"`` when a result would replace a file.
     """
     check_overwrite(overwrite)
     here = _resolved(output_dir)
     inputs = [p.name for p in protected if _resolved(p.parent) == here]
     existing = _existing_names(output_dir)
-    existing_folded = {name.casefold() for name in existing}
+    on_disk: Dict[str, str] = {name.casefold(): name for name in existing}
     taken: List[str] = list(inputs)
-    if overwrite == "rename":
-        taken.extend(existing)
-    planned = []
+    planned: List[Planned] = []
+    clashes: List[str] = []
     for result in results:
+        own = safe_filename(result.id, fallback="result")
         name = safe_filename(result.id, taken, fallback="result")
-        taken.append(name)
-        planned.append((result, output_dir / name))
-    if overwrite == "never":
-        clashes = [dest.name for _, dest in planned if dest.name.casefold() in existing_folded]
-        if clashes:
-            other = " or ".join(words.setting("overwrite", p) for p in ("rename", "always"))
-            raise OutputError(
-                f"{', '.join(clashes)} already exist in {output_dir} and "
-                f"{words.setting('overwrite', 'never')} is set: choose another output "
-                f"directory ({words.name('output_dir')}), or {other}."
-            )
+        item = Planned(result, output_dir / name, renamed=name != own)
+        there = on_disk.get(name.casefold())
+        if there is not None:
+            item = _against_existing(item, output_dir / there, taken + existing, overwrite)
+            if item.status != PRESENT and overwrite == "never":
+                clashes.append(there)
+        taken.append(item.dest.name)
+        planned.append(item)
+    if clashes:
+        other = " or ".join(words.setting("overwrite", p) for p in ("rename", "always"))
+        raise OutputError(
+            f"{', '.join(clashes)} already exist in {output_dir} and "
+            f"{words.setting('overwrite', 'never')} is set: choose another output "
+            f"directory ({words.name('output_dir')}), or {other}."
+        )
     return tuple(planned)
+
+
+def _against_existing(item: Planned, there: Path, taken: List[str], overwrite: str) -> Planned:
+    """The plan for a result whose name is taken by the file ``there``."""
+    same = is_known_copy(there, item.result) if there.name == item.dest.name else False
+    if same:
+        return Planned(item.result, there, PRESENT, there, item.renamed)
+    if overwrite != "rename":
+        return item  # "always": replace it; "never": a clash, refused by the caller
+    free = item.dest.with_name(safe_filename(item.result.id, taken, fallback="result"))
+    if same is None:
+        return Planned(item.result, free, COMPARE, there, True)
+    return Planned(item.result, free, DOWNLOAD, None, True)
 
 
 def save_results(
     client: Client,
-    planned: Sequence[Tuple[Result, Path]],
+    planned: Sequence[Union[Planned, Tuple[Result, Path]]],
     console: Console,
     *,
     overwrite: str,
     progress: bool,
     max_workers: int = DOWNLOAD_WORKERS,
 ) -> Tuple[Tuple[Path, ...], Tuple[Tuple[str, str], ...]]:
-    """Download every planned result, ``max_workers`` at a time; return (saved paths in
-    result order, (result id, reason) failures).
+    """Download every planned result not already there, ``max_workers`` at a time; return
+    (the result files in result order, already there ones included; (result id, reason)
+    failures).
 
     One failed result does not stop the others (a failed job's logs are worth having even
     when one of them is missing); the caller decides whether failures are an error.
     """
-    if not planned:
+    plan = [p if isinstance(p, Planned) else _pair(*p) for p in planned]
+    if not plan:
         return (), ()
-    planned[0][1].parent.mkdir(parents=True, exist_ok=True)
+    plan[0].dest.parent.mkdir(parents=True, exist_ok=True)
+    for item in plan:
+        if item.status == PRESENT:
+            console.info(f"{item.dest.name} is already there (verified): not downloaded again")
+    todo = [(item.result, item.dest) for item in plan if item.status != PRESENT]
+    saved, failures = _download_all(
+        client, todo, console, overwrite=overwrite, progress=progress, max_workers=max_workers
+    )
+    files: List[Path] = []
+    for item in plan:
+        if item.status == PRESENT:
+            files.append(item.dest)
+        elif item.dest in saved:
+            files.append(_keep_one(item, console))
+    return tuple(files), failures
+
+
+def _pair(result: Result, dest: Path) -> Planned:
+    # A (result, destination) pair of plan_destinations: a file already there may be it.
+    present = dest.exists() and is_known_copy(dest, result)
+    return Planned(result, dest, PRESENT if present else DOWNLOAD, dest if present else None)
+
+
+def _keep_one(item: Planned, console: Console) -> Path:
+    """The file that holds a downloaded result: the download, or (``"compare"``) the file
+    that was already there when the download turned out identical (the download is removed)."""
+    shown = printable(item.result.id)
+    if item.status == COMPARE and item.existing is not None:
+        if same_content(item.existing, item.dest):
+            try:
+                item.dest.unlink()
+            except OSError as exc:
+                console.warning(
+                    f"{item.dest} (identical to {item.existing.name}) was kept: "
+                    f"it could not be removed ({exc.strerror})"
+                )
+            else:
+                mark_saved(item.existing, item.result)
+                console.info(
+                    f"{item.existing.name} is already there (verified: downloaded again and "
+                    "compared, identical)"
+                )
+                return item.existing
+        else:
+            console.info(
+                f"{shown} saved as {item.dest.name} ({item.existing.name} holds something else)"
+            )
+    elif item.renamed:
+        console.info(f"{shown} saved as {item.dest.name}")
+    mark_saved(item.dest, item.result)
+    return item.dest
+
+
+def _download_all(
+    client: Client,
+    planned: Sequence[Tuple[Result, Path]],
+    console: Console,
+    *,
+    overwrite: str,
+    progress: bool,
+    max_workers: int,
+) -> Tuple[Set[Path], Tuple[Tuple[str, str], ...]]:
+    """Download ``planned``; return the destinations saved and the (result id, reason)
+    failures."""
     for result, _ in planned:
         console.info(f"Downloading {printable(result.id)}")
     fetchable = [(r, d) for r, d in planned if _is_http(r.href)]
@@ -155,7 +308,7 @@ def save_results(
         if reason is not None:
             failures.append((result.id, reason))
             console.warning(f"{printable(result.id)} was not saved: {reason}")
-    return tuple(d for _, d in planned if d in saved), tuple(failures)
+    return saved, tuple(failures)
 
 
 def _download_together(

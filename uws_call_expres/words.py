@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 if TYPE_CHECKING:
     from .access import Access
 
-__all__ = ["CLI", "FIELDS", "PYTHON", "Vocabulary"]
+__all__ = ["CLI", "FIELDS", "PYTHON", "Vocabulary", "attach_call", "python_attach", "shell_command"]
 
 # field key -> (Python spelling, command-line spelling)
 FIELDS: Dict[str, Tuple[str, str]] = {
@@ -91,6 +91,12 @@ def python_attach(job_id: str, access: Access, output_dir: Optional[Path] = None
     """``from uws_call_expres import attach; attach('2a3490', output_dir=..., LOGIN=...)``:
     works whatever the caller imported (``from uws_call_expres import uws_call_expres``
     hides the module behind the function)."""
+    return f"from uws_call_expres import attach; {attach_call(job_id, access, output_dir)}"
+
+
+def attach_call(job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
+    """``attach('2a3490', output_dir=..., LOGIN=...)``: the settings that reach the same job
+    (never the token: it comes from the environment or ~/.netrc, or TOKEN= as before)."""
     from .access import DEFAULT_SERVER, MAIN_JOB_LIST
 
     args: List[str] = [repr(job_id)]
@@ -102,7 +108,7 @@ def python_attach(job_id: str, access: Access, output_dir: Optional[Path] = None
         args.append(f"Job_List={access.job_list!r}")
     if access.server != DEFAULT_SERVER:
         args.append(f"server={access.server!r}")
-    return f"from uws_call_expres import attach; attach({', '.join(args)})"
+    return f"attach({', '.join(args)})"
 
 
 def shell_command(action: List[str], access: Access, output_dir: Optional[Path] = None) -> str:

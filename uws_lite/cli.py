@@ -433,6 +433,7 @@ def _plan_downloads(
     checked is kept, and one that differs is someone else's file: refused. "rename" saves
     the result under a free name instead (``name-1.ext``); "always" replaces the file.
     """
+    from .download import matches_local_file
     from .naming import safe_filename
 
     taken: List[str] = []
@@ -444,7 +445,7 @@ def _plan_downloads(
         dest = outdir / name
         state = "download"
         if overwrite != "always" and (dest.exists() or dest.is_symlink()):
-            same = _same_file(dest, result)
+            same = matches_local_file(dest, sha1=result.sha1, size=result.size)
             if same:
                 state = "present"
             elif overwrite == "rename":
@@ -467,6 +468,7 @@ def _plan_downloads(
 def _renamed(result: Result, outdir: Path, taken: Sequence[str]) -> Tuple[Path, str]:
     """For ``--overwrite rename``: the first of ``name-1.ext``, ``name-2.ext``... that
     already holds the result ("present": a re-run fetches nothing) or is free ("renamed")."""
+    from .download import matches_local_file
     from .naming import safe_filename
 
     tried = list(taken)
@@ -475,26 +477,9 @@ def _renamed(result: Result, outdir: Path, taken: Sequence[str]) -> Tuple[Path, 
         dest = outdir / name
         if not (dest.exists() or dest.is_symlink()):
             return dest, "renamed"
-        if _same_file(dest, result):
+        if matches_local_file(dest, sha1=result.sha1, size=result.size):
             return dest, "present"
         tried.append(name)
-
-
-def _same_file(path: Path, result: Result) -> Optional[bool]:
-    """Whether ``path`` holds ``result`` (by SHA-1, else size); None when unknowable."""
-    if not path.is_file():
-        return False
-    if result.sha1:
-        import hashlib
-
-        digest = hashlib.sha1()  # noqa: S324 (OPUS's integrity hash, not security)
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest() == result.sha1
-    if result.size is not None:
-        return path.stat().st_size == result.size
-    return None
 
 
 class _ProgressBars:

@@ -64,6 +64,7 @@ __all__ = [
     "Progress",
     "download_file",
     "download_many",
+    "matches_local_file",
 ]
 
 logger = logging.getLogger(__name__)
@@ -211,6 +212,34 @@ def download_many(
     if errors:  # pragma: no cover - cancellation only follows a failure
         raise errors[0]
     return [f.result() for f in futures]
+
+
+def matches_local_file(
+    path: Union[str, os.PathLike[str]], *, sha1: Optional[str] = None, size: Optional[int] = None
+) -> Optional[bool]:
+    """Whether the file at ``path`` already holds a result with this SHA-1 (OPUS's ``hash``)
+    or, without one, this size; None when neither is known (nothing to check against).
+
+    False when ``path`` is not a file (missing, a directory). A size that differs is False
+    without hashing.
+    This is how an interrupted or repeated download skips what it already has: downloads
+    are atomic, so a complete file under the final name is a finished one.
+    """
+    target = Path(path)
+    if not target.is_file():
+        return False
+    digest = (sha1 or "").strip().lower()
+    if not _SHA1.fullmatch(digest):
+        digest = ""
+    if size is not None and target.stat().st_size != size:
+        return False
+    if digest:
+        hasher = _new_sha1()
+        with target.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                hasher.update(block)
+        return hasher.hexdigest() == digest
+    return None if size is None else True
 
 
 def _job_for(

@@ -327,6 +327,15 @@ def _isolated_credentials(
     monkeypatch.setenv("NETRC", str(home / ".netrc"))
 
 
+@pytest.fixture(autouse=True)
+def _quick_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake service lists every result with the terminal phase: re-read a finished job
+    once, at once, instead of for 0.5 s (uws_call_expres.settle; its own tests set theirs)."""
+    from uws_call_expres.settle import Settle
+
+    monkeypatch.setattr("uws_call_expres.settle.SETTLE", Settle(interval=0.0, quiet=0.0))
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A current directory holding example.json (the recipe's default FILE) and the data files."""

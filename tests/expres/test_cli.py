@@ -228,7 +228,9 @@ def test_no_wait_prints_job_id(
 ) -> None:
     assert main(["example.json", "--no-wait"]) == 0
     (job_id,) = opus.jobs
-    assert f"Job : {job_id}" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert captured.out == f"{job_id}\n"  # scriptable: JOB=$(... --no-wait)
+    assert f"Job : {job_id}" in captured.err
     assert not (workdir / "stdout").exists()
 
 
@@ -270,6 +272,7 @@ def test_sweep_checks_every_config_before_submitting(
 def test_attach_cli(workdir: Path, opus: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["example.json", "--no-wait", "-q"]) == 0
     (job_id,) = opus.jobs
+    assert capsys.readouterr().out == f"{job_id}\n"  # -q: the job id alone
     assert main(["--attach", job_id, "-o", "later", "--json"]) == 0
     (run,) = _json(capsys)["runs"]
     assert run["job_id"] == job_id
@@ -280,6 +283,7 @@ def test_attach_cli(workdir: Path, opus: Any, capsys: pytest.CaptureFixture[str]
 def test_list_abort_delete(workdir: Path, opus: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["example.json", "--no-wait", "-q"]) == 0
     (job_id,) = opus.jobs
+    assert capsys.readouterr().out == f"{job_id}\n"  # -q: the job id alone
     assert main(["--list", "--json"]) == 0
     (row,) = _json(capsys)["jobs"]
     assert row["job_id"] == job_id

@@ -234,13 +234,22 @@ def test_request_timeout_default_and_python_keyword() -> None:
         resolve_access(request_timeout=0)
 
 
+def _spoil(folder: Path) -> None:
+    """Make every file in ``folder`` someone else's (a run into it then finds other content)."""
+    for path in folder.iterdir():
+        path.write_bytes(b"someone else's file")
+
+
 def test_bare_overwrite_replaces_instead_of_renaming(workdir: Path, opus: Any) -> None:
     assert main(["example.json", "-o", "out", "-q"]) == 0
+    _spoil(workdir / "out")
     assert main(["example.json", "-o", "out", "-q"]) == 0  # default rename: new names
     assert len(list((workdir / "out").iterdir())) == 4
     assert main(["example.json", "--overwrite", "-o", "again", "-q"]) == 0
+    _spoil(workdir / "again")
     assert main(["--overwrite", "example.json", "-o", "again", "-q"]) == 0
     assert sorted(p.name for p in (workdir / "again").iterdir()) == ["expres_run.cdf", "stdout"]
+    assert all(p.read_bytes() != b"someone else's file" for p in (workdir / "again").iterdir())
 
 
 # -- the two token variables ------------------------------------------------------------------

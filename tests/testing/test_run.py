@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
+
 from uws_lite.testing import RunPlan
+from uws_lite.testing.plan import PlanError, read_overrides
 
 
 def test_phases_in_order(api: Any, opus_server: Any) -> None:
@@ -106,3 +110,25 @@ def test_many_concurrent_jobs(api: Any, opus_server: Any) -> None:
     ids = [api.create_job(duration=0.2, cdf_size=10) for _ in range(40)]
     assert opus_server.wait_until_idle(20)
     assert {opus_server.job(job_id).phase for job_id in ids} == {"COMPLETED"}
+
+
+def test_late_results_list_provenance_after_the_terminal_phase(api: Any, opus_server: Any) -> None:
+    job_id = api.create_job(late_results=0.3)
+    completed = api.wait_for(job_id)
+    assert api.text(completed, "phase") == "COMPLETED"
+    assert "provjson" not in api.results(completed)  # OPUS: listed ~0.1-0.2 s later
+    deadline = time.monotonic() + 10
+    while "provjson" not in api.results(api.job(job_id)):
+        assert time.monotonic() < deadline, "provjson was never listed"
+        time.sleep(0.05)
+    assert sorted(api.results(api.job(job_id)))[-3:] == ["provjson", "stderr", "stdout"]
+    history = [phase for phase, _ in opus_server.job(job_id).phase_history]
+    assert history[-1] == "COMPLETED"  # the phase did not change again
+
+
+def test_late_results_must_be_a_non_negative_number() -> None:
+    assert read_overrides(b'{"_test": {"late_results": 0.2}}')[0] == {"late_results": 0.2}
+    with pytest.raises(PlanError, match="late_results"):
+        read_overrides(b'{"_test": {"late_results": -1}}')
+    with pytest.raises(PlanError, match="late_results"):
+        read_overrides(b'{"_test": {"late_results": "soon"}}')

@@ -900,3 +900,20 @@ def test_the_hashing_thread_ends_with_every_download(
     with pytest.raises(DownloadError):
         _get(session, server, "/missing", tmp_path / "gone", sha1=SHA1)
     assert [t for t in threading.enumerate() if t.name == "uws_lite-sha1"] == []
+
+
+def test_matches_local_file_by_sha1_else_size(tmp_path: Path) -> None:
+    from uws_lite.download import matches_local_file
+
+    path = tmp_path / "r.cdf"
+    path.write_bytes(b"result bytes")
+    digest = hashlib.sha1(b"result bytes").hexdigest()  # noqa: S324
+    assert matches_local_file(path, sha1=digest) is True
+    assert matches_local_file(path, sha1=digest.upper(), size=12) is True
+    assert matches_local_file(path, sha1="0" * 40) is False
+    assert matches_local_file(path, sha1=digest, size=13) is False  # no hashing needed
+    assert matches_local_file(path, size=12) is True
+    assert matches_local_file(path, sha1="not-a-sha1", size=12) is True  # malformed: size only
+    assert matches_local_file(path) is None  # nothing to check against
+    assert matches_local_file(tmp_path / "missing", size=12) is False
+    assert matches_local_file(tmp_path, sha1=digest) is False  # a directory

@@ -71,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
         "shaped CDF built from the config when cdflib is installed, else 1 MiB generated)",
     )
     parser.add_argument(
+        "--late-results",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="list provjson this long after COMPLETED, as OPUS does (about 0.15); default 0",
+    )
+    parser.add_argument(
         "--example-config", type=Path, metavar="PATH", help="write a small example config here"
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
@@ -80,7 +87,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     users: Dict[str, Tuple[str, FrozenSet[str]]] = {n: (t, r) for n, t, r in args.user}
-    plan = RunPlan(duration=args.duration, outcome=args.outcome, cdf_size=args.cdf_size)
+    plan = RunPlan(
+        duration=args.duration,
+        outcome=args.outcome,
+        cdf_size=args.cdf_size,
+        late_results=args.late_results,
+    )
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     try:
         server = OpusServer(

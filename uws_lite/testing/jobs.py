@@ -55,7 +55,7 @@ QUOTE = 120  # OPUS EXECUTION_DURATION_DEF: the quote of every job
 DESTRUCTION_DAYS = 30  # OPUS DESTRUCTION_INTERVAL
 HASH_POLL = 0.02  # seconds between checks while a large result's SHA-1 is being computed
 
-_EXECUTE, _FINISH, _TIMEOUT = "execute", "finish", "timeout"
+_EXECUTE, _FINISH, _TIMEOUT, _LATE = "execute", "finish", "timeout", "late results"
 
 
 def _now() -> datetime:
@@ -520,7 +520,12 @@ class JobStore:
             else:
                 self._add_files(job, plan)
                 job.log_lines.append("ExPRES finished")
-                self._finish(job, "COMPLETED", provenance=plan.provenance)
+                late = plan.provenance and plan.late_results > 0
+                self._finish(job, "COMPLETED", provenance=plan.provenance and not late)
+                if late:  # RunPlan.late_results: listed after the phase, as on OPUS
+                    self._schedule(job, plan.late_results, _LATE)
+        elif action == _LATE and job.phase == "COMPLETED":
+            self._add_links(job, ["provjson"])
 
     def _add_files(self, job: JobRecord, plan: RunPlan) -> None:
         config = job.uploads["config"].content
@@ -556,13 +561,15 @@ class JobStore:
     def _finish(self, job: JobRecord, phase: str, *, provenance: bool = False) -> None:
         job.end_time = _now()
         if job.executed:
-            # OPUS links the logs (and provenance) under the job URL; note its double slash.
-            fixed = ["stdout", "stderr"] + (["provjson"] if provenance else [])
-            for rid in fixed:
-                mime = "application/json" if rid == "provjson" else "text/plain"
-                url = f"{self.base_url}//rest/{job.list_name}/{job.job_id}/{rid}"
-                job.results[rid] = ResultEntry(id=rid, url=url, mime_type=mime)
+            self._add_links(job, ["stdout", "stderr"] + (["provjson"] if provenance else []))
         self._set_phase(job, phase)
+
+    def _add_links(self, job: JobRecord, ids: Sequence[str]) -> None:
+        # OPUS links the logs (and provenance) under the job URL; note its double slash.
+        for rid in ids:
+            mime = "application/json" if rid == "provjson" else "text/plain"
+            url = f"{self.base_url}//rest/{job.list_name}/{job.job_id}/{rid}"
+            job.results[rid] = ResultEntry(id=rid, url=url, mime_type=mime)
 
     def _set_phase(self, job: JobRecord, phase: str) -> None:
         job.phase = phase

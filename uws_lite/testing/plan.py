@@ -10,8 +10,11 @@ Keys: ``queued`` and ``duration`` (seconds spent QUEUED, then EXECUTING), ``outc
 ("COMPLETED" or "ERROR"), ``error`` (the error summary of an ERROR run), ``cdf_size`` (bytes of
 generated content, or null: see below),
 ``cdf_count`` (how many CDF files), ``cdf_name`` (file name; default from ``SIMU.NAME``),
-``provenance`` (add the ``provjson`` result). Unknown keys or wrong types make the creation fail
-with a 500 naming the key, so a typo in a test is never silently ignored.
+``provenance`` (add the ``provjson`` result), ``late_results`` (seconds after the end of a
+COMPLETED run before ``provjson`` is listed: OPUS signals the terminal phase before it has
+listed a job's provenance results, about 0.1-0.2 s later; 0: listed with the phase).
+Unknown keys or wrong types make the creation fail with a 500 naming the key, so a typo in a
+test is never silently ignored.
 
 ``cdf_size`` None (the default) asks for "the ExPRES CDF": a real small ExPRES-shaped CDF built
 from the config (:mod:`uws_lite.testing.expres_cdf`) when cdflib is importable, else
@@ -58,13 +61,16 @@ class RunPlan:
     cdf_count: int = 1
     cdf_name: Optional[str] = None
     provenance: bool = True
+    late_results: float = 0.0
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise PlanError(f"outcome must be one of {OUTCOMES}, not {self.outcome!r}")
         size = self.cdf_size or 0
-        if self.duration < 0 or self.queued < 0 or size < 0 or self.cdf_count < 0:
-            raise PlanError("duration, queued, cdf_size and cdf_count must not be negative")
+        if min(self.duration, self.queued, size, self.cdf_count, self.late_results) < 0:
+            raise PlanError(
+                "duration, queued, cdf_size, cdf_count and late_results must not be negative"
+            )
 
     def generated_size(self) -> Optional[int]:
         """Bytes of generated content per CDF result, or None when a real CDF is built."""
@@ -84,6 +90,7 @@ _TYPES: Dict[str, Tuple[type, ...]] = {
     "cdf_count": (int,),
     "cdf_name": (str,),
     "provenance": (bool,),
+    "late_results": (int, float),
 }
 
 
