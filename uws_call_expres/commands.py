@@ -203,6 +203,7 @@ class _Command:
             progress=False if args.no_progress else None,
             retry_failed=args.retry_failed,
             to_stderr=self.to_stderr,
+            words=CLI,
             **options,
         )
         codes = [_grid_point_code(point) for point in outcome.points]

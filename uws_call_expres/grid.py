@@ -44,6 +44,7 @@ from .output import Console, printable, progress_wanted
 from .run import Plan, open_client, prepare
 from .saving import check_output_dir, check_overwrite
 from .sweep import DEFAULT_MAX_PARALLEL, SweepItem
+from .words import PYTHON, Vocabulary
 
 __all__ = ["GridOutcome", "GridPoint", "run_grid"]
 
@@ -144,6 +145,7 @@ def run_grid(
     strict: bool = False,
     request_timeout: Optional[float] = None,
     to_stderr: bool = False,
+    words: Vocabulary = PYTHON,
     on_point: Optional[Callable[[int, Dict[str, Any]], None]] = None,
 ) -> GridOutcome:
     """Run every point of the grid ``axes`` over the config ``base`` (a path or a dict),
@@ -179,6 +181,7 @@ def run_grid(
         strict=strict,
         request_timeout=request_timeout,
         overwrite=overwrite,
+        words=words,
     )
     grid = _definition(document, base_name, checked_axes, FILE_EPHEM, options)
     entries = [_entry(point, _run_stem(base_name)) for point in points]
@@ -189,7 +192,7 @@ def run_grid(
     plans = _plans(points, entries, out, FILE_EPHEM, options)
     if manifest is None:
         manifest = Manifest.open(path, grid, entries)
-    console = Console(verbose, to_stderr=to_stderr)
+    console = Console(verbose, to_stderr=to_stderr, words=words)
     tasks, done = _decide(manifest, points, out, retry_failed, console)
     if resuming and any(t.action == SUBMIT for t in tasks):
         tasks = _find_lost_jobs(manifest, tasks, plans[0], console)
@@ -202,6 +205,7 @@ def run_grid(
         to_stderr=to_stderr,
         progress=progress_wanted(progress, verbose),
         on_point=on_point,
+        words=words,
     )
     items = workers.run(min(max_parallel, len(tasks))) if tasks else ()
     for task, item in zip(tasks, items):

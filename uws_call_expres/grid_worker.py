@@ -30,6 +30,7 @@ from .output import LOGGER, Console, printable
 from .run import Plan, execute, open_client
 from .submit import created_job_id
 from .sweep import SweepItem, _Sweep
+from .words import PYTHON, Vocabulary
 
 __all__ = ["GridTask", "GridWorkers"]
 
@@ -63,8 +64,9 @@ class GridWorkers(_Sweep):
         to_stderr: bool,
         progress: bool,
         on_point: Optional[Callable[[int, Dict[str, Any]], None]] = None,
+        words: Vocabulary = PYTHON,
     ) -> None:
-        super().__init__(plans, [p.inputs.config for p in plans], verbose, to_stderr, None)
+        super().__init__(plans, [p.inputs.config for p in plans], verbose, to_stderr, None, words)
         self.tasks = tasks
         self.manifest = manifest
         self.loop = loop
@@ -186,7 +188,7 @@ class GridWorkers(_Sweep):
             running = [
                 job_id for k, (job_id, _) in sorted(self.started.items()) if k not in finished
             ]
-        console = Console(self.verbose)
+        console = Console(self.verbose, words=self.words)
         where = self.manifest.path
         if not running:
             console.notice(f"Interrupted; no job was left running. The grid's state is in {where}.")
