@@ -13,6 +13,7 @@ from typing import List, Optional, Sequence
 __all__ = ["build_parser", "main"]
 
 PROG = "uws-call-expres"
+DEFAULT_SERVER = "https://voparis-uws-maser.obspm.fr/rest/"
 
 DESCRIPTION = """\
 Run the ExPRES simulation on the MASER run-on-demand service
@@ -25,10 +26,18 @@ your runs and results are visible to everybody. With --login NAME (authenticated
 granted by the MASER team) you may pick any branch and run up to 3 hours; the token is read
 from the environment variable EXPRES_TOKEN, else from ~/.netrc (`machine
 voparis-uws-maser.obspm.fr login NAME password TOKEN`). It is never taken on the command
-line, where other users of the machine could see it."""
+line, where other users of the machine could see it.
+
+New here? `%(prog)s --demo` runs the bundled example start to finish on a local server
+(no network, no account), and `%(prog)s --example-config example.json` writes that
+example config (a real ExPRES config) for a run on the real service."""
 
 EPILOG = """\
 examples:
+  %(prog)s --demo -o demo/
+      offline demo: a local OPUS-compatible server runs the bundled example
+  %(prog)s --example-config example.json && %(prog)s example.json
+      write the bundled example config, then run it on the real service as a guest
   %(prog)s example.json
       guest run: submit, wait, download the results into the current directory
   %(prog)s example.json --ephem juice.csv --execution-duration 300 -o results/
@@ -81,6 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exclusive.add_argument("--abort", metavar="JOB_ID", help="abort a job and exit")
     exclusive.add_argument("--delete", metavar="JOB_ID", help="delete a job and exit")
+    exclusive.add_argument(
+        "--example-config",
+        metavar="FILE",
+        help="write the bundled example config (a real ExPRES config) to FILE and exit; "
+        "never overwrites an existing file",
+    )
+    exclusive.add_argument(
+        "--demo",
+        action="store_true",
+        help="offline demo: run the bundled example as a guest on a local OPUS-compatible "
+        "server started for the purpose (no network); results go to -o DIR (default: a new "
+        "folder expres-demo/)",
+    )
 
     run = parser.add_argument_group("run options")
     run.add_argument("--ephem", metavar="FILE", help="ephemeris file to upload with the config")
@@ -128,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     access.add_argument(
         "--server",
         metavar="URL",
-        default="https://voparis-uws-maser.obspm.fr/rest/",
+        default=DEFAULT_SERVER,
         help="service base URL (default: %(default)s)",
     )
 
@@ -137,8 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output-dir",
         metavar="DIR",
-        default=".",
-        help="where results are saved (default: the current directory)",
+        default=None,
+        help="where results are saved (default: the current directory; with --demo, a new "
+        "folder expres-demo/)",
     )
     output.add_argument(
         "--overwrite",
@@ -173,6 +196,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"{PROG}: error: {problem}", file=sys.stderr)
         return 2
+    if args.output_dir is None and not args.demo:  # --demo picks a new folder itself
+        args.output_dir = "."
     from .commands import dispatch
 
     return dispatch(args)
@@ -186,18 +211,32 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
             ("--list", args.list),
             ("--abort", args.abort),
             ("--delete", args.delete),
+            ("--example-config", args.example_config),
+            ("--demo", args.demo),
         )
         if given
     ]
     if other and args.configs:
         return f"give either CONFIG files or {other[0]}, not both"
     if not other and not args.configs:
-        return "give at least one CONFIG file (or --attach, --list, --abort, --delete)"
+        return (
+            "give at least one CONFIG file (or --attach, --list, --abort, --delete); "
+            "new here? try --demo, or --example-config example.json"
+        )
     if args.max_parallel < 1:
         return "--max-parallel must be at least 1"
     if args.timeout is not None and args.timeout <= 0:
         return "--timeout must be positive"
     problems: List[str] = []
+    if args.demo:
+        for name, given in (
+            ("--server", args.server != DEFAULT_SERVER),
+            ("--login", args.login),
+            ("--branch", args.branch),
+            ("--job-list", args.job_list),
+        ):
+            if given:
+                problems.append(f"--demo runs as a guest on its own local server: drop {name}")
     if args.ephem and other:
         problems.append("--ephem applies to CONFIG runs only")
     if args.no_wait and other:

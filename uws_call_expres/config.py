@@ -58,6 +58,13 @@ class CheckedInputs:
     warnings: Tuple[str, ...] = ()
 
 
+# Kept in sync with example.EXAMPLE_CONFIG_COMMAND (tests/expres/test_example.py checks it).
+_EXAMPLE_HINT = (
+    " To get an example config: python -m uws_call_expres --example-config example.json"
+    " (or try python -m uws_call_expres --demo)."
+)
+
+
 def check_inputs(
     config: PathLike,
     ephemeris: Optional[PathLike],
@@ -67,7 +74,7 @@ def check_inputs(
     authenticated: bool,
 ) -> CheckedInputs:
     """Check the files and the duration; raise :class:`ConfigError` or return warnings."""
-    config_path = _readable_file(config, "FILE (the ExPRES config)")
+    config_path = _readable_file(config, "FILE (the ExPRES config)", missing_hint=_EXAMPLE_HINT)
     ephem_path = (
         None if ephemeris is None else _readable_file(ephemeris, "FILE_EPHEM (the ephemeris)")
     )
@@ -125,12 +132,12 @@ def check_run_id(run_id: Optional[str]) -> str:
     return run_id
 
 
-def _readable_file(value: PathLike, what: str) -> Path:
+def _readable_file(value: PathLike, what: str, *, missing_hint: str = "") -> Path:
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise ConfigError(f"{what} must be a file path, got {value!r}.")
     path = Path(os.fspath(value)).expanduser()
     if not path.exists():
-        raise ConfigError(f"{what} {os.fspath(value)!r} does not exist.")
+        raise ConfigError(f"{what} {os.fspath(value)!r} does not exist.{missing_hint}")
     if not path.is_file():
         raise ConfigError(f"{what} {os.fspath(value)!r} is not a regular file.")
     try:
