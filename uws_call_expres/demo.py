@@ -27,7 +27,7 @@ DEMO_DURATION = 3.0  # seconds EXECUTING: quick, but long enough to see the phas
 _MAX_DEMO_DIRS = 1000
 
 
-def new_demo_dir(parent: Union[str, "os.PathLike[str]"] = ".") -> Path:
+def new_demo_dir(parent: Union[str, os.PathLike[str]] = ".") -> Path:
     """Create and return a new, empty folder ``expres-demo`` in ``parent`` (or
     ``expres-demo-2``, ``-3``, ... when taken): a demo never mixes its files with others."""
     base = Path(os.fspath(parent))

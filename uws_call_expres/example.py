@@ -17,7 +17,12 @@ from .errors import OutputError
 if TYPE_CHECKING:
     from importlib.abc import Traversable
 
-__all__ = ["EXAMPLE_CONFIG_COMMAND", "example_config", "example_config_path", "write_example_config"]
+__all__ = [
+    "EXAMPLE_CONFIG_COMMAND",
+    "example_config",
+    "example_config_path",
+    "write_example_config",
+]
 
 EXAMPLE_CONFIG_COMMAND = "python -m uws_call_expres --example-config example.json"
 
@@ -40,7 +45,7 @@ def example_config_path() -> Iterator[Path]:
         yield Path(path)
 
 
-def write_example_config(path: Union[str, "os.PathLike[str]"]) -> Path:
+def write_example_config(path: Union[str, os.PathLike[str]]) -> Path:
     """Write the bundled example config to ``path`` and return it.
 
     Never overwrites: raises :class:`OutputError` when ``path`` exists (or its folder does
