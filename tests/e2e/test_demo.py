@@ -129,7 +129,8 @@ def test_demo_in_process_with_json_stops_its_server(
     assert sorted(Path(f).name for f in run["files"]) == [CDF, "provjson", "stderr", "stdout"]
     assert all(Path(f).parent == tmp_path / "out" for f in run["files"])
     port = urlsplit(run["job_url"]).port
-    assert port is not None and _refused(port)
+    assert port is not None
+    assert _refused(port)
     left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
     assert not [t.name for t in left if t.name.startswith("opus")]
 
