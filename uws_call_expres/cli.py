@@ -196,8 +196,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"{PROG}: error: {problem}", file=sys.stderr)
         return 2
-    if args.output_dir is None and not args.demo:  # --demo picks a new folder itself
-        args.output_dir = "."
     from .commands import dispatch
 
     return dispatch(args)

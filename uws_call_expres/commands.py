@@ -79,6 +79,8 @@ def dispatch(args: argparse.Namespace) -> int:
 
 class _Command:
     def __init__(self, args: argparse.Namespace) -> None:
+        if args.output_dir is None and not args.demo:  # --demo picks a new folder itself
+            args.output_dir = "."
         self.args = args
         self.verbose = not args.quiet
         self.console = Console(self.verbose, to_stderr=args.json)
