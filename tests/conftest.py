@@ -17,6 +17,10 @@ When a test that used the server fails, its report gets two sections: the jobs c
 the server during the test (phase, errorSummary, ``<job>/error`` text) and the tail of the
 server's log.
 
+Every DaCHS server on the machine shares one database (and DaCHS's user-UWS job queue), so
+test sessions take turns: the fixture holds a machine-wide file lock while its server runs
+(see ``_one_session_at_a_time``).
+
 Environment: ``UWS_DACHS_URL`` uses an already running server instead (nothing is started
 or stopped); ``UWS_DACHS_PORT`` fixes the port; ``UWS_DACHS_START_TIMEOUT`` (s, default 60).
 """
@@ -31,6 +35,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +50,8 @@ from uws_lite.parse import error_message
 _LOG_TAIL_CHARS = 3000
 _DIAGNOSIS_ALICE = ("alice", "s3cret")  # setup-dachs.sh's user of the protected echo service
 _DIAGNOSIS_MAX_JOBS = 20
+_SESSION_LOCK = Path(tempfile.gettempdir()) / "uws-lite-dachs-tests.lock"
+_LOCK_HELD = "UWS_DACHS_SESSION_LOCK_HELD"
 _SETUP_HINT = "run `sudo bash tests/dachs/setup-dachs.sh` (see tests/dachs/README.md)"
 
 
@@ -145,7 +152,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-def _start(tmp: Path) -> Tuple[subprocess.Popen[bytes], DachsServer]:
+def _check_installed() -> str:
+    """The `dachs` command, once DaCHS and its database are there (else skip or fail)."""
     dachs = shutil.which("dachs")
     if dachs is None:
         _unavailable(f"the `dachs` command is not on PATH; {_SETUP_HINT}")
@@ -155,6 +163,51 @@ def _start(tmp: Path) -> Tuple[subprocess.Popen[bytes], DachsServer]:
         check = subprocess.run([pg_isready, "-q"], check=False, timeout=30)
         if check.returncode != 0:
             _unavailable(f"PostgreSQL is not accepting connections (pg_isready); {_SETUP_HINT}")
+    return dachs
+
+
+@contextlib.contextmanager
+def _one_session_at_a_time() -> Iterator[None]:
+    """Hold the machine's DaCHS test lock (a file lock in the temporary directory).
+
+    Every DaCHS server on a machine shares one database, and DaCHS 2.7 keeps the jobs of all
+    user-UWS services in one table with one queue: a server starting its echo jobs meets a
+    QUEUED echoauth job of another test session, fails on it (WebRedirect, "Error during queue
+    processing, the UWS UserUWS is probably botched now") and leaves its echo jobs QUEUED. So
+    sessions (parallel tox environments, several checkouts) take turns. A pytest started by a
+    test inherits the lock (``UWS_DACHS_SESSION_LOCK_HELD``). ``UWS_DACHS_SESSION_WAIT``:
+    seconds to wait for it (default 900).
+    """
+    if os.environ.get(_LOCK_HELD) == "1":
+        yield
+        return
+    import fcntl  # POSIX only, like DaCHS
+
+    wait = float(os.environ.get("UWS_DACHS_SESSION_WAIT") or 900)
+    descriptor = os.open(_SESSION_LOCK, os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    _unavailable(
+                        f"another DaCHS test session has held {_SESSION_LOCK} for over "
+                        f"{wait:g} s (UWS_DACHS_SESSION_WAIT)"
+                    )
+                time.sleep(1)
+        os.environ[_LOCK_HELD] = "1"
+        try:
+            yield
+        finally:
+            os.environ.pop(_LOCK_HELD, None)
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _start(dachs: str, tmp: Path) -> Tuple[subprocess.Popen[bytes], DachsServer]:
     port = int(os.environ.get("UWS_DACHS_PORT") or _free_port())
     if _port_taken(port):
         # Otherwise the readiness probe could be answered by whatever listens there.
@@ -229,16 +282,18 @@ def dachs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DachsServ
             _unavailable(f"UWS_DACHS_URL={external} does not serve the echo service: {problem}")
         yield server
         return
-    proc, server = _start(tmp_path_factory.mktemp("dachs"))
-    # Fixture teardown does not run if pytest itself dies (e.g. a second Ctrl-C); the
-    # interpreter's exit hook still stops the server then.
-    atexit.register(_stop, proc)
-    try:
-        _wait_ready(proc, server)
-        yield server
-    finally:
-        _stop(proc)
-        atexit.unregister(_stop)
+    dachs = _check_installed()
+    with _one_session_at_a_time():
+        proc, server = _start(dachs, tmp_path_factory.mktemp("dachs"))
+        # Fixture teardown does not run if pytest itself dies (e.g. a second Ctrl-C); the
+        # interpreter's exit hook still stops the server then.
+        atexit.register(_stop, proc)
+        try:
+            _wait_ready(proc, server)
+            yield server
+        finally:
+            _stop(proc)
+            atexit.unregister(_stop)
 
 
 # -- what a failing DaCHS test reports ------------------------------------------------------
