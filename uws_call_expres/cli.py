@@ -13,6 +13,7 @@ from typing import List, Optional, Sequence
 __all__ = ["build_parser", "main"]
 
 PROG = "uws-call-expres"
+# access.DEFAULT_SERVER, repeated: this module imports only the standard library.
 DEFAULT_SERVER = "https://voparis-uws-maser.obspm.fr/rest/"
 
 DESCRIPTION = """\
