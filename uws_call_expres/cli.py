@@ -14,6 +14,8 @@ __all__ = ["OVERWRITE_CHOICES", "bare_overwrite", "build_parser", "is_cdf", "mai
 
 PROG = "uws-call-expres"
 OVERWRITE_CHOICES = ("rename", "always", "never")
+# access.DEFAULT_SERVER, repeated: this module imports only the standard library.
+DEFAULT_SERVER = "https://voparis-uws-maser.obspm.fr/rest/"
 
 DESCRIPTION = """\
 Run the ExPRES simulation on the MASER run-on-demand service
@@ -33,10 +35,18 @@ see it.
 
 The options shared with uws-lite mean the same in both: --url (the job list URL),
 --login, --request-timeout (each request), --wait-timeout (the whole wait), -o/--output-dir
-(alias --output), --overwrite, --json, -q/--quiet, --debug."""
+(alias --output), --overwrite, --json, -q/--quiet, --debug.
+
+New here? `%(prog)s --demo` runs the bundled example start to finish on a local server
+(no network, no account), and `%(prog)s --example-config example.json` writes that
+example config (a real ExPRES config) for a run on the real service."""
 
 EPILOG = """\
 examples:
+  %(prog)s --demo -o demo/
+      offline demo: a local OPUS-compatible server runs the bundled example
+  %(prog)s --example-config example.json && %(prog)s example.json
+      write the bundled example config, then run it on the real service as a guest
   %(prog)s example.json
       guest run: submit, wait, download the results into the current directory
   %(prog)s example.json --ephem juice.csv --execution-duration 300 -o results/
@@ -132,6 +142,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the CONFIG file(s) locally and exit (nothing is sent): one line per "
         "problem, `FILE: PATH: SEVERITY: MESSAGE (HINT)`; exit 1 if there is an error",
     )
+    exclusive.add_argument(
+        "--example-config",
+        metavar="FILE",
+        help="write the bundled example config (a real ExPRES config) to FILE and exit; "
+        "never overwrites an existing file",
+    )
+    exclusive.add_argument(
+        "--demo",
+        action="store_true",
+        help="offline demo: run the bundled example as a guest on a local OPUS-compatible "
+        "server started for the purpose (no network); results go to -o DIR (default: a new "
+        "folder expres-demo/)",
+    )
 
     run = parser.add_argument_group("run options")
     run.add_argument("--ephem", metavar="FILE", help="ephemeris file to upload with the config")
@@ -197,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--server",
         metavar="URL",
-        default="https://voparis-uws-maser.obspm.fr/rest/",
+        default=DEFAULT_SERVER,
         help="service base URL (default: %(default)s); a job list URL "
         "(.../rest/ExPRES-dev) is understood as base URL plus --job-list",
     )
@@ -215,9 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         dest="output_dir",
         metavar="DIR",
-        default=".",
+        default=None,
         help="where results are saved, created if missing and checked writable before "
-        "anything is sent (default: the current directory)",
+        "anything is sent (default: the current directory; with --demo, a new folder "
+        "expres-demo/)",
     )
     output.add_argument(
         "--overwrite",
@@ -279,6 +303,8 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
             ("--abort", args.abort),
             ("--delete", args.delete),
             ("--grid", args.grid),
+            ("--example-config", args.example_config),
+            ("--demo", args.demo),
         )
         if given
     ]
@@ -290,7 +316,10 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
     if problem:
         return problem
     if not other and not args.configs:
-        return "give at least one CONFIG file (or --attach, --list, --abort, --delete, --grid)"
+        return (
+            "give at least one CONFIG file (or --attach, --list, --abort, --delete, --grid); "
+            "new here? try --demo, or --example-config example.json"
+        )
     if args.grid and not args.axes:
         return "--grid needs at least one --set PATH=VALUES"
     if args.axes and not args.grid:
@@ -306,6 +335,15 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
     if args.request_timeout is not None and not 0 < args.request_timeout < float("inf"):
         return "--request-timeout must be a positive number of seconds"
     problems: List[str] = []
+    if args.demo:
+        for name, given in (
+            ("--server", args.server != DEFAULT_SERVER),
+            ("--login", args.login),
+            ("--branch", args.branch),
+            ("--job-list", args.job_list),
+        ):
+            if given:
+                problems.append(f"--demo runs as a guest on its own local server: drop {name}")
     runs = [name for name in other if name != "--grid"]
     if args.ephem and runs:
         problems.append("--ephem applies to CONFIG runs and --grid only")
@@ -344,8 +382,8 @@ def _plot_problem(args: argparse.Namespace, other: List[str]) -> Optional[str]:
         return f"{cdfs[0]} is a CDF file, not a config: add --plot to draw its quick-look"
     if not args.plot:
         return None
-    if other and other[0] != "--attach":
-        return f"--plot applies to runs, --attach and .cdf files, not to {other[0]}"
+    if other and other[0] not in ("--attach", "--demo"):
+        return f"--plot applies to runs, --attach, --demo and .cdf files, not to {other[0]}"
     if args.no_wait:
         return "--plot needs the results: it cannot go with --no-wait"
     if cdfs and len(cdfs) != len(args.configs):

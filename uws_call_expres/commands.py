@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -83,6 +84,8 @@ def dispatch(args: argparse.Namespace) -> int:
 
 class _Command:
     def __init__(self, args: argparse.Namespace) -> None:
+        if args.output_dir is None and not args.demo:  # --demo picks a new folder itself
+            args.output_dir = "."
         self.args = args
         self.verbose = not args.quiet
         # stdout is for the JSON (--json) or the job ids (--no-wait): messages go to stderr.
@@ -109,6 +112,10 @@ class _Command:
             return self.grid(args.grid, args.axes)
         if args.check:
             return self.check(args.configs)
+        if args.example_config:
+            return self.example_config(args.example_config)
+        if args.demo:
+            return self.demo()
         if len(args.configs) == 1:
             return self.single(args.configs[0])
         return self.sweep(args.configs)
@@ -305,6 +312,48 @@ class _Command:
             return {"cdf": str(cdf), "png": None, "error": _error_dict(exc)}
         self.console.info(f"Quick-look: {printable(str(png))}")
         return {"cdf": str(cdf), "png": str(png), "error": None}
+
+    def demo(self) -> int:
+        """A guest run of the bundled example on a local server, through :meth:`single`."""
+        from .demo import DEMO_RUN_ID, demo_server, new_demo_dir
+        from .example import EXAMPLE_CONFIG_COMMAND, example_config_path
+
+        args = self.args
+        if args.output_dir is None:
+            args.output_dir = str(new_demo_dir())
+        if args.run_id is None:
+            args.run_id = DEMO_RUN_ID
+        with demo_server() as server, example_config_path() as config:
+            args.server = server.rest_url
+            self.console.info(
+                f"Demo: a local OPUS-compatible server on {server.rest_url} (nothing leaves "
+                "this machine) runs the bundled example config as a guest."
+            )
+            try:
+                code = self.single(str(config))
+            except KeyboardInterrupt:
+                self.console.notice(
+                    "Demo interrupted: the local server is stopped, and its job with it "
+                    "(re-attaching is not possible; nothing ran on the real service)."
+                )
+                raise
+        self.console.info(
+            f"Demo finished; its files are in {Path(args.output_dir).absolute()}. The local "
+            f"server is stopped. A real run: {EXAMPLE_CONFIG_COMMAND} && "
+            "python -m uws_call_expres example.json"
+        )
+        return code
+
+    def example_config(self, path: str) -> int:
+        from .example import write_example_config
+
+        written = write_example_config(path)
+        self.console.info(
+            f"Wrote the example ExPRES config {written}; run it with:\n"
+            f"  python -m uws_call_expres {shlex.quote(printable(path))}"
+        )
+        self.emit_json({"ok": True, "exit_code": OK, "example_config": str(written)})
+        return OK
 
     # -- job management
     def client(self) -> Client:

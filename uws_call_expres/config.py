@@ -69,6 +69,13 @@ class CheckedInputs:
     problems: Tuple[Problem, ...] = ()
 
 
+# Kept in sync with example.EXAMPLE_CONFIG_COMMAND (tests/expres/test_example.py checks it).
+_EXAMPLE_HINT = (
+    " To get an example config: python -m uws_call_expres --example-config example.json"
+    " (or try python -m uws_call_expres --demo)."
+)
+
+
 def check_inputs(
     config: PathLike,
     ephemeris: Optional[PathLike],
@@ -85,7 +92,7 @@ def check_inputs(
     # Imported here: checks imports this module (its loader).
     from .checks import check_config
 
-    config_path = _readable_file(config, words.name("config"))
+    config_path = _readable_file(config, words.name("config"), missing_hint=_EXAMPLE_HINT)
     ephem_path = None if ephemeris is None else _readable_file(ephemeris, words.name("ephemeris"))
     document = load_config_document(config_path)
     duration = check_execution_duration(
@@ -179,12 +186,12 @@ def check_run_id(run_id: Optional[str], words: Vocabulary = PYTHON) -> str:
     return run_id
 
 
-def _readable_file(value: PathLike, what: str) -> Path:
+def _readable_file(value: PathLike, what: str, *, missing_hint: str = "") -> Path:
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise ConfigError(f"{what} must be a file path, got {value!r}.")
     path = Path(os.fspath(value)).expanduser()
     if not path.exists():
-        raise ConfigError(f"{what} {os.fspath(value)!r} does not exist.")
+        raise ConfigError(f"{what} {os.fspath(value)!r} does not exist.{missing_hint}")
     if not path.is_file():
         raise ConfigError(f"{what} {os.fspath(value)!r} is not a regular file.")
     try:

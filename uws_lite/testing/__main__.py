@@ -78,7 +78,10 @@ def _parser() -> argparse.ArgumentParser:
         help="list provjson this long after COMPLETED, as OPUS does (about 0.15); default 0",
     )
     parser.add_argument(
-        "--example-config", type=Path, metavar="PATH", help="write a small example config here"
+        "--example-config",
+        type=Path,
+        metavar="PATH",
+        help="write a small example config here (never overwrites: an existing PATH is refused)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser
@@ -94,6 +97,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         late_results=args.late_results,
     )
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    if args.example_config is not None and (
+        args.example_config.exists() or args.example_config.is_symlink()
+    ):
+        print(
+            f"{args.example_config} already exists: --example-config never overwrites a file; "
+            "give another name (e.g. --example-config demo-example.json) or remove it first",
+            file=sys.stderr,
+        )
+        return 2
     try:
         server = OpusServer(
             args.host, args.port, base_url=args.base_url, users=users, run_plan=plan, log=log
@@ -103,7 +115,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"cannot start the server: {exc}", file=sys.stderr)
         return 2
     if args.example_config is not None:
-        args.example_config.write_text(json.dumps(EXAMPLE_CONFIG, indent=2) + "\n")
+        try:
+            _write_new(args.example_config, json.dumps(EXAMPLE_CONFIG, indent=2) + "\n")
+        except OSError as exc:
+            server.stop()
+            print(f"cannot write {args.example_config}: {exc}", file=sys.stderr)
+            return 2
     done = threading.Event()
     # SIGTERM (kill, a CI job ending) stops it as cleanly as Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -117,6 +134,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("stopping", file=sys.stderr)
         server.stop()
     return 0
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write ``text`` to a new file ``path``; FileExistsError if it exists (even if it
+    appeared after the check in main)."""
+    with path.open("x", encoding="utf-8") as stream:
+        stream.write(text)
 
 
 def _banner(
