@@ -239,7 +239,7 @@ def test_cli_plot_only(written: Path, tmp_path: Path, capsys: pytest.CaptureFixt
         (["a.cdf"], "a.cdf is a CDF file, not a config: add --plot"),
         (["--plot", "a.cdf", "b.json"], "give either CONFIG files to run or .cdf files to plot"),
         (["--plot", "--no-wait", "b.json"], "--plot needs the results"),
-        (["--plot", "--list"], "--plot applies to runs, --attach, --demo and .cdf files, not to --list"),
+        (["--plot", "--list"], "--plot applies to runs, --attach, --demo and .cdf files"),
         (["--plot", "--ephem", "e.txt", "a.cdf"], "--ephem applies to CONFIG runs only"),
     ],
 )
