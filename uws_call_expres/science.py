@@ -242,8 +242,13 @@ def _draw(array: Any, dim: Optional[str], cmap: str, title: str) -> Any:
     from matplotlib.figure import Figure
 
     panels = _panels(array, dim)
-    height = HEADER_HEIGHT + PANEL_HEIGHT * len(panels)
-    figure = Figure(figsize=(FIGURE_WIDTH, height), layout="constrained")
+    # Whole pixels, plus a quarter pixel: matplotlib versions differ in truncating or rounding
+    # inches x dpi (5.7 x 100 is 569.99...), and the picture's size must not depend on that.
+    height_px = round((HEADER_HEIGHT + PANEL_HEIGHT * len(panels)) * DPI)
+    width_px = round(FIGURE_WIDTH * DPI)
+    figure = Figure(
+        figsize=((width_px + 0.25) / DPI, (height_px + 0.25) / DPI), layout="constrained"
+    )
     axes = figure.subplots(len(panels), 1, sharex=True, squeeze=False)
     values = np.asarray(array.values, dtype=np.float64)
     finite = values[np.isfinite(values)]
