@@ -9,7 +9,9 @@ What :func:`download_file` guarantees, and why:
   ``trusted_origin``; elsewhere a no-op auth replaces it and a session-wide
   ``Authorization`` header is removed. A no-op auth is also sent when ``auth`` is None,
   because requests would otherwise take credentials from ``~/.netrc``.
-- **Atomic.** Bytes go to ``.<name>.part`` next to ``dest`` and are renamed onto ``dest``
+- **Atomic.** Bytes go to ``.<name>.<random>.part`` next to ``dest``, created exclusively
+  (``tempfile.mkstemp``: O_EXCL, O_NOFOLLOW, mode 0600, so nothing planted there, such as
+  a symlink pointing elsewhere, is ever written through), and are renamed onto ``dest``
   only once complete and verified; on any failure (including Ctrl-C) the ``.part`` file
   is removed, so a file under the final name is always complete. With
   ``overwrite=False`` the rename uses a hard link, which fails rather than replace a file
@@ -22,8 +24,8 @@ What :func:`download_file` guarantees, and why:
   ETag or a Last-Modified date), at most ``max_resumes`` times: 206 appends, 200 (Range
   ignored, or the file changed) starts again from zero, 416 whose total equals what we
   have means "already complete". A ``.part`` file left by a killed process is *not*
-  resumed by a later call: nothing proves it is the same file (no validator was kept),
-  so it is overwritten.
+  resumed by a later call: nothing proves it is the same file (no validator was kept).
+  Each call writes only the ``.part`` file it created itself, and leaves others alone.
 - **Verified.** The length must match Content-Length (the Content-Range total on 206)
   and ``expected_size``; the SHA-1 (OPUS's ``hash``) is computed while writing and must
   match ``sha1``. Otherwise :class:`~uws_lite.errors.IntegrityError`.
@@ -42,6 +44,7 @@ import logging
 import os
 import queue
 import re
+import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -369,18 +372,20 @@ class _Download:
 
     # -- the download
     def run(self) -> Path:
-        part = _part_path(self.dest)
+        part: Optional[Path] = None
         self.hasher = _BackgroundSHA1() if self.sha1 else None
         try:
             self.dest.parent.mkdir(parents=True, exist_ok=True)
-            with open(part, "wb") as out:
+            fd, part = _create_part(self.dest)
+            with os.fdopen(fd, "wb") as out:
                 self._transfer(out)
             self._verify()
             _publish(part, self.dest, self.overwrite)
         except BaseException as exc:
             if self.hasher is not None:
                 self.hasher.close()
-            _remove(part)
+            if part is not None:
+                _remove(part)
             if isinstance(exc, OSError) and not isinstance(exc, requests.RequestException):
                 raise DownloadError(
                     f"could not write {self.dest} ({exc.strerror or exc}); "
@@ -681,12 +686,19 @@ def _origin(url: str) -> Optional[Tuple[str, str, int]]:
         return None
 
 
-def _part_path(dest: Path) -> Path:
-    name = f".{dest.name}.part"
-    if len(name.encode("utf-8", "surrogateescape")) > _PART_NAME_MAX:
+def _create_part(dest: Path) -> Tuple[int, Path]:
+    """A new, empty temporary file next to ``dest``: an open descriptor and its path.
+
+    ``tempfile.mkstemp`` opens with O_CREAT|O_EXCL (and O_NOFOLLOW where the platform has
+    it) under a random name, mode 0600: a file, link or symlink planted in the directory
+    is never opened or written through, and a name cannot be guessed in advance.
+    """
+    prefix = f".{dest.name}."
+    if len(prefix.encode("utf-8", "surrogateescape")) > _PART_NAME_MAX - 16:
         digest = hashlib.sha256(dest.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        name = f".{digest}.part"
-    return dest.with_name(name)
+        prefix = f".{digest}."
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=dest.parent)
+    return fd, Path(name)
 
 
 def _publish(part: Path, dest: Path, overwrite: bool) -> None:
