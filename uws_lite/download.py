@@ -6,8 +6,9 @@ What :func:`download_file` guarantees, and why:
   or relative junk raise :class:`~uws_lite.errors.UnsafeURL`).
 - **Credentials stay home.** Redirects are followed here, not by requests, so that
   ``auth`` is sent only while the current URL has the origin (scheme, host, port) of
-  ``trusted_origin``; elsewhere a no-op auth replaces it and a session-wide
-  ``Authorization`` header is removed. A no-op auth is also sent when ``auth`` is None,
+  ``trusted_origin``; elsewhere a no-op auth replaces it and session-wide
+  ``Authorization``, ``Proxy-Authorization`` and ``Cookie`` headers (and jar cookies)
+  are removed. A no-op auth is also sent when ``auth`` is None,
   because requests would otherwise take credentials from ``~/.netrc``.
 - **Atomic.** Bytes go to ``.<name>.<random>.part`` next to ``dest``, created exclusively
   (``tempfile.mkstemp``: O_EXCL, O_NOFOLLOW, mode 0600, so nothing planted there, such as
@@ -58,6 +59,7 @@ import requests
 import urllib3.exceptions
 from requests.auth import AuthBase
 
+from . import _scoped as scoped
 from .errors import DownloadError, IntegrityError, InvalidRequest, UnsafeURL, redact_url
 
 __all__ = [
@@ -459,18 +461,18 @@ class _Download:
         url = self.url
         for _hop in range(MAX_REDIRECTS + 1):
             trusted = _origin(url) == self.trusted
-            sent: Dict[str, Optional[str]] = dict(headers)
-            if not trusted:
-                sent["Authorization"] = None  # drops a session-wide header too
             auth = self.auth if trusted and self.auth is not None else _NO_AUTH
             try:
-                response = self.session.get(
+                # Off the origin, session-wide Authorization/Cookie headers are dropped too.
+                response = scoped.send(
+                    self.session,
+                    "GET",
                     url,
-                    headers=sent,
+                    trusted=trusted,
+                    headers=headers,
                     auth=auth,
                     timeout=self.timeout,
                     stream=True,
-                    allow_redirects=False,
                 )
             except requests.exceptions.SSLError as exc:
                 raise DownloadError(

@@ -33,6 +33,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import default_user_agent
 from urllib3.util.retry import Retry
 
+from . import _scoped as scoped
 from .errors import (
     AuthenticationError,
     ConnectionFailed,
@@ -431,15 +432,16 @@ class Transport:
         if self.session.headers.get("User-Agent") in (None, default_user_agent()):
             headers["User-Agent"] = USER_AGENT
         try:
-            with self.session.request(
+            with scoped.send(
+                self.session,
                 method,
                 url,
+                trusted=origin_of(url) == self.origin,
                 data=list(data) if data is not None else None,
                 files=files,
                 headers=headers,
                 auth=self.auth,
                 timeout=timeouts.as_tuple(),
-                allow_redirects=False,
                 stream=True,
             ) as response:
                 ok = 200 <= response.status_code < 300
