@@ -375,7 +375,10 @@ def _reason(exc: Exception, dest: Path) -> str:
 
 
 def _is_http(href: Optional[str]) -> bool:
-    return bool(href) and urlsplit(href or "").scheme.lower() in ("http", "https")
+    try:
+        return bool(href) and urlsplit(href or "").scheme.lower() in ("http", "https")
+    except ValueError:  # a malformed href from the server: Client.download says why
+        return False
 
 
 def _stamp(path: Path) -> Optional[Tuple[int, int, int, int]]:

@@ -44,6 +44,7 @@ from .errors import (
     HTTPStatusError,
     InvalidRequest,
     JobNotFound,
+    MalformedLocation,
     NotFound,
     ParseError,
     ServiceErrorDocument,
@@ -228,15 +229,21 @@ class Client:
         """
         with contextlib.ExitStack() as stack:
             form, uploads = _build_form(parameters, files, stack)
-            reply = self._transport.send(
-                "POST",
-                self._url,
-                data=form,
-                files=uploads or None,
-                max_body=MAX_DOCUMENT_BYTES,
-            )
+            try:
+                reply = self._transport.send(
+                    "POST",
+                    self._url,
+                    data=form,
+                    files=uploads or None,
+                    max_body=MAX_DOCUMENT_BYTES,
+                )
+            except MalformedLocation as exc:
+                raise self._lost_job(exc) from exc
         self._transport.check(reply, not_found=NotFound, redirect_ok=True)
-        location = reply.location
+        try:
+            location = reply.location
+        except MalformedLocation as exc:
+            raise self._lost_job(exc) from exc
         job: Optional[Job] = None
         if reply.status in _CREATED and location is not None:
             job_url = location.rstrip("/")
@@ -262,6 +269,16 @@ class Client:
             raise
         self._job_urls[job.job_id] = job_url
         return job
+
+    def _lost_job(self, exc: MalformedLocation) -> MalformedLocation:
+        # The server accepted the POST: a job may well exist, but its URL is unknown.
+        return MalformedLocation(
+            f"POST {redact_url(self._url)}: the answer's Location header is malformed, so "
+            "the new job's URL is unknown, but a job may have been created anyway. List the "
+            "jobs (Client.get_job_list(), or `uws-lite list`) to find it, and follow or "
+            f"delete it by its id. ({exc})",
+            url=exc.url,
+        )
 
     def _mark_created(self, error: BaseException, job_url: str) -> None:
         # The job exists although new_job fails: name it on the error, so that the caller
@@ -493,7 +510,7 @@ class Client:
             href, size, sha1 = result.href, result.size, result.sha1
         else:
             href, size, sha1 = result, None, None
-        if not href or urlsplit(href).scheme.lower() not in ("http", "https"):
+        if not _is_http(href):
             raise UnsafeURL(
                 f"Result href {redact_url(href)!r} is not an http(s) URL: it will not be "
                 "fetched. Use the job's results list (Client.get_results).",
@@ -536,7 +553,7 @@ class Client:
                 href, size, sha1 = result.href, result.size, result.sha1
             else:
                 href, size, sha1 = result, None, None
-            if not href or urlsplit(href).scheme.lower() not in ("http", "https"):
+            if not _is_http(href):
                 raise UnsafeURL(
                     f"Result href {redact_url(href)!r} is not an http(s) URL: it will not be "
                     "fetched (nothing was downloaded). Leave it out, or use the job's results "
@@ -601,6 +618,14 @@ class Client:
 
 
 # --- helpers -------------------------------------------------------------------------
+
+
+def _is_http(href: Optional[str]) -> bool:
+    """Whether a (server-given) href is an http(s) URL; never raises."""
+    try:
+        return bool(href) and urlsplit(href or "").scheme.lower() in ("http", "https")
+    except ValueError:  # "http://[::1": not a URL at all
+        return False
 
 
 def _check_service_url(url: str) -> str:

@@ -60,7 +60,14 @@ import urllib3.exceptions
 from requests.auth import AuthBase
 
 from . import _scoped as scoped
-from .errors import DownloadError, IntegrityError, InvalidRequest, UnsafeURL, redact_url
+from .errors import (
+    DownloadError,
+    IntegrityError,
+    InvalidRequest,
+    MalformedLocation,
+    UnsafeURL,
+    redact_url,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -80,8 +87,10 @@ DEFAULT_TIMEOUT: Tuple[float, float] = (10.0, 90.0)  # (connect, read) seconds
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
-_UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
+_CONTENT_RANGE = re.compile(
+    r"bytes\s+(\d{1,30})-(\d{1,30})/(\d{1,30}|\*)\s*$", re.IGNORECASE | re.ASCII
+)
+_UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d{1,30})\s*$", re.IGNORECASE | re.ASCII)
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _PART_NAME_MAX = 250  # bytes; file systems allow 255 per name
 
@@ -474,6 +483,12 @@ class _Download:
                     timeout=self.timeout,
                     stream=True,
                 )
+            except MalformedLocation:
+                raise UnsafeURL(
+                    f"{self.shown} redirected to a malformed Location (not a URL); it will "
+                    "not be fetched. Report it to the service's administrators",
+                    url=self.url,
+                ) from None
             except requests.exceptions.SSLError as exc:
                 raise DownloadError(
                     f"TLS failed for {redact_url(url)} ({type(exc).__name__}); check the "
@@ -494,7 +509,14 @@ class _Download:
             if response.status_code not in _REDIRECTS or not location:
                 return response
             response.close()
-            url = urljoin(url, location)
+            try:
+                url = urljoin(url, location)
+            except ValueError:
+                raise UnsafeURL(
+                    f"{self.shown} redirected to a malformed Location (not a URL); it will "
+                    "not be fetched. Report it to the service's administrators",
+                    url=self.url,
+                ) from None
             _check_url(url)
             if _origin(url) != self.trusted:
                 logger.debug(
@@ -735,7 +757,10 @@ def _remove(path: Path) -> None:
 
 def _int_header(response: requests.Response, name: str) -> Optional[int]:
     value = response.headers.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+    # isdigit() alone accepts "²", which int() refuses; 4300+ digits are refused by int().
+    if not (value.isascii() and value.isdigit()) or len(value) > 30:
+        return None
+    return int(value)
 
 
 def _describe(exc: BaseException) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "JobNotStarted",
     "JobHeld",
     "JobNotFound",
+    "MalformedLocation",
     "NotFound",
     "ParseError",
     "RequestTimeout",
@@ -143,6 +144,11 @@ class ParseError(UWSError):
         self.url = redact_url(url)
         self.excerpt = excerpt
         super().__init__(message)
+
+
+class MalformedLocation(ParseError):
+    """A redirect or creation answer whose ``Location`` header is no usable http(s) URL
+    (``http://[::1``, a port that is not a number, another scheme)."""
 
 
 # --- jobs -----------------------------------------------------------------------------

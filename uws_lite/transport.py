@@ -40,6 +40,7 @@ from .errors import (
     ForbiddenError,
     HTTPStatusError,
     InvalidRequest,
+    MalformedLocation,
     NotFound,
     ParseError,
     RequestTimeout,
@@ -144,11 +145,15 @@ class CappedRetry(Retry):
     def get_retry_after(self, response: BaseHTTPResponse) -> Optional[float]:
         try:
             value = super().get_retry_after(response)
-        except urllib3.exceptions.InvalidHeader:
-            return None
+        except (urllib3.exceptions.InvalidHeader, ValueError, OverflowError):
+            return None  # unparsable, or more digits than int() accepts
         if value is None:
             return None
-        return min(float(value), self.max_retry_after)
+        try:
+            seconds = float(value)
+        except OverflowError:
+            seconds = self.max_retry_after
+        return min(seconds, self.max_retry_after)
 
     def new(self, **kw: Any) -> CappedRetry:
         # Retry.new() rebuilds the object from its constructor arguments; carry the cap over.
@@ -303,11 +308,32 @@ class Reply:
 
     @property
     def location(self) -> Optional[str]:
-        """The ``Location`` header resolved against the request URL (it may be relative)."""
+        """The ``Location`` header resolved against the request URL (it may be relative).
+
+        Raises :class:`ParseError` when it is no usable URL (``http://[::1``, a port that is
+        not a number): a server's header never surfaces as a raw ``ValueError``."""
         value = self.headers.get("Location")
         if not value or not value.strip():
             return None
-        return urljoin(self.url, value.strip())
+        try:
+            url = urljoin(self.url, value.strip())
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 (raises ValueError on a bad port)
+        except ValueError:
+            raise MalformedLocation(
+                f"{self.method} {redact_url(self.url)} answered HTTP {self.status} with a "
+                "malformed Location header (not a URL); the server is misconfigured: "
+                "report it to its administrators",
+                url=self.url,
+            ) from None
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise MalformedLocation(
+                f"{self.method} {redact_url(self.url)} answered HTTP {self.status} with a "
+                f"Location that is not an http(s) URL ({redact_url(url)[:200]!r}); the server "
+                "is misconfigured: report it to its administrators",
+                url=self.url,
+            )
+        return url
 
     @property
     def ok(self) -> bool:
@@ -413,8 +439,10 @@ class Transport:
         timeouts = self.timeouts.with_read_at_least(read_timeout)
         for _ in range(MAX_GET_REDIRECTS + 1):
             reply = self._send_once(method, url, data, files, timeouts, max_body)
-            location = reply.location
-            if not (follow_redirects and method == "GET" and reply.is_redirect and location):
+            if not (follow_redirects and method == "GET" and reply.is_redirect):
+                return reply
+            location = reply.location  # ParseError when malformed
+            if not location:
                 return reply
             url = location
         return reply
@@ -527,10 +555,11 @@ class Transport:
         cls: Type[HTTPStatusError]
         if reply.is_redirect:
             cls = HTTPStatusError
-            advice = (
-                f"Unexpected redirect to {redact_url(reply.location)}: "
-                "check the URL (http/https, trailing path)."
-            )
+            try:
+                target = redact_url(reply.location)
+            except MalformedLocation:
+                target = "a malformed Location"
+            advice = f"Unexpected redirect to {target}: check the URL (http/https, trailing path)."
         elif reply.status == 404:
             cls, advice = not_found, _ADVICE[404]
         elif reply.status == 401:
