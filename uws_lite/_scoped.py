@@ -10,10 +10,13 @@ not the service's origin, the request is prepared with the session's settings as
 
 from __future__ import annotations
 
+import traceback
 from typing import Any, Mapping, Optional
 
 import requests
 from requests.auth import AuthBase
+
+from .errors import MalformedLocation, redact_url
 
 __all__ = ["CREDENTIAL_HEADERS", "send"]
 
@@ -34,7 +37,36 @@ def send(
     files: Any = None,
 ) -> requests.Response:
     """``session.request(...)`` with redirects off; without any credential header unless
-    ``trusted`` (the URL has the service's origin)."""
+    ``trusted`` (the URL has the service's origin).
+
+    Raises :class:`MalformedLocation` for a redirect whose ``Location`` is no URL: requests
+    parses it even when it does not follow it, and would raise a raw ``ValueError``."""
+    try:
+        return _send(session, method, url, trusted, headers, auth, timeout, stream, data, files)
+    except ValueError as exc:
+        if isinstance(exc, requests.RequestException) or not any(
+            frame.name == "resolve_redirects" for frame in traceback.extract_tb(exc.__traceback__)
+        ):
+            raise
+        raise MalformedLocation(
+            f"{method} {redact_url(url)} answered with a redirect whose Location header is "
+            "malformed (not a URL); the server is misconfigured: report it to its administrators",
+            url=url,
+        ) from None
+
+
+def _send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    trusted: bool,
+    headers: Mapping[str, Optional[str]],
+    auth: AuthBase,
+    timeout: Any,
+    stream: bool,
+    data: Any,
+    files: Any,
+) -> requests.Response:
     if trusted:
         return session.request(
             method,
