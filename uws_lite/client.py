@@ -32,6 +32,7 @@ from typing import (
     Optional,
     Tuple,
     Type,
+    TypeVar,
     Union,
 )
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -52,6 +53,7 @@ from .errors import (
     UWSError,
     redact_url,
 )
+from ._redaction import scrub_job, scrub_job_list, scrub_parameters
 from .models import Job, JobList, Parameter, Phase, Result
 from .parse import (
     MAX_DOCUMENT_BYTES,
@@ -84,6 +86,7 @@ DEFAULT_RETRIES = 4
 # maximum": 600 s on OPUS, 300 s on DaCHS).
 _WAIT_MARGIN = 10.0
 _UNLIMITED_WAIT_READ = 660.0
+_Doc = TypeVar("_Doc")
 _TEXT_LIMIT = 1024 * 1024  # bytes of a text/plain resource (phase, quote, a parameter)
 _CREATED = frozenset({201, 202, 301, 302, 303})
 
@@ -199,7 +202,8 @@ class Client:
             query.append(("PHASE", _strict_phase(phase).value))
         url = self._url + _query(query)
         reply = self._get(url, not_found=NotFound)
-        return parse_job_list(self._transport.xml_body(reply, "a UWS job list"), url=reply.url)
+        jobs = parse_job_list(self._transport.xml_body(reply, "a UWS job list"), url=reply.url)
+        return self._scrubbed(jobs, scrub_job_list)
 
     # -- creation
     def new_job(
@@ -250,6 +254,7 @@ class Client:
         elif reply.ok and reply.body.strip():
             # Not the 303 of §2.2.3.1, but some servers answer the job document directly.
             job = parse_job(self._transport.xml_body(reply, "a UWS job"), url=reply.url)
+            job = self._scrubbed(job, scrub_job)
             job_url = self.job_url(job.job_id)
         else:
             raise HTTPStatusError(
@@ -350,7 +355,7 @@ class Client:
         """GET ``<job>/parameters`` (OPUS values come URL-decoded)."""
         reply = self._get(self.job_url(job_id) + "/parameters")
         body = self._transport.xml_body(reply, "a UWS parameter list")
-        return parse_parameters(body, url=reply.url)
+        return self._scrubbed(parse_parameters(body, url=reply.url), scrub_parameters)
 
     def get_parameter(self, job_id: str, name: str) -> str:
         """GET ``<job>/parameters/<name>``: the raw value (for a file parameter, its
@@ -597,7 +602,7 @@ class Client:
         strip: bool = True,
     ) -> str:
         reply = self._get(url, not_found=not_found, max_body=_TEXT_LIMIT)
-        text = self._transport.text_body(reply, what)
+        text = self._transport.scrub(self._transport.text_body(reply, what))
         return text.strip() if strip else text
 
     def _post(self, url: str, form: _FormItems) -> Reply:
@@ -609,7 +614,16 @@ class Client:
         reply = self._get(url, read_timeout=read_timeout)
         # Job.url is the job's address, without the WAIT/PHASE query of this request.
         job_url = urlunsplit(urlsplit(reply.url)._replace(query="", fragment=""))
-        return parse_job(self._transport.xml_body(reply, "a UWS job"), url=job_url)
+        job = parse_job(self._transport.xml_body(reply, "a UWS job"), url=job_url)
+        return self._scrubbed(job, scrub_job)
+
+    def _scrubbed(
+        self, document: _Doc, scrub: Callable[[_Doc, Callable[[str], str]], _Doc]
+    ) -> _Doc:
+        # Server texts may echo the caller's token: never hand it back (uws_lite._redaction).
+        if not self._transport.secrets:
+            return document
+        return scrub(document, self._transport.scrub)
 
     def _set_phase(self, job_id: str, action: str) -> Job:
         url = self.job_url(job_id)

@@ -47,7 +47,9 @@ from .errors import (
     ServerError,
     ServiceErrorDocument,
     TransportError,
+    redact,
     redact_url,
+    secret_forms,
 )
 from .parse import error_message, votable_error
 
@@ -239,7 +241,7 @@ class BasicAuth(AuthBase):
             raise InvalidRequest("the user name or password contains a control character")
         self.origin = origin
         self._header = basic_authorization(user, password)
-        self.secrets: Tuple[str, ...] = (password, self._header.split(" ", 1)[1])
+        self.secrets: Tuple[str, ...] = secret_forms(password, user)
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         if r.url and origin_of(r.url) == self.origin:
@@ -413,8 +415,8 @@ class Transport:
                 session.mount(prefix, HTTPAdapter(max_retries=retry))
         self.session = session
         self.auth = _build_auth(auth, session, self.origin)
-        self._secrets: Tuple[str, ...] = tuple(
-            s for s in getattr(self.auth, "secrets", ()) if len(s) >= 4
+        self._secrets: Tuple[str, ...] = tuple(getattr(self.auth, "secrets", ())) + (
+            _header_secrets(session)
         )
 
     def close(self) -> None:
@@ -520,11 +522,14 @@ class Transport:
         )
 
     # -- checking
+    @property
+    def secrets(self) -> Tuple[str, ...]:
+        """The forms of the credentials in use that :meth:`scrub` removes."""
+        return self._secrets
+
     def scrub(self, text: str) -> str:
         """Remove the credentials from a text shown to the user (server messages may echo)."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, self._secrets)
 
     def check(
         self,
@@ -644,6 +649,24 @@ class Transport:
 
 
 UWSErrorLike = Union[TransportError, InvalidRequest]
+
+
+def _header_secrets(session: requests.Session) -> Tuple[str, ...]:
+    """The secrets of a caller's session-wide ``Authorization`` header (Basic or a token)."""
+    value = session.headers.get("Authorization")
+    if not isinstance(value, str) or not value.strip():
+        return ()
+    scheme, _, credentials = value.strip().partition(" ")
+    credentials = credentials.strip() or scheme
+    forms = list(secret_forms(credentials))
+    if scheme.lower() == "basic":
+        try:
+            user, sep, password = base64.b64decode(credentials).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            sep = ""
+        if sep:
+            forms += secret_forms(password, user)
+    return tuple(forms)
 
 
 def _read_limited(response: requests.Response, limit: int) -> Tuple[bytes, bool]:
