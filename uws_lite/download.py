@@ -190,7 +190,9 @@ def download_many(
     Every item is checked (URL, destination) before any request. On the first failure
     the downloads not started are cancelled and the running ones stopped (their
     ``.part`` files removed), then that first error is raised. Files completed before
-    it stay: each is complete and verified. ``progress(item, done, total)`` is called
+    it stay: each is complete and verified, and the error's ``saved_paths`` attribute
+    lists them (the destinations this call wrote; read it with ``getattr(error,
+    "saved_paths", ())``): a file found under another destination name is not ours. ``progress(item, done, total)`` is called
     from the worker threads. Keep ``max_workers`` within the session's connection pool
     size (10 by default in requests) so connections are reused.
     """
@@ -222,6 +224,13 @@ def download_many(
     if failures:
         for other in failures[1:]:
             logger.warning("another download failed too: %s", other)
+        # Which files this call wrote: a file under a destination name may be another's.
+        saved = tuple(
+            job.dest
+            for job, f in zip(jobs, futures)
+            if not f.cancelled() and f.exception() is None
+        )
+        setattr(failures[0], "saved_paths", saved)  # noqa: B010 (not declared on the class)
         raise failures[0]
     if errors:  # pragma: no cover - cancellation only follows a failure
         raise errors[0]

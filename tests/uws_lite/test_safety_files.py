@@ -106,3 +106,20 @@ def test_a_long_name_still_gets_a_short_enough_part_file(tmp_path: Path) -> None
         download_file(requests.Session(), URL, tmp_path / name, auth=None, trusted_origin=URL)
     assert (tmp_path / name).read_bytes() == DATA
     assert len(seen[0].encode()) <= 255
+
+
+@responses.activate
+def test_download_many_error_lists_only_the_files_this_call_wrote(tmp_path: Path) -> None:
+    from uws_lite.download import DownloadItem, download_many
+    from uws_lite.errors import DownloadError
+
+    responses.get("http://uws.example/a", body=b"aa")
+    responses.get("http://uws.example/b", status=500)
+    responses.get("http://uws.example/c", body=b"cc")
+    (tmp_path / "elsewhere").write_bytes(b"not ours")
+    items = [DownloadItem(f"http://uws.example/{n}", tmp_path / n) for n in "abc"]
+    with pytest.raises(DownloadError) as caught:
+        download_many(
+            requests.Session(), items, auth=None, trusted_origin=URL, max_workers=1
+        )
+    assert getattr(caught.value, "saved_paths") == (tmp_path / "a",)  # c was never started
