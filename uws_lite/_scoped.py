@@ -80,7 +80,11 @@ def _send(
             stream=stream,
         )
     request = requests.Request(
-        method=method.upper(), url=url, headers=dict(headers), data=data or {}, files=files,
+        method=method.upper(),
+        url=url,
+        headers=dict(headers),
+        data=data or {},
+        files=files,
         auth=auth,
     )
     prepared = session.prepare_request(request)

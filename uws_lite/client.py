@@ -40,6 +40,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import requests
 from requests.auth import AuthBase
 
+from ._redaction import scrub_job, scrub_job_list, scrub_parameters
 from .download import DownloadItem, ItemProgress, download_file, download_many
 from .errors import (
     HTTPStatusError,
@@ -53,7 +54,6 @@ from .errors import (
     UWSError,
     redact_url,
 )
-from ._redaction import scrub_job, scrub_job_list, scrub_parameters
 from .models import Job, JobList, Parameter, Phase, Result
 from .parse import (
     MAX_DOCUMENT_BYTES,
@@ -515,7 +515,7 @@ class Client:
             href, size, sha1 = result.href, result.size, result.sha1
         else:
             href, size, sha1 = result, None, None
-        if not _is_http(href):
+        if not href or not _is_http(href):
             raise UnsafeURL(
                 f"Result href {redact_url(href)!r} is not an http(s) URL: it will not be "
                 "fetched. Use the job's results list (Client.get_results).",
@@ -558,7 +558,7 @@ class Client:
                 href, size, sha1 = result.href, result.size, result.sha1
             else:
                 href, size, sha1 = result, None, None
-            if not _is_http(href):
+            if not href or not _is_http(href):
                 raise UnsafeURL(
                     f"Result href {redact_url(href)!r} is not an http(s) URL: it will not be "
                     "fetched (nothing was downloaded). Leave it out, or use the job's results "

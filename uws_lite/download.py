@@ -52,7 +52,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
-from typing import IO, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import IO, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -192,9 +192,10 @@ def download_many(
     ``.part`` files removed), then that first error is raised. Files completed before
     it stay: each is complete and verified, and the error's ``saved_paths`` attribute
     lists them (the destinations this call wrote; read it with ``getattr(error,
-    "saved_paths", ())``): a file found under another destination name is not ours. ``progress(item, done, total)`` is called
-    from the worker threads. Keep ``max_workers`` within the session's connection pool
-    size (10 by default in requests) so connections are reused.
+    "saved_paths", ())``): a file found under another destination name is not ours.
+    ``progress(item, done, total)`` is called from the worker threads. Keep
+    ``max_workers`` within the session's connection pool size (10 by default in
+    requests) so connections are reused.
     """
     if max_workers < 1:
         raise InvalidRequest(f"max_workers must be at least 1, not {max_workers}")
@@ -226,9 +227,7 @@ def download_many(
             logger.warning("another download failed too: %s", other)
         # Which files this call wrote: a file under a destination name may be another's.
         saved = tuple(
-            job.dest
-            for job, f in zip(jobs, futures)
-            if not f.cancelled() and f.exception() is None
+            job.dest for job, f in zip(jobs, futures) if not f.cancelled() and f.exception() is None
         )
         setattr(failures[0], "saved_paths", saved)  # noqa: B010 (not declared on the class)
         raise failures[0]

@@ -1,4 +1,4 @@
-""""Saved" means saved by this call (issue 11, point 4): when another file takes a result's
+""" "Saved" means saved by this call (issue 11, point 4): when another file takes a result's
 destination name during its download, the run is not ok, the other file is not one of the
 run's files, and ResultsIncomplete names what is missing with the re-attach command."""
 
@@ -38,7 +38,9 @@ def test_a_name_taken_during_the_download_is_results_incomplete(ws: Any) -> None
     assert not run.ok
     assert CDF not in [p.name for p in run.files]  # never the other file
     assert [rid for rid, _ in error.failures] == [CDF]
-    assert CDF in str(error) and "retry with:" in str(error) and run.job_id in str(error)
+    assert CDF in str(error)
+    assert "retry with:" in str(error)
+    assert run.job_id in str(error)
     assert (ws.out / CDF).read_bytes() == OTHER  # left alone
     assert "stdout" in [p.name for p in run.files]  # the others were saved
     ws.console()
@@ -50,5 +52,6 @@ def test_the_cli_exits_non_zero_and_says_what_is_missing(ws: Any) -> None:
     # The CLI runs in a subprocess: the hook runs in this process, in the server.
     done = ws.cli("example.json", "-o", str(ws.out), "--no-progress")
     assert done.code != 0, done.text
-    assert CDF in done.err and "appeared during the download" in done.err
+    assert CDF in done.err
+    assert "appeared during the download" in done.err
     assert (ws.out / CDF).read_bytes() == OTHER

@@ -26,7 +26,7 @@ from .conftest import E2E_PLAN
 pytestmark = pytest.mark.e2e
 
 # '/', '+' and '=' make the URL-encoded forms differ from the token itself.
-TOKEN = "s3cr/t+tok=en-7f41c2d9"  # noqa: S105 (a test fixture)
+TOKEN = "s3cr/t+tok=en-7f41c2d9"
 BASIC = base64.b64encode(f"{TEST_USER}:{TOKEN}".encode()).decode()
 CONFIG = {"config": ("example.json", b'{"SIMU": {"NAME": "x"}}')}
 FORMS = [TOKEN, quote(TOKEN, safe=""), quote_plus(TOKEN), BASIC, quote(BASIC, safe="")]
@@ -54,7 +54,9 @@ def test_the_fault_really_echoes_every_form(e2e_server: OpusServer) -> None:
         raw = requests.get(
             client.job_url(job.job_id) + "/error", auth=(TEST_USER, TOKEN), timeout=10
         ).text
-    assert TOKEN in raw and quote(TOKEN, safe="") in raw and BASIC in raw
+    assert TOKEN in raw
+    assert quote(TOKEN, safe="") in raw
+    assert BASIC in raw
 
 
 def test_echoed_secrets_are_in_no_client_output(
@@ -63,7 +65,8 @@ def test_echoed_secrets_are_in_no_client_output(
     caplog.set_level(logging.DEBUG)
     with Client(e2e_server.list_url("ExPRES"), auth=(TEST_USER, TOKEN)) as client:
         job = client.new_job({"runId": "x"}, files=CONFIG)
-        assert job.error_summary is not None and "***" in job.error_summary.message
+        assert job.error_summary is not None
+        assert "***" in job.error_summary.message
         error = client.get_error(job.job_id)
         texts = [repr(job), str(job.error_summary), error, caplog.text]
     assert "***" in error
@@ -75,8 +78,10 @@ def test_echoed_secrets_are_in_no_uws_call_expres_output(
 ) -> None:
     config = ws.config(outcome="ERROR", error="boom")
     run = ws.run(config, LOGIN=TEST_USER, TOKEN=TOKEN, LOOP=True)
-    assert run.phase is Phase.ERROR and not run.ok
-    assert run.error_summary is not None and "boom" in run.error_summary.message
+    assert run.phase is Phase.ERROR
+    assert not run.ok
+    assert run.error_summary is not None
+    assert "boom" in run.error_summary.message
     assert "***" in run.error_summary.message
     texts = [
         ws.console(),

@@ -20,7 +20,7 @@ URL = "http://uws.example/rest/ExPRES/abc/results/out"
 DATA = b"the result" * 1000
 
 
-def _dirs(tmp_path: Path) -> "tuple[Path, Path]":
+def _dirs(tmp_path: Path) -> tuple[Path, Path]:
     out, outside = tmp_path / "out", tmp_path / "outside"
     out.mkdir()
     outside.mkdir()
@@ -52,7 +52,7 @@ def test_part_names_are_random_and_created_exclusively(
     created: List[Path] = []
     real = download_module._create_part
 
-    def spy(dest: Path) -> "tuple[int, Path]":
+    def spy(dest: Path) -> tuple[int, Path]:
         fd, path = real(dest)
         created.append(path)
         assert (os.stat(path).st_mode & 0o777) == 0o600
@@ -63,7 +63,8 @@ def test_part_names_are_random_and_created_exclusively(
     for _ in range(2):
         dest = tmp_path / "x"
         download_file(requests.Session(), URL, dest, auth=None, trusted_origin=URL, overwrite=True)
-    assert len(created) == 2 and created[0] != created[1]  # unpredictable, not ".x.part"
+    assert len(created) == 2
+    assert created[0] != created[1]  # unpredictable, not ".x.part"
     assert all(p.parent == tmp_path and p.name.startswith(".x.") for p in created)
     assert all(p.name.endswith(".part") and p.name != ".x.part" for p in created)
     assert os.listdir(tmp_path) == ["x"]
@@ -84,7 +85,8 @@ def test_a_symlink_at_the_final_name_is_never_written_through(tmp_path: Path) ->
     assert len(responses.calls) == 0
     for name in ("x", "y"):  # overwrite replaces the link itself, not what it points at
         download_file(session, URL, out / name, auth=None, trusted_origin=URL, overwrite=True)
-        assert not (out / name).is_symlink() and (out / name).read_bytes() == DATA
+        assert not (out / name).is_symlink()
+        assert (out / name).read_bytes() == DATA
     assert victim.read_bytes() == b"precious"
     assert os.listdir(outside) == ["victim"]
 
@@ -96,7 +98,7 @@ def test_a_long_name_still_gets_a_short_enough_part_file(tmp_path: Path) -> None
     seen: List[str] = []
     real = download_module._create_part
 
-    def spy(dest: Path) -> "tuple[int, Path]":
+    def spy(dest: Path) -> tuple[int, Path]:
         fd, path = real(dest)
         seen.append(path.name)
         return fd, path
@@ -119,7 +121,5 @@ def test_download_many_error_lists_only_the_files_this_call_wrote(tmp_path: Path
     (tmp_path / "elsewhere").write_bytes(b"not ours")
     items = [DownloadItem(f"http://uws.example/{n}", tmp_path / n) for n in "abc"]
     with pytest.raises(DownloadError) as caught:
-        download_many(
-            requests.Session(), items, auth=None, trusted_origin=URL, max_workers=1
-        )
-    assert getattr(caught.value, "saved_paths") == (tmp_path / "a",)  # c was never started
+        download_many(requests.Session(), items, auth=None, trusted_origin=URL, max_workers=1)
+    assert caught.value.saved_paths == (tmp_path / "a",)  # c was never started

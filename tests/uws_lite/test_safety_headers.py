@@ -32,12 +32,14 @@ def test_a_malformed_creation_location_is_a_parse_error_saying_a_job_may_exist(
         make_client().new_job({"a": "1"})
     assert not isinstance(caught.value, ValueError)  # ParseError is no ValueError
     text = str(caught.value)
-    assert "Location header is malformed" in text and "may have been created" in text
-    assert "get_job_list" in text and "uws-lite list" in text
+    assert "Location header is malformed" in text
+    assert "may have been created" in text
+    assert "get_job_list" in text
+    assert "uws-lite list" in text
     assert len(rsps.calls) == 1  # nothing else was tried
 
 
-@pytest.mark.parametrize("location", BAD_LOCATIONS + ["ftp://uws.example.org/x"])
+@pytest.mark.parametrize("location", [*BAD_LOCATIONS, "ftp://uws.example.org/x"])
 def test_a_malformed_redirect_location_is_a_parse_error(
     rsps: Rsps, make_client: Callable[..., Client], location: str
 ) -> None:
@@ -68,7 +70,9 @@ def test_a_malformed_download_redirect_is_unsafe(tmp_path: Path) -> None:
 @pytest.mark.parametrize("length", ["\u00b2", "1" * 5000, "-3", "12abc"])
 def test_a_malformed_content_length_is_ignored(tmp_path: Path, length: str) -> None:
     url = "http://uws.example/r"
-    responses.get(url, body=b"abc", headers={"Content-Length": length}, auto_calculate_content_length=False)
+    responses.get(
+        url, body=b"abc", headers={"Content-Length": length}, auto_calculate_content_length=False
+    )
     download_file(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
     assert (tmp_path / "x").read_bytes() == b"abc"
 

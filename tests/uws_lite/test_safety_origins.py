@@ -31,7 +31,7 @@ class _Recorder:
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 recorder.seen.append({k: v for k, v in self.headers.items()})
                 if recorder.redirect_to is not None:
                     self.send_response(302)
@@ -56,8 +56,8 @@ class _Recorder:
         self.httpd.server_close()
 
 
-@pytest.fixture()
-def servers() -> Iterator["tuple[_Recorder, _Recorder]"]:
+@pytest.fixture
+def servers() -> Iterator[tuple[_Recorder, _Recorder]]:
     home, elsewhere = _Recorder(), _Recorder()
     home.redirect_to = elsewhere.url
     try:
@@ -89,7 +89,7 @@ def _assert_clean(seen: List[Dict[str, str]]) -> None:
 
 
 def test_session_headers_do_not_follow_an_api_redirect(
-    servers: "tuple[_Recorder, _Recorder]",
+    servers: tuple[_Recorder, _Recorder],
 ) -> None:
     home, elsewhere = servers
     with _session(home.url) as s:
@@ -102,7 +102,7 @@ def test_session_headers_do_not_follow_an_api_redirect(
 
 @pytest.mark.parametrize("how", ["auth", "session.auth"])
 def test_auth_does_not_follow_an_api_redirect(
-    servers: "tuple[_Recorder, _Recorder]", how: str
+    servers: tuple[_Recorder, _Recorder], how: str
 ) -> None:
     home, elsewhere = servers
     with requests.Session() as s:
@@ -118,19 +118,20 @@ def test_auth_does_not_follow_an_api_redirect(
 
 
 def test_session_headers_do_not_follow_a_download_redirect(
-    servers: "tuple[_Recorder, _Recorder]", tmp_path: Path
+    servers: tuple[_Recorder, _Recorder], tmp_path: Path
 ) -> None:
     home, elsewhere = servers
     with _session(home.url) as s:
         client = Client(home.url + "/rest/ExPRES", auth=("alice", "tok-1234"), session=s)
         client.download(home.url + "/rest/ExPRES/abc/results/r", tmp_path / "r")
     assert (tmp_path / "r").read_bytes() == b"result bytes"
-    assert "Cookie" in home.seen[0] and "Authorization" in home.seen[0]
+    assert "Cookie" in home.seen[0]
+    assert "Authorization" in home.seen[0]
     _assert_clean(elsewhere.seen)
 
 
 def test_jar_cookies_do_not_follow_an_api_redirect_to_another_port(
-    servers: "tuple[_Recorder, _Recorder]",
+    servers: tuple[_Recorder, _Recorder],
 ) -> None:
     # Cookies are not port-scoped: a jar cookie for 127.0.0.1 would reach any port.
     home, elsewhere = servers
