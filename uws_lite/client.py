@@ -202,7 +202,9 @@ class Client:
             query.append(("PHASE", _strict_phase(phase).value))
         url = self._url + _query(query)
         reply = self._get(url, not_found=NotFound)
-        jobs = parse_job_list(self._transport.xml_body(reply, "a UWS job list"), url=reply.url)
+        jobs = self._parse(
+            parse_job_list, self._transport.xml_body(reply, "a UWS job list"), reply.url
+        )
         return self._scrubbed(jobs, scrub_job_list)
 
     # -- creation
@@ -253,7 +255,7 @@ class Client:
             job_url = location.rstrip("/")
         elif reply.ok and reply.body.strip():
             # Not the 303 of §2.2.3.1, but some servers answer the job document directly.
-            job = parse_job(self._transport.xml_body(reply, "a UWS job"), url=reply.url)
+            job = self._parse(parse_job, self._transport.xml_body(reply, "a UWS job"), reply.url)
             job = self._scrubbed(job, scrub_job)
             job_url = self.job_url(job.job_id)
         else:
@@ -355,7 +357,7 @@ class Client:
         """GET ``<job>/parameters`` (OPUS values come URL-decoded)."""
         reply = self._get(self.job_url(job_id) + "/parameters")
         body = self._transport.xml_body(reply, "a UWS parameter list")
-        return self._scrubbed(parse_parameters(body, url=reply.url), scrub_parameters)
+        return self._scrubbed(self._parse(parse_parameters, body, reply.url), scrub_parameters)
 
     def get_parameter(self, job_id: str, name: str) -> str:
         """GET ``<job>/parameters/<name>``: the raw value (for a file parameter, its
@@ -460,7 +462,7 @@ class Client:
         """GET ``<job>/results`` (hrefs resolved against that URL)."""
         reply = self._get(self.job_url(job_id) + "/results")
         body = self._transport.xml_body(reply, "a UWS result list")
-        return parse_results(body, url=reply.url)
+        return self._parse(parse_results, body, reply.url)
 
     # -- waiting
     def wait(
@@ -614,8 +616,18 @@ class Client:
         reply = self._get(url, read_timeout=read_timeout)
         # Job.url is the job's address, without the WAIT/PHASE query of this request.
         job_url = urlunsplit(urlsplit(reply.url)._replace(query="", fragment=""))
-        job = parse_job(self._transport.xml_body(reply, "a UWS job"), url=job_url)
+        job = self._parse(parse_job, self._transport.xml_body(reply, "a UWS job"), job_url)
         return self._scrubbed(job, scrub_job)
+
+    def _parse(self, parse: Callable[..., _Doc], body: bytes, url: Optional[str]) -> _Doc:
+        # A document that cannot be parsed is quoted in the error: scrub it like the rest.
+        try:
+            return parse(body, url=url)
+        except ParseError as exc:
+            if not self._transport.secrets:
+                raise
+            scrub = self._transport.scrub
+            raise ParseError(scrub(str(exc)), url=exc.url, excerpt=scrub(exc.excerpt)) from None
 
     def _scrubbed(
         self, document: _Doc, scrub: Callable[[_Doc, Callable[[str], str]], _Doc]

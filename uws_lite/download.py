@@ -66,6 +66,7 @@ from .errors import (
     InvalidRequest,
     MalformedLocation,
     UnsafeURL,
+    redact,
     redact_url,
 )
 
@@ -354,7 +355,9 @@ class _Download:
         self.max_resumes = max_resumes
         self.chunk_size = chunk_size
         self.cancel = cancel
-        self.shown = redact_url(url)
+        # Server texts (the href, a reason phrase, a hash) may echo the token: redacted.
+        self.secrets: Tuple[str, ...] = tuple(getattr(auth, "secrets", ()))
+        self.shown = redact(redact_url(url), self.secrets)
         self.have = 0  # bytes in the .part file
         self.total: Optional[int] = None  # length of the whole file, when known
         self.validator: Optional[str] = None  # for If-Range
@@ -374,7 +377,7 @@ class _Download:
             logger.warning(
                 "the hash given for %s is not a SHA-1 (40 hex digits): %r; not checked",
                 self.shown,
-                self.sha1[:80],
+                redact(self.sha1[:80], self.secrets),
             )
             self.sha1 = None
         if self.expected_size is not None and self.expected_size < 0:
@@ -470,7 +473,8 @@ class _Download:
                     self._truncate(out)
                 self._on_whole(response)
             else:
-                raise DownloadError(_status_message(response, self.shown), url=self.url)
+                message = _status_message(response, self.shown)
+                raise DownloadError(redact(message, self.secrets), url=self.url)
             self._report()
             self._stream(response, out)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from typing import TYPE_CHECKING, Iterable, Optional, Tuple
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from .models import Job
@@ -65,9 +65,12 @@ def redact_url(url: Optional[str]) -> str:
 
 def secret_forms(token: str, user: Optional[str] = None) -> Tuple[str, ...]:
     """Every form in which a server may echo ``token``: as is, URL-encoded (``%2F`` and
-    ``+`` styles), and with ``user`` the HTTP Basic credentials (base64 of ``user:token``,
-    with and without padding, also URL-encoded). Longest first; none shorter than 4."""
-    forms = {token, quote(token, safe=""), quote_plus(token, safe="")}
+    ``+`` styles) or decoded, and with ``user`` the HTTP Basic credentials (base64 of
+    ``user:token``, with and without padding, also URL-encoded). Longest first; none
+    shorter than 4."""
+    # unquote_plus: a token echoed raw into a field that the client URL-decodes (OPUS
+    # parameter values) comes back with each "+" turned into a space.
+    forms = {token, quote(token, safe=""), quote_plus(token, safe=""), unquote_plus(token)}
     if user is not None:
         basic = base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
         forms |= {basic, basic.rstrip("="), quote(basic, safe="")}

@@ -577,7 +577,7 @@ class Transport:
             cls = HTTPStatusError
             advice = _ADVICE.get(reply.status, "Read the server's message and fix the request.")
         raise cls(
-            f"{where} failed: {status}.{said} {advice}",
+            self.scrub(f"{where} failed: {status}.{said} {advice}"),
             url=reply.url,
             status=reply.status,
             body_excerpt=self._excerpt(reply),
@@ -608,8 +608,11 @@ class Transport:
             message = self._server_message(reply)
             said = f" The page says: {message}" if message else ""
             raise ServiceErrorDocument(
-                f"{where} answered HTTP {reply.status} with an HTML page instead of {what}.{said} "
-                "Check that the URL is a UWS service (not a web page or a login portal).",
+                self.scrub(
+                    f"{where} answered HTTP {reply.status} with an HTML page instead of "
+                    f"{what}.{said} Check that the URL is a UWS service (not a web page or a "
+                    "login portal)."
+                ),
                 url=reply.url,
                 status=reply.status,
                 body_excerpt=self._excerpt(reply),
@@ -624,8 +627,10 @@ class Transport:
             if message is not None:
                 message = self.scrub(message)
                 raise ServiceErrorDocument(
-                    f"{where} answered HTTP {reply.status} with an error document instead of "
-                    f"{what}: {message}",
+                    self.scrub(
+                        f"{where} answered HTTP {reply.status} with an error document instead "
+                        f"of {what}: {message}"
+                    ),
                     url=reply.url,
                     status=reply.status,
                     body_excerpt=self._excerpt(reply),
