@@ -57,3 +57,23 @@ def test_the_cli_exits_non_zero_and_says_what_is_missing(ws: Any) -> None:
     # before the retry of this one: either way the name is left to the other file.
     assert "appeared during the download" in done.err or "already exists" in done.err
     assert (ws.out / CDF).read_bytes() == OTHER
+
+
+def test_planted_links_in_the_output_directory_are_never_written_through(ws: Any) -> None:
+    # Issue 11, point 3: a link at the old, predictable .part name and at final names,
+    # pointing outside the output directory.
+    outside = ws.root / "outside"
+    outside.mkdir()
+    victim = outside / "victim"
+    victim.write_bytes(b"precious")
+    (ws.out / f".{CDF}.part").symlink_to(victim)
+    (ws.out / ".stdout.part").symlink_to(outside / "created-by-part")
+    (ws.out / "stdout").symlink_to(outside / "created-by-name")
+    run = ws.run(ws.config(), LOOP=True)
+    assert run.ok
+    assert (ws.out / CDF).is_file()
+    assert not (ws.out / CDF).is_symlink()
+    assert all(not p.is_symlink() for p in run.files)
+    assert victim.read_bytes() == b"precious"
+    assert sorted(p.name for p in outside.iterdir()) == ["victim"]  # nothing created there
+    ws.console()
