@@ -110,7 +110,7 @@ def _read_mark(path: Path) -> Optional[Dict[str, Any]]:
     try:
         raw = _get_mark(path)
         mark = json.loads(raw.decode("ascii"))
-    except (OSError, ValueError):  # no mark, no attributes here, or not ours
+    except (OSError, ValueError, RecursionError):  # no mark, no attributes here, or not ours
         return None
     if not isinstance(mark, dict) or mark.get("v") != _MARK_VERSION:
         return None

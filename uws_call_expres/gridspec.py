@@ -283,6 +283,11 @@ def _split_commas(text: str, what: str) -> List[str]:
 def _scalar(item: str, what: str) -> Scalar:
     try:
         value = json.loads(item)
+    except RecursionError:
+        raise ConfigError(
+            f"{what}: a value is nested too deeply to be read; a grid value is a scalar "
+            "(a number, string, true/false)."
+        ) from None
     except ValueError:
         if item.startswith('"'):
             raise ConfigError(f"{what}: {item} is not a valid JSON string.") from None

@@ -133,7 +133,7 @@ class Manifest:
             raise OutputError(f"{path} cannot be read: {exc.strerror}.") from None
         try:
             document = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise OutputError(
                 f"{path} is not valid JSON ({exc}): it is not a grid manifest; move it away "
                 "or choose another output directory."

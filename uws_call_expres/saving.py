@@ -323,12 +323,12 @@ def _download_together(
     stopped the downloads (None if all were saved).
 
     :meth:`uws_lite.Client.download_many` stops everything at the first failure and keeps
-    the files already complete. Those are found by comparing each destination with what
-    was there before: a download always publishes a new file (a new inode).
+    the files already complete; its error lists them (``saved_paths``). A file found under
+    a destination name is never taken for a saved result on sight: another process may
+    have put it there during the download ("saved" means saved by this call).
     """
     if not planned:
         return set(), None
-    before = {dest: _stamp(dest) for _, dest in planned}
     bars = {dest: DownloadProgress(dest.name, progress) for _, dest in planned}
 
     def report(item: DownloadItem, done: int, total: Optional[int]) -> None:
@@ -348,12 +348,10 @@ def _download_together(
     finally:
         for bar in bars.values():
             bar.close()
-    done = set()
-    for _, dest in planned:
-        now = _stamp(dest)
-        if now is not None and now != before[dest]:
-            done.add(dest)
-    return done, error
+    # Without that list (an error before any download started) nothing is proven saved:
+    # the rest is downloaded one by one, where each result is saved or named as missing.
+    saved = getattr(error, "saved_paths", ())
+    return set(saved) & {dest for _, dest in planned}, error
 
 
 def _download_one(
@@ -375,16 +373,10 @@ def _reason(exc: Exception, dest: Path) -> str:
 
 
 def _is_http(href: Optional[str]) -> bool:
-    return bool(href) and urlsplit(href or "").scheme.lower() in ("http", "https")
-
-
-def _stamp(path: Path) -> Optional[Tuple[int, int, int, int]]:
-    """What identifies the file now at ``path`` (None: no file)."""
     try:
-        st = path.lstat()
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        return bool(href) and urlsplit(href or "").scheme.lower() in ("http", "https")
+    except ValueError:  # a malformed href from the server: Client.download says why
+        return False
 
 
 def _existing_names(directory: Path) -> List[str]:

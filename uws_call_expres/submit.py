@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Callable, Dict, Optional, Tuple, Union
 
 from uws_lite import Client
-from uws_lite.errors import HTTPStatusError, RequestTimeout
+from uws_lite.errors import HTTPStatusError, MalformedLocation, RequestTimeout
 from uws_lite.models import Job
 
 from .access import Access
@@ -80,8 +80,10 @@ def _report(
     if isinstance(error, HTTPStatusError):
         _hint_credentials(error, access, console)
     failed = isinstance(error, HTTPStatusError) and error.status >= 500
-    if failed or isinstance(error, RequestTimeout):
+    if failed or isinstance(error, (RequestTimeout, MalformedLocation)):
         how = "failed" if failed else "did not answer in time"
+        if isinstance(error, MalformedLocation):
+            how = "answered with a malformed Location (no job URL)"
         console.notice(
             f"The server {how} while creating the job; a job may have been created anyway: "
             f"check with `{listing}` (and delete it with --delete JOB_ID)."

@@ -13,7 +13,6 @@ Exit status: 0 ok, 1 the job failed / was aborted / is stuck, 2 usage or local e
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import math
 import os
@@ -66,7 +65,9 @@ from .errors import (
     ServiceErrorDocument,
     UWSError,
     WaitTimeout,
+    redact,
     redact_url,
+    secret_forms,
 )
 
 if TYPE_CHECKING:
@@ -111,9 +112,7 @@ class _Out:
         self.secrets: Tuple[str, ...] = ()
 
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, self.secrets)
 
     def info(self, text: str) -> None:
         """A message for the person at the terminal (stderr; silenced by --quiet)."""
@@ -712,8 +711,7 @@ def _run(args: argparse.Namespace, out: _Out, again: str) -> int:
     url, auth = service(args, env)
     if auth is not None:
         user, token = auth
-        basic = base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
-        out.secrets = (token, basic)
+        out.secrets = secret_forms(token, user)
     from .client import DEFAULT_TIMEOUT, Client
 
     timeout = (DEFAULT_TIMEOUT[0], args.timeout) if args.timeout else DEFAULT_TIMEOUT

@@ -32,6 +32,7 @@ from typing import (
     Optional,
     Tuple,
     Type,
+    TypeVar,
     Union,
 )
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -39,11 +40,13 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import requests
 from requests.auth import AuthBase
 
+from ._redaction import scrub_job, scrub_job_list, scrub_parameters
 from .download import DownloadItem, ItemProgress, download_file, download_many
 from .errors import (
     HTTPStatusError,
     InvalidRequest,
     JobNotFound,
+    MalformedLocation,
     NotFound,
     ParseError,
     ServiceErrorDocument,
@@ -83,6 +86,7 @@ DEFAULT_RETRIES = 4
 # maximum": 600 s on OPUS, 300 s on DaCHS).
 _WAIT_MARGIN = 10.0
 _UNLIMITED_WAIT_READ = 660.0
+_Doc = TypeVar("_Doc")
 _TEXT_LIMIT = 1024 * 1024  # bytes of a text/plain resource (phase, quote, a parameter)
 _CREATED = frozenset({201, 202, 301, 302, 303})
 
@@ -198,7 +202,10 @@ class Client:
             query.append(("PHASE", _strict_phase(phase).value))
         url = self._url + _query(query)
         reply = self._get(url, not_found=NotFound)
-        return parse_job_list(self._transport.xml_body(reply, "a UWS job list"), url=reply.url)
+        jobs = self._parse(
+            parse_job_list, self._transport.xml_body(reply, "a UWS job list"), reply.url
+        )
+        return self._scrubbed(jobs, scrub_job_list)
 
     # -- creation
     def new_job(
@@ -228,21 +235,28 @@ class Client:
         """
         with contextlib.ExitStack() as stack:
             form, uploads = _build_form(parameters, files, stack)
-            reply = self._transport.send(
-                "POST",
-                self._url,
-                data=form,
-                files=uploads or None,
-                max_body=MAX_DOCUMENT_BYTES,
-            )
+            try:
+                reply = self._transport.send(
+                    "POST",
+                    self._url,
+                    data=form,
+                    files=uploads or None,
+                    max_body=MAX_DOCUMENT_BYTES,
+                )
+            except MalformedLocation as exc:
+                raise self._lost_job(exc) from exc
         self._transport.check(reply, not_found=NotFound, redirect_ok=True)
-        location = reply.location
+        try:
+            location = reply.location
+        except MalformedLocation as exc:
+            raise self._lost_job(exc) from exc
         job: Optional[Job] = None
         if reply.status in _CREATED and location is not None:
             job_url = location.rstrip("/")
         elif reply.ok and reply.body.strip():
             # Not the 303 of §2.2.3.1, but some servers answer the job document directly.
-            job = parse_job(self._transport.xml_body(reply, "a UWS job"), url=reply.url)
+            job = self._parse(parse_job, self._transport.xml_body(reply, "a UWS job"), reply.url)
+            job = self._scrubbed(job, scrub_job)
             job_url = self.job_url(job.job_id)
         else:
             raise HTTPStatusError(
@@ -262,6 +276,16 @@ class Client:
             raise
         self._job_urls[job.job_id] = job_url
         return job
+
+    def _lost_job(self, exc: MalformedLocation) -> MalformedLocation:
+        # The server accepted the POST: a job may well exist, but its URL is unknown.
+        return MalformedLocation(
+            f"POST {redact_url(self._url)}: the answer's Location header is malformed, so "
+            "the new job's URL is unknown, but a job may have been created anyway. List the "
+            "jobs (Client.get_job_list(), or `uws-lite list`) to find it, and follow or "
+            f"delete it by its id. ({exc})",
+            url=exc.url,
+        )
 
     def _mark_created(self, error: BaseException, job_url: str) -> None:
         # The job exists although new_job fails: name it on the error, so that the caller
@@ -333,7 +357,7 @@ class Client:
         """GET ``<job>/parameters`` (OPUS values come URL-decoded)."""
         reply = self._get(self.job_url(job_id) + "/parameters")
         body = self._transport.xml_body(reply, "a UWS parameter list")
-        return parse_parameters(body, url=reply.url)
+        return self._scrubbed(self._parse(parse_parameters, body, reply.url), scrub_parameters)
 
     def get_parameter(self, job_id: str, name: str) -> str:
         """GET ``<job>/parameters/<name>``: the raw value (for a file parameter, its
@@ -438,7 +462,7 @@ class Client:
         """GET ``<job>/results`` (hrefs resolved against that URL)."""
         reply = self._get(self.job_url(job_id) + "/results")
         body = self._transport.xml_body(reply, "a UWS result list")
-        return parse_results(body, url=reply.url)
+        return self._parse(parse_results, body, reply.url)
 
     # -- waiting
     def wait(
@@ -493,7 +517,7 @@ class Client:
             href, size, sha1 = result.href, result.size, result.sha1
         else:
             href, size, sha1 = result, None, None
-        if not href or urlsplit(href).scheme.lower() not in ("http", "https"):
+        if not href or not _is_http(href):
             raise UnsafeURL(
                 f"Result href {redact_url(href)!r} is not an http(s) URL: it will not be "
                 "fetched. Use the job's results list (Client.get_results).",
@@ -536,7 +560,7 @@ class Client:
                 href, size, sha1 = result.href, result.size, result.sha1
             else:
                 href, size, sha1 = result, None, None
-            if not href or urlsplit(href).scheme.lower() not in ("http", "https"):
+            if not href or not _is_http(href):
                 raise UnsafeURL(
                     f"Result href {redact_url(href)!r} is not an http(s) URL: it will not be "
                     "fetched (nothing was downloaded). Leave it out, or use the job's results "
@@ -580,7 +604,7 @@ class Client:
         strip: bool = True,
     ) -> str:
         reply = self._get(url, not_found=not_found, max_body=_TEXT_LIMIT)
-        text = self._transport.text_body(reply, what)
+        text = self._transport.scrub(self._transport.text_body(reply, what))
         return text.strip() if strip else text
 
     def _post(self, url: str, form: _FormItems) -> Reply:
@@ -592,7 +616,26 @@ class Client:
         reply = self._get(url, read_timeout=read_timeout)
         # Job.url is the job's address, without the WAIT/PHASE query of this request.
         job_url = urlunsplit(urlsplit(reply.url)._replace(query="", fragment=""))
-        return parse_job(self._transport.xml_body(reply, "a UWS job"), url=job_url)
+        job = self._parse(parse_job, self._transport.xml_body(reply, "a UWS job"), job_url)
+        return self._scrubbed(job, scrub_job)
+
+    def _parse(self, parse: Callable[..., _Doc], body: bytes, url: Optional[str]) -> _Doc:
+        # A document that cannot be parsed is quoted in the error: scrub it like the rest.
+        try:
+            return parse(body, url=url)
+        except ParseError as exc:
+            if not self._transport.secrets:
+                raise
+            scrub = self._transport.scrub
+            raise ParseError(scrub(str(exc)), url=exc.url, excerpt=scrub(exc.excerpt)) from None
+
+    def _scrubbed(
+        self, document: _Doc, scrub: Callable[[_Doc, Callable[[str], str]], _Doc]
+    ) -> _Doc:
+        # Server texts may echo the caller's token: never hand it back (uws_lite._redaction).
+        if not self._transport.secrets:
+            return document
+        return scrub(document, self._transport.scrub)
 
     def _set_phase(self, job_id: str, action: str) -> Job:
         url = self.job_url(job_id)
@@ -601,6 +644,14 @@ class Client:
 
 
 # --- helpers -------------------------------------------------------------------------
+
+
+def _is_http(href: Optional[str]) -> bool:
+    """Whether a (server-given) href is an http(s) URL; never raises."""
+    try:
+        return bool(href) and urlsplit(href or "").scheme.lower() in ("http", "https")
+    except ValueError:  # "http://[::1": not a URL at all
+        return False
 
 
 def _check_service_url(url: str) -> str:

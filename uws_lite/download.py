@@ -6,10 +6,13 @@ What :func:`download_file` guarantees, and why:
   or relative junk raise :class:`~uws_lite.errors.UnsafeURL`).
 - **Credentials stay home.** Redirects are followed here, not by requests, so that
   ``auth`` is sent only while the current URL has the origin (scheme, host, port) of
-  ``trusted_origin``; elsewhere a no-op auth replaces it and a session-wide
-  ``Authorization`` header is removed. A no-op auth is also sent when ``auth`` is None,
+  ``trusted_origin``; elsewhere a no-op auth replaces it and session-wide
+  ``Authorization``, ``Proxy-Authorization`` and ``Cookie`` headers (and jar cookies)
+  are removed. A no-op auth is also sent when ``auth`` is None,
   because requests would otherwise take credentials from ``~/.netrc``.
-- **Atomic.** Bytes go to ``.<name>.part`` next to ``dest`` and are renamed onto ``dest``
+- **Atomic.** Bytes go to ``.<name>.<random>.part`` next to ``dest``, created exclusively
+  (``tempfile.mkstemp``: O_EXCL, O_NOFOLLOW, mode 0600, so nothing planted there, such as
+  a symlink pointing elsewhere, is ever written through), and are renamed onto ``dest``
   only once complete and verified; on any failure (including Ctrl-C) the ``.part`` file
   is removed, so a file under the final name is always complete. With
   ``overwrite=False`` the rename uses a hard link, which fails rather than replace a file
@@ -22,8 +25,8 @@ What :func:`download_file` guarantees, and why:
   ETag or a Last-Modified date), at most ``max_resumes`` times: 206 appends, 200 (Range
   ignored, or the file changed) starts again from zero, 416 whose total equals what we
   have means "already complete". A ``.part`` file left by a killed process is *not*
-  resumed by a later call: nothing proves it is the same file (no validator was kept),
-  so it is overwritten.
+  resumed by a later call: nothing proves it is the same file (no validator was kept).
+  Each call writes only the ``.part`` file it created itself, and leaves others alone.
 - **Verified.** The length must match Content-Length (the Content-Range total on 206)
   and ``expected_size``; the SHA-1 (OPUS's ``hash``) is computed while writing and must
   match ``sha1``. Otherwise :class:`~uws_lite.errors.IntegrityError`.
@@ -42,20 +45,30 @@ import logging
 import os
 import queue
 import re
+import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
-from typing import IO, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import IO, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
 from requests.auth import AuthBase
 
-from .errors import DownloadError, IntegrityError, InvalidRequest, UnsafeURL, redact_url
+from . import _scoped as scoped
+from .errors import (
+    DownloadError,
+    IntegrityError,
+    InvalidRequest,
+    MalformedLocation,
+    UnsafeURL,
+    redact,
+    redact_url,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -75,8 +88,10 @@ DEFAULT_TIMEOUT: Tuple[float, float] = (10.0, 90.0)  # (connect, read) seconds
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
-_UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
+_CONTENT_RANGE = re.compile(
+    r"bytes\s+(\d{1,30})-(\d{1,30})/(\d{1,30}|\*)\s*$", re.IGNORECASE | re.ASCII
+)
+_UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d{1,30})\s*$", re.IGNORECASE | re.ASCII)
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _PART_NAME_MAX = 250  # bytes; file systems allow 255 per name
 
@@ -176,9 +191,12 @@ def download_many(
     Every item is checked (URL, destination) before any request. On the first failure
     the downloads not started are cancelled and the running ones stopped (their
     ``.part`` files removed), then that first error is raised. Files completed before
-    it stay: each is complete and verified. ``progress(item, done, total)`` is called
-    from the worker threads. Keep ``max_workers`` within the session's connection pool
-    size (10 by default in requests) so connections are reused.
+    it stay: each is complete and verified, and the error's ``saved_paths`` attribute
+    lists them (the destinations this call wrote; read it with ``getattr(error,
+    "saved_paths", ())``): a file found under another destination name is not ours.
+    ``progress(item, done, total)`` is called from the worker threads. Keep
+    ``max_workers`` within the session's connection pool size (10 by default in
+    requests) so connections are reused.
     """
     if max_workers < 1:
         raise InvalidRequest(f"max_workers must be at least 1, not {max_workers}")
@@ -208,6 +226,11 @@ def download_many(
     if failures:
         for other in failures[1:]:
             logger.warning("another download failed too: %s", other)
+        # Which files this call wrote: a file under a destination name may be another's.
+        saved = tuple(
+            job.dest for job, f in zip(jobs, futures) if not f.cancelled() and f.exception() is None
+        )
+        setattr(failures[0], "saved_paths", saved)  # noqa: B010 (not declared on the class)
         raise failures[0]
     if errors:  # pragma: no cover - cancellation only follows a failure
         raise errors[0]
@@ -332,7 +355,9 @@ class _Download:
         self.max_resumes = max_resumes
         self.chunk_size = chunk_size
         self.cancel = cancel
-        self.shown = redact_url(url)
+        # Server texts (the href, a reason phrase, a hash) may echo the token: redacted.
+        self.secrets: Tuple[str, ...] = tuple(getattr(auth, "secrets", ()))
+        self.shown = redact(redact_url(url), self.secrets)
         self.have = 0  # bytes in the .part file
         self.total: Optional[int] = None  # length of the whole file, when known
         self.validator: Optional[str] = None  # for If-Range
@@ -352,7 +377,7 @@ class _Download:
             logger.warning(
                 "the hash given for %s is not a SHA-1 (40 hex digits): %r; not checked",
                 self.shown,
-                self.sha1[:80],
+                redact(self.sha1[:80], self.secrets),
             )
             self.sha1 = None
         if self.expected_size is not None and self.expected_size < 0:
@@ -369,18 +394,20 @@ class _Download:
 
     # -- the download
     def run(self) -> Path:
-        part = _part_path(self.dest)
+        part: Optional[Path] = None
         self.hasher = _BackgroundSHA1() if self.sha1 else None
         try:
             self.dest.parent.mkdir(parents=True, exist_ok=True)
-            with open(part, "wb") as out:
+            fd, part = _create_part(self.dest)
+            with os.fdopen(fd, "wb") as out:
                 self._transfer(out)
             self._verify()
             _publish(part, self.dest, self.overwrite)
         except BaseException as exc:
             if self.hasher is not None:
                 self.hasher.close()
-            _remove(part)
+            if part is not None:
+                _remove(part)
             if isinstance(exc, OSError) and not isinstance(exc, requests.RequestException):
                 raise DownloadError(
                     f"could not write {self.dest} ({exc.strerror or exc}); "
@@ -446,7 +473,8 @@ class _Download:
                     self._truncate(out)
                 self._on_whole(response)
             else:
-                raise DownloadError(_status_message(response, self.shown), url=self.url)
+                message = _status_message(response, self.shown)
+                raise DownloadError(redact(message, self.secrets), url=self.url)
             self._report()
             self._stream(response, out)
 
@@ -454,19 +482,25 @@ class _Download:
         url = self.url
         for _hop in range(MAX_REDIRECTS + 1):
             trusted = _origin(url) == self.trusted
-            sent: Dict[str, Optional[str]] = dict(headers)
-            if not trusted:
-                sent["Authorization"] = None  # drops a session-wide header too
             auth = self.auth if trusted and self.auth is not None else _NO_AUTH
             try:
-                response = self.session.get(
+                # Off the origin, session-wide Authorization/Cookie headers are dropped too.
+                response = scoped.send(
+                    self.session,
+                    "GET",
                     url,
-                    headers=sent,
+                    trusted=trusted,
+                    headers=headers,
                     auth=auth,
                     timeout=self.timeout,
                     stream=True,
-                    allow_redirects=False,
                 )
+            except MalformedLocation:
+                raise UnsafeURL(
+                    f"{self.shown} redirected to a malformed Location (not a URL); it will "
+                    "not be fetched. Report it to the service's administrators",
+                    url=self.url,
+                ) from None
             except requests.exceptions.SSLError as exc:
                 raise DownloadError(
                     f"TLS failed for {redact_url(url)} ({type(exc).__name__}); check the "
@@ -487,7 +521,14 @@ class _Download:
             if response.status_code not in _REDIRECTS or not location:
                 return response
             response.close()
-            url = urljoin(url, location)
+            try:
+                url = urljoin(url, location)
+            except ValueError:
+                raise UnsafeURL(
+                    f"{self.shown} redirected to a malformed Location (not a URL); it will "
+                    "not be fetched. Report it to the service's administrators",
+                    url=self.url,
+                ) from None
             _check_url(url)
             if _origin(url) != self.trusted:
                 logger.debug(
@@ -681,12 +722,19 @@ def _origin(url: str) -> Optional[Tuple[str, str, int]]:
         return None
 
 
-def _part_path(dest: Path) -> Path:
-    name = f".{dest.name}.part"
-    if len(name.encode("utf-8", "surrogateescape")) > _PART_NAME_MAX:
+def _create_part(dest: Path) -> Tuple[int, Path]:
+    """A new, empty temporary file next to ``dest``: an open descriptor and its path.
+
+    ``tempfile.mkstemp`` opens with O_CREAT|O_EXCL (and O_NOFOLLOW where the platform has
+    it) under a random name, mode 0600: a file, link or symlink planted in the directory
+    is never opened or written through, and a name cannot be guessed in advance.
+    """
+    prefix = f".{dest.name}."
+    if len(prefix.encode("utf-8", "surrogateescape")) > _PART_NAME_MAX - 16:
         digest = hashlib.sha256(dest.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        name = f".{digest}.part"
-    return dest.with_name(name)
+        prefix = f".{digest}."
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=dest.parent)
+    return fd, Path(name)
 
 
 def _publish(part: Path, dest: Path, overwrite: bool) -> None:
@@ -721,7 +769,10 @@ def _remove(path: Path) -> None:
 
 def _int_header(response: requests.Response, name: str) -> Optional[int]:
     value = response.headers.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+    # isdigit() alone accepts "²", which int() refuses; 4300+ digits are refused by int().
+    if not (value.isascii() and value.isdigit()) or len(value) > 30:
+        return None
+    return int(value)
 
 
 def _describe(exc: BaseException) -> str:

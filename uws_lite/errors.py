@@ -7,8 +7,9 @@ they never contain credentials (URLs in messages are stripped of any user info).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
-from urllib.parse import urlsplit, urlunsplit
+import base64
+from typing import TYPE_CHECKING, Iterable, Optional, Tuple
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from .models import Job
@@ -27,6 +28,7 @@ __all__ = [
     "JobNotStarted",
     "JobHeld",
     "JobNotFound",
+    "MalformedLocation",
     "NotFound",
     "ParseError",
     "RequestTimeout",
@@ -36,8 +38,13 @@ __all__ = [
     "UWSError",
     "UnsafeURL",
     "WaitTimeout",
+    "redact",
     "redact_url",
+    "secret_forms",
 ]
+
+REDACTED = "***"
+_MIN_SECRET = 4  # shorter strings would blank out ordinary words
 
 
 def redact_url(url: Optional[str]) -> str:
@@ -54,6 +61,33 @@ def redact_url(url: Optional[str]) -> str:
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def secret_forms(token: str, user: Optional[str] = None) -> Tuple[str, ...]:
+    """Every form in which a server may echo ``token``: as is, URL-encoded (``%2F`` and
+    ``+`` styles) or decoded, and with ``user`` the HTTP Basic credentials (base64 of
+    ``user:token``, with and without padding, also URL-encoded). Longest first; none
+    shorter than 4."""
+    # unquote_plus: a token echoed raw into a field that the client URL-decodes (OPUS
+    # parameter values) comes back with each "+" turned into a space.
+    forms = {token, quote(token, safe=""), quote_plus(token, safe=""), unquote_plus(token)}
+    if user is not None:
+        basic = base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
+        forms |= {basic, basic.rstrip("="), quote(basic, safe="")}
+    return tuple(sorted((f for f in forms if len(f) >= _MIN_SECRET), key=len, reverse=True))
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret (see :func:`secret_forms`) replaced by ``***``.
+
+    The one redaction of server-provided text (error summaries, error documents, HTML
+    pages, parameter values, log lines) before it is shown, logged, returned or saved."""
+    if not text:
+        return text
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= _MIN_SECRET:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 class UWSError(Exception):
@@ -143,6 +177,11 @@ class ParseError(UWSError):
         self.url = redact_url(url)
         self.excerpt = excerpt
         super().__init__(message)
+
+
+class MalformedLocation(ParseError):
+    """A redirect or creation answer whose ``Location`` header is no usable http(s) URL
+    (``http://[::1``, a port that is not a number, another scheme)."""
 
 
 # --- jobs -----------------------------------------------------------------------------

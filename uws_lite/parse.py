@@ -17,6 +17,7 @@ declaration, which costs nothing and loses nothing. :func:`validate` is the stri
 from __future__ import annotations
 
 import codecs
+import contextlib
 import copy
 import dataclasses
 import re
@@ -504,7 +505,8 @@ def _results(el: etree._Element, url: Optional[str]) -> Tuple[Result, ...]:
         if url and href and not href.startswith(_HTTP) and not absolute(href):
             # Relative hrefs (CEFCA, pyvo #191) resolve against the document's URL.
             # Non-HTTP references such as "uws:executing:10" (Rubin) have a scheme.
-            href = urljoin(url, href)
+            with contextlib.suppress(ValueError):  # "//[x": kept; downloads refuse it
+                href = urljoin(url, href)
         append(
             new(id=result_id, href=href or None, size=size, mime_type=mime_type, attributes=extra)
         )

@@ -33,19 +33,23 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import default_user_agent
 from urllib3.util.retry import Retry
 
+from . import _scoped as scoped
 from .errors import (
     AuthenticationError,
     ConnectionFailed,
     ForbiddenError,
     HTTPStatusError,
     InvalidRequest,
+    MalformedLocation,
     NotFound,
     ParseError,
     RequestTimeout,
     ServerError,
     ServiceErrorDocument,
     TransportError,
+    redact,
     redact_url,
+    secret_forms,
 )
 from .parse import error_message, votable_error
 
@@ -143,11 +147,15 @@ class CappedRetry(Retry):
     def get_retry_after(self, response: BaseHTTPResponse) -> Optional[float]:
         try:
             value = super().get_retry_after(response)
-        except urllib3.exceptions.InvalidHeader:
-            return None
+        except (urllib3.exceptions.InvalidHeader, ValueError, OverflowError):
+            return None  # unparsable, or more digits than int() accepts
         if value is None:
             return None
-        return min(float(value), self.max_retry_after)
+        try:
+            seconds = float(value)
+        except OverflowError:
+            seconds = self.max_retry_after
+        return min(seconds, self.max_retry_after)
 
     def new(self, **kw: Any) -> CappedRetry:
         # Retry.new() rebuilds the object from its constructor arguments; carry the cap over.
@@ -233,7 +241,7 @@ class BasicAuth(AuthBase):
             raise InvalidRequest("the user name or password contains a control character")
         self.origin = origin
         self._header = basic_authorization(user, password)
-        self.secrets: Tuple[str, ...] = (password, self._header.split(" ", 1)[1])
+        self.secrets: Tuple[str, ...] = secret_forms(password, user)
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         if r.url and origin_of(r.url) == self.origin:
@@ -302,11 +310,32 @@ class Reply:
 
     @property
     def location(self) -> Optional[str]:
-        """The ``Location`` header resolved against the request URL (it may be relative)."""
+        """The ``Location`` header resolved against the request URL (it may be relative).
+
+        Raises :class:`ParseError` when it is no usable URL (``http://[::1``, a port that is
+        not a number): a server's header never surfaces as a raw ``ValueError``."""
         value = self.headers.get("Location")
         if not value or not value.strip():
             return None
-        return urljoin(self.url, value.strip())
+        try:
+            url = urljoin(self.url, value.strip())
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 (raises ValueError on a bad port)
+        except ValueError:
+            raise MalformedLocation(
+                f"{self.method} {redact_url(self.url)} answered HTTP {self.status} with a "
+                "malformed Location header (not a URL); the server is misconfigured: "
+                "report it to its administrators",
+                url=self.url,
+            ) from None
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise MalformedLocation(
+                f"{self.method} {redact_url(self.url)} answered HTTP {self.status} with a "
+                f"Location that is not an http(s) URL ({redact_url(url)[:200]!r}); the server "
+                "is misconfigured: report it to its administrators",
+                url=self.url,
+            )
+        return url
 
     @property
     def ok(self) -> bool:
@@ -386,8 +415,8 @@ class Transport:
                 session.mount(prefix, HTTPAdapter(max_retries=retry))
         self.session = session
         self.auth = _build_auth(auth, session, self.origin)
-        self._secrets: Tuple[str, ...] = tuple(
-            s for s in getattr(self.auth, "secrets", ()) if len(s) >= 4
+        self._secrets: Tuple[str, ...] = tuple(getattr(self.auth, "secrets", ())) + (
+            _header_secrets(session)
         )
 
     def close(self) -> None:
@@ -412,8 +441,10 @@ class Transport:
         timeouts = self.timeouts.with_read_at_least(read_timeout)
         for _ in range(MAX_GET_REDIRECTS + 1):
             reply = self._send_once(method, url, data, files, timeouts, max_body)
-            location = reply.location
-            if not (follow_redirects and method == "GET" and reply.is_redirect and location):
+            if not (follow_redirects and method == "GET" and reply.is_redirect):
+                return reply
+            location = reply.location  # ParseError when malformed
+            if not location:
                 return reply
             url = location
         return reply
@@ -431,15 +462,16 @@ class Transport:
         if self.session.headers.get("User-Agent") in (None, default_user_agent()):
             headers["User-Agent"] = USER_AGENT
         try:
-            with self.session.request(
+            with scoped.send(
+                self.session,
                 method,
                 url,
+                trusted=origin_of(url) == self.origin,
                 data=list(data) if data is not None else None,
                 files=files,
                 headers=headers,
                 auth=self.auth,
                 timeout=timeouts.as_tuple(),
-                allow_redirects=False,
                 stream=True,
             ) as response:
                 ok = 200 <= response.status_code < 300
@@ -490,11 +522,14 @@ class Transport:
         )
 
     # -- checking
+    @property
+    def secrets(self) -> Tuple[str, ...]:
+        """The forms of the credentials in use that :meth:`scrub` removes."""
+        return self._secrets
+
     def scrub(self, text: str) -> str:
         """Remove the credentials from a text shown to the user (server messages may echo)."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, self._secrets)
 
     def check(
         self,
@@ -525,10 +560,11 @@ class Transport:
         cls: Type[HTTPStatusError]
         if reply.is_redirect:
             cls = HTTPStatusError
-            advice = (
-                f"Unexpected redirect to {redact_url(reply.location)}: "
-                "check the URL (http/https, trailing path)."
-            )
+            try:
+                target = redact_url(reply.location)
+            except MalformedLocation:
+                target = "a malformed Location"
+            advice = f"Unexpected redirect to {target}: check the URL (http/https, trailing path)."
         elif reply.status == 404:
             cls, advice = not_found, _ADVICE[404]
         elif reply.status == 401:
@@ -541,7 +577,7 @@ class Transport:
             cls = HTTPStatusError
             advice = _ADVICE.get(reply.status, "Read the server's message and fix the request.")
         raise cls(
-            f"{where} failed: {status}.{said} {advice}",
+            self.scrub(f"{where} failed: {status}.{said} {advice}"),
             url=reply.url,
             status=reply.status,
             body_excerpt=self._excerpt(reply),
@@ -572,8 +608,11 @@ class Transport:
             message = self._server_message(reply)
             said = f" The page says: {message}" if message else ""
             raise ServiceErrorDocument(
-                f"{where} answered HTTP {reply.status} with an HTML page instead of {what}.{said} "
-                "Check that the URL is a UWS service (not a web page or a login portal).",
+                self.scrub(
+                    f"{where} answered HTTP {reply.status} with an HTML page instead of "
+                    f"{what}.{said} Check that the URL is a UWS service (not a web page or a "
+                    "login portal)."
+                ),
                 url=reply.url,
                 status=reply.status,
                 body_excerpt=self._excerpt(reply),
@@ -588,8 +627,10 @@ class Transport:
             if message is not None:
                 message = self.scrub(message)
                 raise ServiceErrorDocument(
-                    f"{where} answered HTTP {reply.status} with an error document instead of "
-                    f"{what}: {message}",
+                    self.scrub(
+                        f"{where} answered HTTP {reply.status} with an error document instead "
+                        f"of {what}: {message}"
+                    ),
                     url=reply.url,
                     status=reply.status,
                     body_excerpt=self._excerpt(reply),
@@ -613,6 +654,24 @@ class Transport:
 
 
 UWSErrorLike = Union[TransportError, InvalidRequest]
+
+
+def _header_secrets(session: requests.Session) -> Tuple[str, ...]:
+    """The secrets of a caller's session-wide ``Authorization`` header (Basic or a token)."""
+    value = session.headers.get("Authorization")
+    if not isinstance(value, str) or not value.strip():
+        return ()
+    scheme, _, credentials = value.strip().partition(" ")
+    credentials = credentials.strip() or scheme
+    forms = list(secret_forms(credentials))
+    if scheme.lower() == "basic":
+        try:
+            user, sep, password = base64.b64decode(credentials).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            sep = ""
+        if sep:
+            forms += secret_forms(password, user)
+    return tuple(forms)
 
 
 def _read_limited(response: requests.Response, limit: int) -> Tuple[bytes, bool]:

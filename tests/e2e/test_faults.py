@@ -339,3 +339,20 @@ def test_integrity_error_type_for_a_direct_download(ws: Any, tmp_path: Any) -> N
             client.download(result, ws.out / "expres.cdf")
     assert not (ws.out / "expres.cdf").exists()
     ws.check_clean()
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "http://127.0.0.1:notaport/x"])
+def test_a_malformed_creation_location_is_a_typed_error_saying_a_job_may_exist(
+    ws: Any, location: str
+) -> None:
+    ws.server.faults.malformed_location = location
+    ws.config()
+    done = _run_cli(ws, authenticated=True)
+    assert done.code == 4, done.text  # a server error, never a crash
+    assert "Traceback" not in done.err
+    assert "ValueError" not in done.err
+    assert len([r for r in ws.server.requests if r.method == "POST"]) == 1
+    assert len(ws.server.jobs) == 1  # the job exists: the user is told how to find it
+    assert "a job may have been created anyway" in done.err
+    assert f"python -m uws_call_expres --list --login {TEST_USER}" in done.err
+    ws.check_clean()

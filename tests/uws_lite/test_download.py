@@ -560,15 +560,17 @@ def test_more_resets_than_max_resumes_fails_cleanly(
     assert os.listdir(tmp_path) == []
 
 
-def test_a_stale_part_file_is_overwritten_not_resumed(
+def test_a_stale_part_file_is_left_alone_not_resumed(
     server: LoopbackServer, session: requests.Session, tmp_path: Path
 ) -> None:
-    (tmp_path / ".x.part").write_bytes(b"left by a killed process" * 1000)
+    stale = b"left by a killed process" * 1000
+    (tmp_path / ".x.part").write_bytes(stale)
     server.state.routes["/r"] = Route()
     _get(session, server, "/r", tmp_path / "x", sha1=SHA1)
     assert (tmp_path / "x").read_bytes() == DATA
     assert "Range" not in server.state.seen("/r")[0].headers
-    assert os.listdir(tmp_path) == ["x"]
+    assert sorted(os.listdir(tmp_path)) == [".x.part", "x"]
+    assert (tmp_path / ".x.part").read_bytes() == stale  # not ours: not touched
 
 
 @responses.activate

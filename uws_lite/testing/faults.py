@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field, fields
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 __all__ = ["HOSTILE_XML_KINDS", "Faults"]
 
@@ -77,6 +77,18 @@ class Faults:
     reset_download_count: int = 1
     range_supported: bool = True
     """False: ``Range`` is ignored (always 200 with the whole file) and not advertised."""
+
+    # -- secrets and hostile names (issue 11, points 3-8; the "safety" faults)
+    echo_secret: bool = False
+    """A job's error text (``errorSummary`` in the job document, and ``<job>/error``) echoes
+    the caller's credentials: the token as sent, URL-encoded, and the Basic ``Authorization``
+    value. A job without an error gets one. A client must never show any of them."""
+    malformed_location: Optional[str] = None
+    """Job creations answer 303 with this ``Location`` (e.g. ``"http://[::1"``); the job is
+    created all the same."""
+    download_hook: Optional[Callable[[str], None]] = None
+    """Called with the request path just before a result (``/store``, a log) is sent: a test
+    uses it to take the client's destination name during the download."""
 
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 

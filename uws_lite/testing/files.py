@@ -38,6 +38,9 @@ def file_response(
             start, end = ranges[0]
             status = 206
             headers.append(("Content-Range", f"bytes {start}-{end - 1}/{size}"))
+    hook = faults.download_hook
+    if hook is not None and req.method == "GET":
+        hook(req.path)
     reset_at = None
     cut = faults.reset_offset(size, req.line) if req.method == "GET" else None
     if cut is not None and start <= cut < end:

@@ -10,6 +10,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Callable, List, Optional, Sequence
+from urllib.parse import quote
 
 from . import documents
 from .exchange import TEXT, Request, Response, see_other, text_response, xml_response
@@ -147,7 +148,8 @@ class OpusRoutes:
             raise Failure(f"JobAccessDenied: {exc}") from exc
         if orphan:
             raise Failure("Internal Server Error")
-        return see_other(f"{self.base}/rest/{list_name}/{job_id}")
+        location = self.faults.malformed_location
+        return see_other(location or f"{self.base}/rest/{list_name}/{job_id}")
 
     # -- the job ------------------------------------------------------------------------
 
@@ -158,12 +160,24 @@ class OpusRoutes:
         job = self.store.get(req.identity, list_name, job_id)
         if job.phase in ACTIVE_PHASES:
             job = self._wait(req, job)
+        job = self._echo_secret(req, job)
         results = self._published_results(job)
         document = documents.job_xml(job, self.base, results)
         kind = self.faults.hostile_xml
         if kind:
             document = documents.hostile(document, kind)
         return xml_response(document)
+
+    def _echo_secret(self, req: Request, job: JobSnapshot) -> JobSnapshot:
+        """The echo_secret fault: the error text repeats the caller's credentials."""
+        if not self.faults.echo_secret:
+            return job
+        token = req.identity.token
+        echo = (
+            f"{job.error or 'failed'} (token {token}, encoded {quote(token, safe='')}, "
+            f"header {req.header('authorization') or 'none'})"
+        )
+        return replace(job, error=echo)
 
     def _wait(self, req: Request, job: JobSnapshot) -> JobSnapshot:
         client_phase = req.arg("PHASE") or job.phase
@@ -220,7 +234,7 @@ class OpusRoutes:
                 raise NotFound(f'Prov file "provenance.{part[4:]}" NOT FOUND for job "{job_id}"')
             body = self.store.provenance(job_id).encode("utf-8")
             return small_file(req, self.faults, body, "application/json", time.time())
-        job = self.store.get(req.identity, list_name, job_id)
+        job = self._echo_secret(req, self.store.get(req.identity, list_name, job_id))
         if part == "parameters":
             return xml_response(documents.parameters_xml(job, self.base))
         if part == "results":
