@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import mimetypes
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import (
@@ -52,6 +53,7 @@ from .errors import (
     redact_url,
 )
 from .models import Job, JobList, Parameter, Phase, Result
+from .numbers import check_count, check_seconds
 from .parse import (
     MAX_DOCUMENT_BYTES,
     error_message,
@@ -287,11 +289,19 @@ class Client:
         request is raised above it. ``phase`` (only with ``wait``): PENDING, QUEUED or
         EXECUTING, the only phases in which a server may block (§2.2.1.2).
         """
+        return self._get_job(job_id, wait, phase, None)
+
+    def _get_job(
+        self,
+        job_id: str,
+        wait: Optional[int],
+        phase: Union[Phase, str, None],
+        deadline: Optional[float],
+    ) -> Job:
         query: List[Tuple[str, str]] = []
         read_timeout: Optional[float] = None
         if wait is not None:
-            if isinstance(wait, bool) or not isinstance(wait, int) or wait < -1:
-                raise InvalidRequest(f"wait must be an integer >= -1 (seconds), not {wait!r}")
+            check_count(wait, "wait (seconds, or -1)", minimum=-1)
             query.append(("WAIT", str(wait)))
             read_timeout = _UNLIMITED_WAIT_READ if wait == -1 else wait + _WAIT_MARGIN
         if phase is not None:
@@ -301,7 +311,9 @@ class Client:
             if not guard.is_active:
                 raise InvalidRequest(f"phase must be PENDING, QUEUED or EXECUTING, not {guard}")
             query.append(("PHASE", guard.value))
-        return self._fetch_job(self.job_url(job_id) + _query(query), read_timeout=read_timeout)
+        return self._fetch_job(
+            self.job_url(job_id) + _query(query), read_timeout=read_timeout, deadline=deadline
+        )
 
     def get_phase(self, job_id: str) -> Phase:
         """GET ``<job>/phase`` (text/plain); anything that is not a phase reads as UNKNOWN."""
@@ -399,8 +411,7 @@ class Client:
 
     def set_execution_duration(self, job_id: str, seconds: int) -> None:
         """POST ``EXECUTIONDURATION`` (seconds, 0 = unlimited; the server may override it)."""
-        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
-            raise InvalidRequest(f"seconds must be a non-negative integer, not {seconds!r}")
+        check_count(seconds, "the execution duration (seconds)", minimum=0)
         url = self.job_url(job_id) + "/executionduration"
         self._post(url, [("EXECUTIONDURATION", str(seconds))])
 
@@ -458,16 +469,28 @@ class Client:
         read timeout, falling back to polling with backoff on servers that do not
         block; see :mod:`uws_lite.wait`. ``on_change`` is called with the first state
         and each phase change. ``clock``/``sleep`` replace ``time.monotonic``/``time.sleep``.
+
+        ``timeout`` (seconds >= 0, finite; 0 asks once; None: no deadline) holds: the
+        call returns or raises within ``timeout`` + :data:`uws_lite.wait.DEADLINE_MARGIN`
+        (2 s) whatever the server does (huge ``Retry-After``, 429/503 forever, requests
+        held past WAIT, documents trickled byte by byte, stalls): each request gets at most
+        the time left, its retries and body included. NaN, inf, booleans, strings and
+        negative values raise InvalidRequest before any request.
         """
         _check_job_id(job_id)
+        if timeout is not None:
+            timeout = check_seconds(timeout, "timeout", zero_ok=True)
         policy = policy or WaitPolicy()
         read = self._transport.timeouts.read
         bound = max(1, min(policy.max_wait, int(read - _WAIT_MARGIN)))
         if bound != policy.max_wait:
             policy = dataclasses.replace(policy, max_wait=bound)
 
+        # The requests' deadline is real time, even when a test replaces the loop's clock.
+        deadline = None if timeout is None else time.monotonic() + timeout
+
         def fetch(wait: Optional[int], phase: Optional[Phase]) -> Job:
-            return self.get_job(job_id, wait=wait, phase=phase)
+            return self._get_job(job_id, wait, phase, deadline)
 
         options: Dict[str, Any] = {}
         if clock is not None:
@@ -564,9 +587,15 @@ class Client:
         read_timeout: Optional[float] = None,
         max_body: int = MAX_DOCUMENT_BYTES,
         error_document_ok: bool = False,
+        deadline: Optional[float] = None,
     ) -> Reply:
         reply = self._transport.send(
-            "GET", url, read_timeout=read_timeout, max_body=max_body, follow_redirects=True
+            "GET",
+            url,
+            read_timeout=read_timeout,
+            max_body=max_body,
+            follow_redirects=True,
+            deadline=deadline,
         )
         self._transport.check(reply, not_found=not_found, error_document_ok=error_document_ok)
         return reply
@@ -588,8 +617,10 @@ class Client:
         self._transport.check(reply, not_found=JobNotFound, redirect_ok=True)
         return reply
 
-    def _fetch_job(self, url: str, *, read_timeout: Optional[float] = None) -> Job:
-        reply = self._get(url, read_timeout=read_timeout)
+    def _fetch_job(
+        self, url: str, *, read_timeout: Optional[float] = None, deadline: Optional[float] = None
+    ) -> Job:
+        reply = self._get(url, read_timeout=read_timeout, deadline=deadline)
         # Job.url is the job's address, without the WAIT/PHASE query of this request.
         job_url = urlunsplit(urlsplit(reply.url)._replace(query="", fragment=""))
         return parse_job(self._transport.xml_body(reply, "a UWS job"), url=job_url)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import importlib.metadata
 import inspect
+import logging
+import time
 from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
@@ -33,6 +35,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import default_user_agent
 from urllib3.util.retry import Retry
 
+from .deadline import DeadlineTimeout, Watchdog, current_deadline, deadline_scope
 from .errors import (
     AuthenticationError,
     ConnectionFailed,
@@ -47,6 +50,7 @@ from .errors import (
     TransportError,
     redact_url,
 )
+from .numbers import check_count, check_seconds
 from .parse import error_message, votable_error
 
 if TYPE_CHECKING:
@@ -66,6 +70,8 @@ __all__ = [
     "make_retry",
     "origin_of",
 ]
+
+logger = logging.getLogger(__name__)
 
 # UWS 1.1 §2.2.2: rich clients ask for XML first; some servers send HTML to browser Accepts.
 ACCEPT = "application/xml, text/plain"
@@ -111,10 +117,9 @@ class Timeouts:
             connect, read = value
         else:
             connect = read = value
-        for name, number in (("connect", connect), ("read", read)):
-            if isinstance(number, bool) or not isinstance(number, (int, float)) or number <= 0:
-                raise InvalidRequest(f"{name} timeout must be a positive number, not {number!r}")
-        return cls(float(connect), float(read))
+        return cls(
+            check_seconds(connect, "the connect timeout"), check_seconds(read, "the read timeout")
+        )
 
     def with_read_at_least(self, seconds: Optional[float]) -> Timeouts:
         if seconds is None or seconds <= self.read:
@@ -147,7 +152,34 @@ class CappedRetry(Retry):
             return None
         if value is None:
             return None
-        return min(float(value), self.max_retry_after)
+        asked = float(value)
+        capped = min(asked, self.max_retry_after)
+        left = _seconds_left()
+        if left is not None and capped > left:
+            logger.warning(
+                "the server asks to retry after %g s; waiting only the %.1f s left before "
+                "the deadline",
+                asked,
+                max(0.0, left),
+            )
+            return max(0.0, left)
+        if capped < asked:
+            logger.warning(
+                "the server asks to retry after %g s; waiting at most %g s (max_retry_after)",
+                asked,
+                capped,
+            )
+        return capped
+
+    def get_backoff_time(self) -> float:
+        backoff = float(super().get_backoff_time())
+        left = _seconds_left()
+        return backoff if left is None else max(0.0, min(backoff, left))
+
+    def is_exhausted(self) -> bool:
+        # With a deadline (uws_lite.deadline), no retry starts once the time is up.
+        left = _seconds_left()
+        return bool(super().is_exhausted()) or (left is not None and left <= 0.05)
 
     def new(self, **kw: Any) -> CappedRetry:
         # Retry.new() rebuilds the object from its constructor arguments; carry the cap over.
@@ -156,12 +188,17 @@ class CappedRetry(Retry):
         return retry
 
 
+def _seconds_left() -> Optional[float]:
+    deadline = current_deadline()
+    return None if deadline is None else deadline - time.monotonic()
+
+
 def make_retry(retries: int, *, max_retry_after: float = MAX_RETRY_AFTER) -> CappedRetry:
     """The retry policy: connection errors, 429/502/503/504 honouring ``Retry-After``,
     only for idempotent methods (a job-creation POST is never repeated), exponential
     backoff with jitter where urllib3 supports it (>= 2.0)."""
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise InvalidRequest(f"retries must be a non-negative integer, not {retries!r}")
+    check_count(retries, "retries", minimum=0)
+    check_seconds(max_retry_after, "max_retry_after", zero_ok=True)
     kwargs: Dict[str, Any] = {
         "total": retries,
         "connect": retries,
@@ -405,13 +442,24 @@ class Transport:
         read_timeout: Optional[float] = None,
         max_body: int,
         follow_redirects: bool = False,
+        deadline: Optional[float] = None,
     ) -> Reply:
         """Send one request (redirects are never followed by requests itself; with
         ``follow_redirects`` a GET follows up to 5 of them, auth staying origin-scoped)
-        and read at most ``max_body`` bytes of a 2xx body (ParseError beyond)."""
+        and read at most ``max_body`` bytes of a 2xx body (ParseError beyond).
+
+        ``deadline`` (a :func:`time.monotonic` instant): the whole request, its retries,
+        their sleeps, the redirects and the body, ends by then (see :mod:`uws_lite.deadline`),
+        or raises :class:`RequestTimeout`."""
         timeouts = self.timeouts.with_read_at_least(read_timeout)
         for _ in range(MAX_GET_REDIRECTS + 1):
-            reply = self._send_once(method, url, data, files, timeouts, max_body)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise RequestTimeout(
+                    f"{method} {redact_url(url)}: not sent, the deadline has passed. "
+                    "Wait again with a larger timeout.",
+                    url,
+                )
+            reply = self._send_once(method, url, data, files, timeouts, max_body, deadline)
             location = reply.location
             if not (follow_redirects and method == "GET" and reply.is_redirect and location):
                 return reply
@@ -426,25 +474,42 @@ class Transport:
         files: Optional[List[Tuple[str, Any]]],
         timeouts: Timeouts,
         max_body: int,
+        deadline: Optional[float] = None,
     ) -> Reply:
         headers = {"Accept": ACCEPT}
         if self.session.headers.get("User-Agent") in (None, default_user_agent()):
             headers["User-Agent"] = USER_AGENT
+        timeout: Any = timeouts.as_tuple()
+        if deadline is not None:
+            timeout = DeadlineTimeout(timeouts.connect, timeouts.read, deadline)
         try:
-            with self.session.request(
+            with deadline_scope(deadline), self.session.request(
                 method,
                 url,
                 data=list(data) if data is not None else None,
                 files=files,
                 headers=headers,
                 auth=self.auth,
-                timeout=timeouts.as_tuple(),
+                timeout=timeout,
                 allow_redirects=False,
                 stream=True,
             ) as response:
                 ok = 200 <= response.status_code < 300
                 limit = max_body if ok else MAX_ERROR_BODY
-                body, truncated = _read_limited(response, limit)
+                watchdog = Watchdog(response, deadline)
+                try:
+                    with watchdog:
+                        body, truncated = _read_limited(response, limit)
+                except (requests.RequestException, urllib3.exceptions.HTTPError):
+                    if not watchdog.fired:
+                        raise
+                    body, truncated = b"", False
+                if watchdog.fired:
+                    raise RequestTimeout(
+                        f"{method} {redact_url(url)}: the answer was still arriving at the "
+                        "deadline (the server sends it too slowly); cut off.",
+                        url,
+                    )
                 if truncated and ok:
                     raise ParseError(
                         f"{method} {redact_url(url)}: the answer is larger than {limit} bytes; "
