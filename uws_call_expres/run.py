@@ -21,9 +21,11 @@ from uws_lite.client import DEFAULT_TIMEOUT
 from uws_lite.errors import InvalidRequest
 from uws_lite.models import Phase
 from uws_lite.naming import safe_filename
+from uws_lite.numbers import check_seconds
 
 from .access import DEFAULT_SERVER, Access, resolve_access
 from .config import CheckedInputs, check_inputs, check_run_id
+from .errors import ConfigError
 from .follow import FollowContext, follow_job, make_run
 from .outcome import ExpresRun
 from .output import Console, printable, progress_wanted
@@ -324,9 +326,7 @@ def open_client(access: Access) -> Client:
 def _check_timeout(timeout: Optional[float]) -> Optional[float]:
     if timeout is None:
         return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise InvalidRequest(f"timeout must be a positive number of seconds, not {timeout!r}.")
-    return float(timeout)
+    return check_seconds(timeout, "timeout", error=ConfigError)
 
 
 def check_job_id(job_id: str) -> str:

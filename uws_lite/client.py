@@ -40,7 +40,13 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import requests
 from requests.auth import AuthBase
 
-from .download import DownloadItem, ItemProgress, download_file, download_many
+from .download import (
+    DEFAULT_STALL_TIMEOUT,
+    DownloadItem,
+    ItemProgress,
+    download_file,
+    download_many,
+)
 from .errors import (
     HTTPStatusError,
     InvalidRequest,
@@ -507,11 +513,16 @@ class Client:
         *,
         progress: Optional[Progress] = None,
         overwrite: bool = False,
+        timeout: Optional[float] = None,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     ) -> Path:
         """Stream a result (or an href) to ``dest``, atomically, resumably, verified
         (length, and OPUS's SHA-1 ``hash`` when given; see :mod:`uws_lite.download`).
         Credentials go only to the service's origin. Raises UnsafeURL for a result
-        without an http(s) href (``uws:executing:10``, ``file:``, none at all)."""
+        without an http(s) href (``uws:executing:10``, ``file:``, none at all).
+
+        ``timeout``: total seconds for the download (None: no limit); past it,
+        DownloadTimeout. ``stall_timeout``: seconds without a byte before it resumes."""
         if isinstance(result, Result):
             href, size, sha1 = result.href, result.size, result.sha1
         else:
@@ -533,6 +544,8 @@ class Client:
             sha1=sha1,
             progress=progress,
             overwrite=overwrite,
+            stall_timeout=stall_timeout,
+            total_timeout=timeout,
         )
 
     def download_many(
@@ -542,6 +555,8 @@ class Client:
         max_workers: int = 4,
         progress: Optional[ItemProgress] = None,
         overwrite: bool = False,
+        timeout: Optional[float] = None,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     ) -> List[Path]:
         """Download several results (or hrefs), at most ``max_workers`` at a time, each
         as :meth:`download` does; return the paths in the order given.
@@ -551,7 +566,9 @@ class Client:
         runs with this client's session, auth (sent only to the service's origin) and
         timeouts: on the first failure the other downloads stop and that error is raised;
         files completed before it stay (each complete and verified).
-        ``progress(item, done, total)`` is called from the worker threads.
+        ``progress(item, done, total)`` is called from the worker threads. ``timeout``:
+        total seconds for all of them (DownloadTimeout past it); ``stall_timeout`` as in
+        :meth:`download`.
         """
         items: List[DownloadItem] = []
         for result, dest in results_and_dests:
@@ -576,6 +593,8 @@ class Client:
             max_workers=max_workers,
             progress=progress,
             overwrite=overwrite,
+            stall_timeout=stall_timeout,
+            total_timeout=timeout,
         )
 
     # -- internals

@@ -14,8 +14,8 @@ A request sent with a deadline (a :func:`time.monotonic` instant) gets:
   gets ``BODY_GRACE``, 0.25 s).
 
 So a request given a deadline ends at most ``BODY_GRACE`` plus a few tens of milliseconds
-after it (the time to notice and raise), on any server. The one thing not covered is a DNS look-up, which no
-Python timeout bounds.
+after it (the time to notice and raise), on any server. The one thing not covered is a
+DNS look-up, which no Python timeout bounds.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ class DeadlineTimeout(Timeout):
         return DeadlineTimeout(self._connect, self._read, self.deadline)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
-        return f"DeadlineTimeout(connect={self._connect!r}, read={self._read!r}, left={self._left():.2f})"
+        own = f"connect={self._connect!r}, read={self._read!r}"
+        return f"DeadlineTimeout({own}, left={self._left():.2f})"
 
 
 class Watchdog:

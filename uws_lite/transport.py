@@ -483,17 +483,20 @@ class Transport:
         if deadline is not None:
             timeout = DeadlineTimeout(timeouts.connect, timeouts.read, deadline)
         try:
-            with deadline_scope(deadline), self.session.request(
-                method,
-                url,
-                data=list(data) if data is not None else None,
-                files=files,
-                headers=headers,
-                auth=self.auth,
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            ) as response:
+            with (
+                deadline_scope(deadline),
+                self.session.request(
+                    method,
+                    url,
+                    data=list(data) if data is not None else None,
+                    files=files,
+                    headers=headers,
+                    auth=self.auth,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    stream=True,
+                ) as response,
+            ):
                 ok = 200 <= response.status_code < 300
                 limit = max_body if ok else MAX_ERROR_BODY
                 watchdog = Watchdog(response, deadline)
