@@ -86,8 +86,9 @@ def uws_call_expres(
     the config is sent anyway, unless ``strict=True``, where its errors raise
     :class:`ConfigError` before anything is sent. ``LOOP=False`` returns once the job is
     started, with its phase read back and ``reattach``, the :func:`attach` call that takes it
-    over; ``LOOP=True`` waits for its end (at most ``timeout`` seconds; default: the duration
-    limit plus a margin) and saves every result, also those the server lists shortly after
+    over; ``LOOP=True`` waits for its end (at most ``timeout`` seconds, a finite number > 0;
+    default: the duration limit plus a margin; the wait ends within ``timeout`` + 2 s
+    whatever the server does, see :mod:`uws_lite.wait`) and saves every result, also those the server lists shortly after
     the end, into ``output_dir`` under a safe version of its id (``overwrite``: "rename"
     (default), "always" or "never"). A file already there that is the result (verified) is
     kept and not downloaded again, so running or attaching again into the same directory is
@@ -140,7 +141,9 @@ def attach(
 
     For a run interrupted by Ctrl-C, a closed laptop or a network cut. ``Job_List``,
     ``LOGIN`` and ``TOKEN`` follow the routing of :func:`uws_call_expres` (a job of the
-    develop list needs ``Job_List="ExPRES-dev"``).
+    develop list needs ``Job_List="ExPRES-dev"``). ``timeout``: as for
+    :func:`uws_call_expres`, the wait ends within ``timeout`` + 2 s; NaN, infinities,
+    booleans, zero or negative values raise :class:`ConfigError` before any request.
     """
     job_id = check_job_id(job_id)
     access = resolve_access(
