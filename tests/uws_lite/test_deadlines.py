@@ -39,11 +39,11 @@ def _huge_retry_after(f: Faults) -> None:
 
 
 def _429_forever(f: Faults) -> None:
-    f.status_429, f.retry_after = FOREVER, "1"
+    f.status_429, f.retry_after = FOREVER, "10"  # an ordinary "come back later"
 
 
 def _503_forever(f: Faults) -> None:
-    f.status_503, f.retry_after = FOREVER, "1"
+    f.status_503, f.retry_after = FOREVER, "10"
 
 
 def _held(f: Faults) -> None:
