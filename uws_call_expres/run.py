@@ -90,9 +90,9 @@ def uws_call_expres(
     default: the duration limit plus a margin; the wait ends within ``timeout`` + 2 s
     whatever the server does, see :mod:`uws_lite.wait`) and saves every result, also those
     the server lists shortly after the end, into ``output_dir`` under a safe version of its
-    id (``overwrite``: "rename" (default), "always" or "never"). A file already there that is the result (verified) is
-    kept and not downloaded again, so running or attaching again into the same directory is
-    safe.
+    id (``overwrite``: "rename" (default), "always" or "never"). A file already there that
+    is the result (verified) is kept and not downloaded again, so running or attaching again
+    into the same directory is safe.
     ``verbose=False`` prints nothing; ``progress`` draws download bars (default: when
     standard error is a terminal). ``request_timeout``: seconds to wait for each answer of
     the server (default: 90). ``server`` may also be a job list URL (``.../rest/ExPRES``).
