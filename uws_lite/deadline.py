@@ -25,7 +25,7 @@ import contextvars
 import socket
 import threading
 import time
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Tuple
 
 from urllib3.util.timeout import Timeout
 
@@ -86,6 +86,10 @@ class DeadlineTimeout(Timeout):
     def read_timeout(self) -> Any:
         own = super().read_timeout
         return self._left() if not isinstance(own, (int, float)) else min(own, self._left())
+
+    def as_tuple(self) -> Tuple[float, float]:
+        """The request's own (connect, read) timeouts, before the deadline cuts them."""
+        return (float(self._connect), float(self._read))  # type: ignore[arg-type]
 
     def clone(self) -> DeadlineTimeout:
         return DeadlineTimeout(self._connect, self._read, self.deadline)  # type: ignore[arg-type]
