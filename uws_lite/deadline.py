@@ -8,13 +8,14 @@ A request sent with a deadline (a :func:`time.monotonic` instant) gets:
 - :func:`deadline_scope` around it, read by :class:`uws_lite.transport.CappedRetry`: no retry
   starts once the time is up, and a backoff or ``Retry-After`` sleep is cut to the time left
   (logged as a warning when a ``Retry-After`` is cut);
-- a :class:`Watchdog` while its body is read: a server trickling a document byte by byte
-  resets the per-read timeout at every byte, so at the deadline the watchdog shuts the
-  socket down, which ends the read at once (a body whose answer came after the deadline
-  gets ``BODY_GRACE``, 0.25 s).
+- a :class:`Watchdog` around the whole request: a server trickling its headers or a
+  document byte by byte resets the per-read timeout at every byte, so at the deadline the
+  watchdog shuts the socket down, which ends the read at once. The connections of
+  :class:`DeadlineAdapter` (mounted by uws_lite's transport) hand their socket to it before
+  the answer is read; with a caller's own adapter only the body is covered.
 
-So a request given a deadline ends at most ``BODY_GRACE`` plus a few tens of milliseconds
-after it (the time to notice and raise), on any server. The one thing not covered is a
+So a request given a deadline ends at most a few tens of milliseconds after it (the time to
+notice and raise), on any server. The one thing not covered is a
 DNS look-up, which no Python timeout bounds.
 """
 
@@ -27,16 +28,23 @@ import threading
 import time
 from typing import Any, Iterator, Optional, Tuple
 
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.timeout import Timeout
 
-__all__ = ["DeadlineTimeout", "Watchdog", "current_deadline", "deadline_scope", "time_left"]
+__all__ = [
+    "DeadlineAdapter",
+    "DeadlineTimeout",
+    "Watchdog",
+    "current_deadline",
+    "deadline_scope",
+    "time_left",
+]
 
 # The smallest timeout handed to a socket: 0 would mean "non-blocking" (urllib3 even
 # raises at once for a read timeout of 0), and a past deadline must still fail cleanly.
 _FLOOR = 0.01
-
-# Seconds a body that starts arriving after the deadline is still given.
-BODY_GRACE = 0.25
 
 _DEADLINE: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar(
     "uws_lite_deadline", default=None
@@ -100,39 +108,109 @@ class DeadlineTimeout(Timeout):
 
 
 class Watchdog:
-    """Shuts down ``response``'s socket at ``deadline`` unless stopped before.
+    """Shuts down the socket of the request under way at ``deadline`` unless stopped before.
 
-    Use as a context manager around the body read; ``fired`` tells whether it cut the read.
-    Without a deadline, or when the socket cannot be found, it does nothing.
+    Used as a context manager around a whole request (status line, headers and body): the
+    connections of :class:`DeadlineAdapter` register their socket with the watchdog of the
+    current context as they send; :meth:`watch_response` adds the socket of an answer
+    (for a caller's own adapter). ``fired`` tells whether it cut the request. Without a
+    deadline it does nothing.
     """
 
-    def __init__(self, response: Any, deadline: Optional[float]) -> None:
+    def __init__(self, deadline: Optional[float]) -> None:
+        self.deadline = deadline
         self.fired = False
-        self._sock = _socket_of(response) if deadline is not None else None
+        self._sock: Optional[socket.socket] = None
+        self._lock = threading.Lock()
         self._timer: Optional[threading.Timer] = None
-        if self._sock is not None and deadline is not None:
-            # An answer that arrives after the deadline (a retry's last 429, say) is most
-            # likely already buffered: it gets BODY_GRACE seconds rather than none.
-            delay = max(deadline - time.monotonic(), BODY_GRACE)
-            self._timer = threading.Timer(delay, self._fire)
-            self._timer.daemon = True
+        self._token: Optional[contextvars.Token[Optional[Watchdog]]] = None
 
     def __enter__(self) -> Watchdog:
-        if self._timer is not None:
+        if self.deadline is not None:
+            self._token = _WATCHDOG.set(self)
+            self._timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._fire)
+            self._timer.daemon = True
             self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if self._token is not None:
+            _WATCHDOG.reset(self._token)
+            self._token = None
+
+    def watch(self, sock: Optional[socket.socket]) -> None:
+        """Cut ``sock`` at the deadline (at once if it has passed while it was being set)."""
+        if sock is None or self.deadline is None:
+            return
+        with self._lock:
+            self._sock = sock
+            fired = self.fired
+        if fired:
+            _shutdown(sock)
+
+    def watch_response(self, response: Any) -> None:
+        """Cut the socket under ``response`` (a requests or urllib3 response) too."""
+        self.watch(_socket_of(response))
 
     def _fire(self) -> None:
-        self.fired = True
-        try:
-            assert self._sock is not None  # noqa: S101 (set whenever the timer exists)
-            self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        with self._lock:
+            self.fired = True
+            sock = self._sock
+        if sock is not None:
+            _shutdown(sock)
+
+
+_WATCHDOG: contextvars.ContextVar[Optional[Watchdog]] = contextvars.ContextVar(
+    "uws_lite_watchdog", default=None
+)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Registering:
+    """Mixin for urllib3 connections: hand the socket to the current watchdog before the
+    answer is read (a new connection or a reused keep-alive one alike)."""
+
+    sock: Optional[socket.socket]
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        watchdog = _WATCHDOG.get()
+        if watchdog is not None:
+            watchdog.watch(self.sock)
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTPConnection(_Registering, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Registering, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' HTTPAdapter whose connections register with the current :class:`Watchdog`,
+    so that a deadline also cuts a server that trickles its status line or headers."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPConnectionPool,
+            "https": _WatchedHTTPSConnectionPool,
+        }
 
 
 def _socket_of(response: Any) -> Optional[socket.socket]:

@@ -472,7 +472,14 @@ class _Download:
             headers["Range"] = f"bytes={self.have}-"
             if self.validator:
                 headers["If-Range"] = self.validator
-        response = self._get(headers)
+        with Watchdog(self.deadline) as watchdog:
+            response = self._get(headers, watchdog)
+            watchdog.watch_response(response)
+            self._answer(response, out, ranged, watchdog)
+
+    def _answer(
+        self, response: requests.Response, out: IO[bytes], ranged: bool, watchdog: Watchdog
+    ) -> None:
         with response:
             status = response.status_code
             if status == 416 and ranged:
@@ -488,9 +495,9 @@ class _Download:
             else:
                 raise DownloadError(_status_message(response, self.shown), url=self.url)
             self._report()
-            self._stream(response, out)
+            self._stream(response, out, watchdog)
 
-    def _get(self, headers: Mapping[str, str]) -> requests.Response:
+    def _get(self, headers: Mapping[str, str], watchdog: Watchdog) -> requests.Response:
         url = self.url
         for _hop in range(MAX_REDIRECTS + 1):
             trusted = _origin(url) == self.trusted
@@ -520,6 +527,8 @@ class _Download:
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as exc:
+                if watchdog.fired:
+                    self._check_deadline()
                 raise _Broken(_describe(exc)) from exc
             except requests.RequestException as exc:
                 raise DownloadError(
@@ -588,18 +597,11 @@ class _Download:
                 url=self.url,
             )
 
-    def _stream(self, response: requests.Response, out: IO[bytes]) -> None:
+    def _stream(self, response: requests.Response, out: IO[bytes], watchdog: Watchdog) -> None:
         # The hot loop: one read, one write, one hash update and one callback per
         # chunk_size bytes. urllib3 returns the bytes read as they are (no decoding
-        # buffer) when decode_content is False. With a deadline, a watchdog cuts the
+        # buffer) when decode_content is False. With a deadline, the watchdog cuts the
         # connection when it passes (a trickle resets the read timeout at every byte).
-        watchdog = Watchdog(response, self.deadline)
-        with watchdog:
-            self._stream_chunks(response, out, watchdog)
-
-    def _stream_chunks(
-        self, response: requests.Response, out: IO[bytes], watchdog: Watchdog
-    ) -> None:
         read = response.raw.read
         write = out.write
         hasher, progress, cancel = self.hasher, self.progress, self.cancel

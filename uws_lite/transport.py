@@ -35,7 +35,13 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import default_user_agent
 from urllib3.util.retry import Retry
 
-from .deadline import DeadlineTimeout, Watchdog, current_deadline, deadline_scope
+from .deadline import (
+    DeadlineAdapter,
+    DeadlineTimeout,
+    Watchdog,
+    current_deadline,
+    deadline_scope,
+)
 from .errors import (
     AuthenticationError,
     ConnectionFailed,
@@ -411,7 +417,7 @@ class Transport:
         self.owns_session = session is None
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(max_retries=retry)
+            adapter = DeadlineAdapter(max_retries=retry)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.headers["User-Agent"] = USER_AGENT
@@ -420,7 +426,7 @@ class Transport:
             # requests' stock adapter: Retry(0, read=False). Anything else is the caller's.
             if type(current) is HTTPAdapter and current.max_retries.total == 0:
                 prefix = _origin_prefix(service_url)
-                session.mount(prefix, HTTPAdapter(max_retries=retry))
+                session.mount(prefix, DeadlineAdapter(max_retries=retry))
         self.session = session
         self.auth = _build_auth(auth, session, self.origin)
         self._secrets: Tuple[str, ...] = tuple(
@@ -482,53 +488,59 @@ class Transport:
         timeout: Any = timeouts.as_tuple()
         if deadline is not None:
             timeout = DeadlineTimeout(timeouts.connect, timeouts.read, deadline)
+        watchdog = Watchdog(deadline)
         try:
-            with (
-                deadline_scope(deadline),
-                self.session.request(
-                    method,
-                    url,
-                    data=list(data) if data is not None else None,
-                    files=files,
-                    headers=headers,
-                    auth=self.auth,
-                    timeout=timeout,
-                    allow_redirects=False,
-                    stream=True,
-                ) as response,
-            ):
-                ok = 200 <= response.status_code < 300
-                limit = max_body if ok else MAX_ERROR_BODY
-                watchdog = Watchdog(response, deadline)
-                try:
-                    with watchdog:
-                        body, truncated = _read_limited(response, limit)
-                except (requests.RequestException, urllib3.exceptions.HTTPError):
-                    if not watchdog.fired:
-                        raise
-                    body, truncated = b"", False
-                if watchdog.fired:
-                    raise RequestTimeout(
-                        f"{method} {redact_url(url)}: the answer was still arriving at the "
-                        "deadline (the server sends it too slowly); cut off.",
-                        url,
-                    )
-                if truncated and ok:
-                    raise ParseError(
-                        f"{method} {redact_url(url)}: the answer is larger than {limit} bytes; "
-                        "refusing to read it (no UWS document is that big: is the URL right?)",
-                        url=url,
-                    )
-                return Reply(
-                    method=method,
-                    url=url,
-                    status=response.status_code,
-                    reason=response.reason or "",
-                    headers=CaseInsensitiveDict(response.headers),
-                    body=body,
+            with watchdog, deadline_scope(deadline):
+                return self._exchange(
+                    method, url, data, files, headers, timeout, max_body, watchdog
                 )
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            if watchdog.fired:
+                raise _cut_off(method, url) from exc
             raise self._transport_error(exc, method, url) from exc
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        data: Optional[Sequence[Tuple[str, str]]],
+        files: Optional[List[Tuple[str, Any]]],
+        headers: Dict[str, str],
+        timeout: Any,
+        max_body: int,
+        watchdog: Watchdog,
+    ) -> Reply:
+        with self.session.request(
+            method,
+            url,
+            data=list(data) if data is not None else None,
+            files=files,
+            headers=headers,
+            auth=self.auth,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            watchdog.watch_response(response)
+            ok = 200 <= response.status_code < 300
+            limit = max_body if ok else MAX_ERROR_BODY
+            body, truncated = _read_limited(response, limit)
+            if watchdog.fired:
+                raise _cut_off(method, url)
+            if truncated and ok:
+                raise ParseError(
+                    f"{method} {redact_url(url)}: the answer is larger than {limit} bytes; "
+                    "refusing to read it (no UWS document is that big: is the URL right?)",
+                    url=url,
+                )
+            return Reply(
+                method=method,
+                url=url,
+                status=response.status_code,
+                reason=response.reason or "",
+                headers=CaseInsensitiveDict(response.headers),
+                body=body,
+            )
 
     def _transport_error(self, exc: Exception, method: str, url: str) -> UWSErrorLike:
         where = f"{method} {redact_url(url)}"
@@ -694,6 +706,14 @@ def _read_limited(response: requests.Response, limit: int) -> Tuple[bytes, bool]
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks), False
+
+
+def _cut_off(method: str, url: str) -> RequestTimeout:
+    return RequestTimeout(
+        f"{method} {redact_url(url)}: the answer was not complete at the deadline (the "
+        "server holds it or sends it too slowly); cut off.",
+        url,
+    )
 
 
 def _innermost(exc: BaseException) -> str:

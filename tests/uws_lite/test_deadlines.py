@@ -54,6 +54,10 @@ def _trickle(f: Faults) -> None:
     f.trickle_delay = 2.0  # 1 byte every 2 s: each read gets a byte before its timeout
 
 
+def _trickled_headers(f: Faults) -> None:
+    f.trickle_delay, f.trickle_headers = 2.0, True  # the status line and headers too
+
+
 def _stall(f: Faults) -> None:
     f.trickle_delay = 120.0  # the first byte, then silence with the connection open
 
@@ -64,6 +68,7 @@ HOSTILE: Dict[str, Callable[[Faults], None]] = {
     "503-forever": _503_forever,
     "held": _held,
     "trickle": _trickle,
+    "trickled-headers": _trickled_headers,
     "stall": _stall,
 }
 
@@ -91,7 +96,7 @@ def test_wait_deadline_holds_on_a_hostile_server(running: Any, opus_server: Any,
     assert info.value.timeout == T
 
 
-@pytest.mark.parametrize("name", ["huge-retry-after", "held", "trickle"])
+@pytest.mark.parametrize("name", ["huge-retry-after", "held", "trickle", "trickled-headers"])
 def test_deadline_holds_when_no_answer_ever_came(running: Any, opus_server: Any, name: str) -> None:
     # Every GET of the job is hostile, the first one included: no job was ever seen, so
     # the failure itself is raised (a typed UWSError), still within the bound.

@@ -88,6 +88,8 @@ class Faults:
     trickle_delay: Optional[float] = None
     """Matching answers that are not files are sent one byte every ``trickle_delay``
     seconds (headers at once, then the body): the per-read timeout never fires."""
+    trickle_headers: bool = False
+    """With ``trickle_delay``: the status line and headers are trickled too."""
     stall_download_at: Union[int, float, None] = None
     """A matching download goes silent at this offset (int: bytes, float: fraction of the
     file), the connection left open, for ``stall_download_seconds`` (or until the server

@@ -233,18 +233,27 @@ class OpusHandler(BaseHTTPRequestHandler):
 
     # -- the deadline faults (hold, trickle, stall)
     _trickle: Optional[float] = None
-    _stall_at: Optional[int] = None
+    _trickle_head: bool = False
     _stall_file: bool = False
 
     def _pace(self, faults: Faults, request: Request) -> None:
         """Hold the request, and note whether its answer is trickled or may stall."""
-        self._trickle, self._stall_file = None, False
+        self._trickle, self._trickle_head, self._stall_file = None, False, False
         if not faults.matches(request.line):
             return
         if faults.hold_requests is not None:
             self.server.context.stopping.wait(faults.hold_requests)
         self._trickle = faults.trickle_delay
+        self._trickle_head = faults.trickle_headers and self._trickle is not None
         self._stall_file = request.method == "GET" and faults.stall_download_at is not None
+
+    def flush_headers(self) -> None:
+        buffered = getattr(self, "_headers_buffer", None)
+        if self._trickle_head and self._trickle is not None and buffered:
+            head, self._headers_buffer = b"".join(buffered), []
+            self._send_trickled(head, self._trickle)
+            return
+        super().flush_headers()
 
     def _send_trickled(self, body: bytes, delay: float) -> None:
         stopping = self.server.context.stopping
