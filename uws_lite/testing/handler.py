@@ -250,7 +250,8 @@ class OpusHandler(BaseHTTPRequestHandler):
     def flush_headers(self) -> None:
         buffered = getattr(self, "_headers_buffer", None)
         if self._trickle_head and self._trickle is not None and buffered:
-            head, self._headers_buffer = b"".join(buffered), []
+            head = b"".join(buffered)
+            buffered.clear()
             self._send_trickled(head, self._trickle)
             return
         super().flush_headers()
