@@ -55,6 +55,10 @@ def _trickle(f: Faults) -> None:
     f.trickle_delay = 2.0
 
 
+def _trickled_headers(f: Faults) -> None:
+    f.trickle_delay, f.trickle_headers = 2.0, True
+
+
 def _stall(f: Faults) -> None:
     f.trickle_delay = 120.0
 
@@ -65,6 +69,7 @@ WAIT_CASES: Dict[str, Callable[[Faults], None]] = {
     "503 forever (Retry-After: 10)": _503,
     "every request held 120 s (past WAIT)": _held,
     "job document trickled, 1 byte / 2 s": _trickle,
+    "status line and headers trickled, 1 byte / 2 s": _trickled_headers,
     "job document stalls after 1 byte": _stall,
 }
 
