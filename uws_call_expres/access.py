@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
+from uws_lite.numbers import check_seconds
+
 from .errors import AccessError
 from .words import PYTHON, Vocabulary
 
@@ -306,16 +308,7 @@ def split_server(server: str, words: Vocabulary = PYTHON) -> Tuple[str, Optional
 def _check_request_timeout(timeout: Optional[float], words: Vocabulary) -> Optional[float]:
     if timeout is None:
         return None
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not 0 < timeout < float("inf")
-    ):
-        raise AccessError(
-            f"{words.name('request_timeout')} must be a positive number of seconds, "
-            f"not {timeout!r}."
-        )
-    return float(timeout)
+    return check_seconds(timeout, words.name("request_timeout"), error=AccessError)
 
 
 def _check_job_list(job_list: str, words: Vocabulary) -> None:

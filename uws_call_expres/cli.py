@@ -294,6 +294,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return dispatch(args)
 
 
+def _number_problem(args: argparse.Namespace) -> Optional[str]:
+    """NaN, inf, zero or negative numbers of the options (exit 2). After parsing only, so
+    ``--help`` does not import uws_lite (its numbers module is pure Python anyway)."""
+    from uws_lite.errors import InvalidRequest
+    from uws_lite.numbers import check_count, check_seconds
+
+    try:
+        check_count(args.max_parallel, "--max-parallel")
+        if args.timeout is not None:
+            check_seconds(args.timeout, "--wait-timeout (--timeout)")
+        if args.request_timeout is not None:
+            check_seconds(args.request_timeout, "--request-timeout")
+    except InvalidRequest as exc:
+        return str(exc)
+    return None
+
+
 def _usage_problem(args: argparse.Namespace) -> Optional[str]:
     other = [
         name
@@ -328,12 +345,9 @@ def _usage_problem(args: argparse.Namespace) -> Optional[str]:
         return "--retry-failed applies to --grid only"
     if args.grid and args.run_id is not None:
         return "--run-id does not apply to --grid (each point's runId is made from its hash)"
-    if args.max_parallel < 1:
-        return "--max-parallel must be at least 1"
-    if args.timeout is not None and args.timeout <= 0:
-        return "--wait-timeout (--timeout) must be positive"
-    if args.request_timeout is not None and not 0 < args.request_timeout < float("inf"):
-        return "--request-timeout must be a positive number of seconds"
+    problem = _number_problem(args)
+    if problem:
+        return problem
     problems: List[str] = []
     if args.demo:
         for name, given in (

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
-from uws_lite.errors import InvalidRequest
+from uws_lite.numbers import check_count
 
 from .access import DEFAULT_SERVER, resolve_access
 from .config import _readable_file, load_config_document
@@ -163,8 +163,7 @@ def run_grid(
     Raises :class:`ConfigError` (and the other local errors of a run) before anything is
     sent; server failures of one point are in its :class:`GridPoint`.
     """
-    if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
-        raise InvalidRequest(f"max_parallel must be a positive integer, not {max_parallel!r}.")
+    check_count(max_parallel, "max_parallel", error=ConfigError)
     document, base_name = _load_base(base)
     checked_axes = _axes(axes)
     points = expand_grid(document, checked_axes)

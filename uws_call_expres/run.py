@@ -21,9 +21,11 @@ from uws_lite.client import DEFAULT_TIMEOUT
 from uws_lite.errors import InvalidRequest
 from uws_lite.models import Phase
 from uws_lite.naming import safe_filename
+from uws_lite.numbers import check_seconds
 
 from .access import DEFAULT_SERVER, Access, resolve_access
 from .config import CheckedInputs, check_inputs, check_run_id
+from .errors import ConfigError
 from .follow import FollowContext, follow_job, make_run
 from .outcome import ExpresRun
 from .output import Console, printable, progress_wanted
@@ -84,12 +86,13 @@ def uws_call_expres(
     the config is sent anyway, unless ``strict=True``, where its errors raise
     :class:`ConfigError` before anything is sent. ``LOOP=False`` returns once the job is
     started, with its phase read back and ``reattach``, the :func:`attach` call that takes it
-    over; ``LOOP=True`` waits for its end (at most ``timeout`` seconds; default: the duration
-    limit plus a margin) and saves every result, also those the server lists shortly after
-    the end, into ``output_dir`` under a safe version of its id (``overwrite``: "rename"
-    (default), "always" or "never"). A file already there that is the result (verified) is
-    kept and not downloaded again, so running or attaching again into the same directory is
-    safe.
+    over; ``LOOP=True`` waits for its end (at most ``timeout`` seconds, a finite number > 0;
+    default: the duration limit plus a margin; the wait ends within ``timeout`` + 2 s
+    whatever the server does, see :mod:`uws_lite.wait`) and saves every result, also those
+    the server lists shortly after the end, into ``output_dir`` under a safe version of its
+    id (``overwrite``: "rename" (default), "always" or "never"). A file already there that
+    is the result (verified) is kept and not downloaded again, so running or attaching again
+    into the same directory is safe.
     ``verbose=False`` prints nothing; ``progress`` draws download bars (default: when
     standard error is a terminal). ``request_timeout``: seconds to wait for each answer of
     the server (default: 90). ``server`` may also be a job list URL (``.../rest/ExPRES``).
@@ -138,7 +141,9 @@ def attach(
 
     For a run interrupted by Ctrl-C, a closed laptop or a network cut. ``Job_List``,
     ``LOGIN`` and ``TOKEN`` follow the routing of :func:`uws_call_expres` (a job of the
-    develop list needs ``Job_List="ExPRES-dev"``).
+    develop list needs ``Job_List="ExPRES-dev"``). ``timeout``: as for
+    :func:`uws_call_expres`, the wait ends within ``timeout`` + 2 s; NaN, infinities,
+    booleans, zero or negative values raise :class:`ConfigError` before any request.
     """
     job_id = check_job_id(job_id)
     access = resolve_access(
@@ -324,9 +329,7 @@ def open_client(access: Access) -> Client:
 def _check_timeout(timeout: Optional[float]) -> Optional[float]:
     if timeout is None:
         return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise InvalidRequest(f"timeout must be a positive number of seconds, not {timeout!r}.")
-    return float(timeout)
+    return check_seconds(timeout, "timeout", error=ConfigError)
 
 
 def check_job_id(job_id: str) -> str:

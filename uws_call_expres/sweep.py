@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from uws_lite.errors import InvalidRequest
+from uws_lite.numbers import check_count
 
 from .access import DEFAULT_SERVER
-from .errors import ResultsIncomplete
+from .errors import ConfigError, ResultsIncomplete
 from .outcome import ExpresRun
 from .output import LOGGER, Console
 from .run import Plan, execute, prepare
@@ -107,8 +107,7 @@ def run_sweep(
     settings (the command line passes ``words.CLI``). The tuple returned shows as a table in
     a notebook.
     """
-    if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
-        raise InvalidRequest(f"max_parallel must be a positive integer, not {max_parallel!r}.")
+    check_count(max_parallel, "max_parallel", error=ConfigError)
     plans: List[Plan] = [
         prepare(
             config,

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, NoReturn, Sequence
 
 from . import cli_format as fmt
+from .errors import InvalidRequest
+from .numbers import check_count, check_seconds
 
 if TYPE_CHECKING:
     from .client import FormValue
@@ -97,12 +99,9 @@ def _timestamp(text: str) -> str:
 
 def _count(text: str) -> int:
     try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
-    return value
+        return check_count(int(text), "", minimum=0)
+    except (ValueError, InvalidRequest):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0") from None
 
 
 def _positive(text: str) -> int:
@@ -114,12 +113,9 @@ def _positive(text: str) -> int:
 
 def _seconds(text: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or math.isinf(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds > 0")
-    return value
+        return check_seconds(float(text), "")  # NaN, inf, 0 and negatives are refused
+    except (ValueError, InvalidRequest):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds > 0") from None
 
 
 def assignments(items: Sequence[str]) -> Dict[str, FormValue]:

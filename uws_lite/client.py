@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import mimetypes
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import (
@@ -41,7 +42,13 @@ import requests
 from requests.auth import AuthBase
 
 from ._redaction import scrub_job, scrub_job_list, scrub_parameters
-from .download import DownloadItem, ItemProgress, download_file, download_many
+from .download import (
+    DEFAULT_STALL_TIMEOUT,
+    DownloadItem,
+    ItemProgress,
+    download_file,
+    download_many,
+)
 from .errors import (
     HTTPStatusError,
     InvalidRequest,
@@ -55,6 +62,7 @@ from .errors import (
     redact_url,
 )
 from .models import Job, JobList, Parameter, Phase, Result
+from .numbers import check_count, check_seconds
 from .parse import (
     MAX_DOCUMENT_BYTES,
     error_message,
@@ -311,11 +319,19 @@ class Client:
         request is raised above it. ``phase`` (only with ``wait``): PENDING, QUEUED or
         EXECUTING, the only phases in which a server may block (§2.2.1.2).
         """
+        return self._get_job(job_id, wait, phase, None)
+
+    def _get_job(
+        self,
+        job_id: str,
+        wait: Optional[int],
+        phase: Union[Phase, str, None],
+        deadline: Optional[float],
+    ) -> Job:
         query: List[Tuple[str, str]] = []
         read_timeout: Optional[float] = None
         if wait is not None:
-            if isinstance(wait, bool) or not isinstance(wait, int) or wait < -1:
-                raise InvalidRequest(f"wait must be an integer >= -1 (seconds), not {wait!r}")
+            check_count(wait, "wait (seconds, or -1)", minimum=-1)
             query.append(("WAIT", str(wait)))
             read_timeout = _UNLIMITED_WAIT_READ if wait == -1 else wait + _WAIT_MARGIN
         if phase is not None:
@@ -325,7 +341,9 @@ class Client:
             if not guard.is_active:
                 raise InvalidRequest(f"phase must be PENDING, QUEUED or EXECUTING, not {guard}")
             query.append(("PHASE", guard.value))
-        return self._fetch_job(self.job_url(job_id) + _query(query), read_timeout=read_timeout)
+        return self._fetch_job(
+            self.job_url(job_id) + _query(query), read_timeout=read_timeout, deadline=deadline
+        )
 
     def get_phase(self, job_id: str) -> Phase:
         """GET ``<job>/phase`` (text/plain); anything that is not a phase reads as UNKNOWN."""
@@ -423,8 +441,7 @@ class Client:
 
     def set_execution_duration(self, job_id: str, seconds: int) -> None:
         """POST ``EXECUTIONDURATION`` (seconds, 0 = unlimited; the server may override it)."""
-        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
-            raise InvalidRequest(f"seconds must be a non-negative integer, not {seconds!r}")
+        check_count(seconds, "the execution duration (seconds)", minimum=0)
         url = self.job_url(job_id) + "/executionduration"
         self._post(url, [("EXECUTIONDURATION", str(seconds))])
 
@@ -482,16 +499,28 @@ class Client:
         read timeout, falling back to polling with backoff on servers that do not
         block; see :mod:`uws_lite.wait`. ``on_change`` is called with the first state
         and each phase change. ``clock``/``sleep`` replace ``time.monotonic``/``time.sleep``.
+
+        ``timeout`` (seconds >= 0, finite; 0 asks once; None: no deadline) holds: the
+        call returns or raises within ``timeout`` + :data:`uws_lite.wait.DEADLINE_MARGIN`
+        (2 s) whatever the server does (huge ``Retry-After``, 429/503 forever, requests
+        held past WAIT, documents trickled byte by byte, stalls): each request gets at most
+        the time left, its retries and body included. NaN, inf, booleans, strings and
+        negative values raise InvalidRequest before any request.
         """
         _check_job_id(job_id)
+        if timeout is not None:
+            timeout = check_seconds(timeout, "timeout", zero_ok=True)
         policy = policy or WaitPolicy()
         read = self._transport.timeouts.read
         bound = max(1, min(policy.max_wait, int(read - _WAIT_MARGIN)))
         if bound != policy.max_wait:
             policy = dataclasses.replace(policy, max_wait=bound)
 
+        # The requests' deadline is real time, even when a test replaces the loop's clock.
+        deadline = None if timeout is None else time.monotonic() + timeout
+
         def fetch(wait: Optional[int], phase: Optional[Phase]) -> Job:
-            return self.get_job(job_id, wait=wait, phase=phase)
+            return self._get_job(job_id, wait, phase, deadline)
 
         options: Dict[str, Any] = {}
         if clock is not None:
@@ -508,11 +537,16 @@ class Client:
         *,
         progress: Optional[Progress] = None,
         overwrite: bool = False,
+        timeout: Optional[float] = None,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     ) -> Path:
         """Stream a result (or an href) to ``dest``, atomically, resumably, verified
         (length, and OPUS's SHA-1 ``hash`` when given; see :mod:`uws_lite.download`).
         Credentials go only to the service's origin. Raises UnsafeURL for a result
-        without an http(s) href (``uws:executing:10``, ``file:``, none at all)."""
+        without an http(s) href (``uws:executing:10``, ``file:``, none at all).
+
+        ``timeout``: total seconds for the download (None: no limit); past it,
+        DownloadTimeout. ``stall_timeout``: seconds without a byte before it resumes."""
         if isinstance(result, Result):
             href, size, sha1 = result.href, result.size, result.sha1
         else:
@@ -534,6 +568,8 @@ class Client:
             sha1=sha1,
             progress=progress,
             overwrite=overwrite,
+            stall_timeout=stall_timeout,
+            total_timeout=timeout,
         )
 
     def download_many(
@@ -543,6 +579,8 @@ class Client:
         max_workers: int = 4,
         progress: Optional[ItemProgress] = None,
         overwrite: bool = False,
+        timeout: Optional[float] = None,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     ) -> List[Path]:
         """Download several results (or hrefs), at most ``max_workers`` at a time, each
         as :meth:`download` does; return the paths in the order given.
@@ -552,7 +590,9 @@ class Client:
         runs with this client's session, auth (sent only to the service's origin) and
         timeouts: on the first failure the other downloads stop and that error is raised;
         files completed before it stay (each complete and verified).
-        ``progress(item, done, total)`` is called from the worker threads.
+        ``progress(item, done, total)`` is called from the worker threads. ``timeout``:
+        total seconds for all of them (DownloadTimeout past it); ``stall_timeout`` as in
+        :meth:`download`.
         """
         items: List[DownloadItem] = []
         for result, dest in results_and_dests:
@@ -577,6 +617,8 @@ class Client:
             max_workers=max_workers,
             progress=progress,
             overwrite=overwrite,
+            stall_timeout=stall_timeout,
+            total_timeout=timeout,
         )
 
     # -- internals
@@ -588,9 +630,15 @@ class Client:
         read_timeout: Optional[float] = None,
         max_body: int = MAX_DOCUMENT_BYTES,
         error_document_ok: bool = False,
+        deadline: Optional[float] = None,
     ) -> Reply:
         reply = self._transport.send(
-            "GET", url, read_timeout=read_timeout, max_body=max_body, follow_redirects=True
+            "GET",
+            url,
+            read_timeout=read_timeout,
+            max_body=max_body,
+            follow_redirects=True,
+            deadline=deadline,
         )
         self._transport.check(reply, not_found=not_found, error_document_ok=error_document_ok)
         return reply
@@ -612,8 +660,10 @@ class Client:
         self._transport.check(reply, not_found=JobNotFound, redirect_ok=True)
         return reply
 
-    def _fetch_job(self, url: str, *, read_timeout: Optional[float] = None) -> Job:
-        reply = self._get(url, read_timeout=read_timeout)
+    def _fetch_job(
+        self, url: str, *, read_timeout: Optional[float] = None, deadline: Optional[float] = None
+    ) -> Job:
+        reply = self._get(url, read_timeout=read_timeout, deadline=deadline)
         # Job.url is the job's address, without the WAIT/PHASE query of this request.
         job_url = urlunsplit(urlsplit(reply.url)._replace(query="", fragment=""))
         job = self._parse(parse_job, self._transport.xml_body(reply, "a UWS job"), job_url)

@@ -34,6 +34,13 @@ What :func:`download_file` guarantees, and why:
   decoded: a server that still sends ``Content-Encoding: gzip`` is almost always one
   that labels a ``.gz`` file that way, and the file (and its SHA-1) is the gzip data,
   as ``curl -o`` would save it. This also keeps Range offsets meaningful.
+- **Stalls are noticed, and a deadline holds.** No byte for ``stall_timeout`` seconds
+  (default 20 s, :data:`DEFAULT_STALL_TIMEOUT`; it replaces a longer read timeout) counts
+  as a broken connection and is resumed as above. ``total_timeout`` (seconds, for one
+  file or for the whole of :func:`download_many`) is a total deadline: connects, reads,
+  retries and resumes get at most the time left, a body still arriving at the deadline is
+  cut (:mod:`uws_lite.deadline`), and :class:`~uws_lite.errors.DownloadTimeout` is
+  raised within about 0.5 s after it; no file is left under the final name.
 - **Fast and small.** The body is read straight from urllib3 in ``chunk_size`` (1 MiB)
   blocks and written with no intermediate copies: memory stays flat whatever the size.
 """
@@ -52,7 +59,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
-from typing import IO, Callable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import IO, Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -60,8 +67,10 @@ import urllib3.exceptions
 from requests.auth import AuthBase
 
 from . import _scoped as scoped
+from .deadline import DeadlineTimeout, Watchdog, deadline_scope
 from .errors import (
     DownloadError,
+    DownloadTimeout,
     IntegrityError,
     InvalidRequest,
     MalformedLocation,
@@ -69,8 +78,10 @@ from .errors import (
     redact,
     redact_url,
 )
+from .numbers import check_count, check_seconds
 
 __all__ = [
+    "DEFAULT_STALL_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "DownloadItem",
     "ItemProgress",
@@ -85,6 +96,7 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, Optional[int]], None]  # (bytes written, total or None)
 Timeout = Union[float, Tuple[float, float]]
 DEFAULT_TIMEOUT: Tuple[float, float] = (10.0, 90.0)  # (connect, read) seconds
+DEFAULT_STALL_TIMEOUT = 20.0  # seconds without a byte after which a download is resumed
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -145,6 +157,8 @@ def download_file(
     overwrite: bool = False,
     max_resumes: int = 5,
     chunk_size: int = 1 << 20,
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+    total_timeout: Optional[float] = None,
 ) -> Path:
     """Stream ``url`` to ``dest`` (created with its parent directories) and return it.
 
@@ -153,9 +167,13 @@ def download_file(
     total)`` is called once the answer arrives and after each chunk; ``done`` goes
     back to 0 only when the server makes the download start again.
 
+    ``stall_timeout``: seconds without a byte before the download is resumed (see the
+    module doc). ``total_timeout``: seconds for the whole download (None: no limit).
+
     Raises :class:`InvalidRequest` (``dest`` exists and not ``overwrite``, bad
-    arguments) before any request, :class:`UnsafeURL`, :class:`IntegrityError`, or
-    :class:`DownloadError`; never leaves a file under ``dest`` on failure.
+    arguments) before any request, :class:`UnsafeURL`, :class:`IntegrityError`,
+    :class:`DownloadTimeout` or :class:`DownloadError`; never leaves a file under
+    ``dest`` on failure.
     """
     job = _Download(
         session,
@@ -170,6 +188,8 @@ def download_file(
         overwrite=overwrite,
         max_resumes=max_resumes,
         chunk_size=chunk_size,
+        stall_timeout=stall_timeout,
+        deadline=_deadline_of(total_timeout),
     )
     job.check()
     return job.run()
@@ -185,6 +205,8 @@ def download_many(
     max_workers: int = 4,
     progress: Optional[ItemProgress] = None,
     overwrite: bool = False,
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+    total_timeout: Optional[float] = None,
 ) -> List[Path]:
     """Download ``items`` with at most ``max_workers`` in parallel; paths in item order.
 
@@ -196,13 +218,14 @@ def download_many(
     "saved_paths", ())``): a file found under another destination name is not ours.
     ``progress(item, done, total)`` is called from the worker threads. Keep
     ``max_workers`` within the session's connection pool size (10 by default in
-    requests) so connections are reused.
+    requests) so connections are reused. ``stall_timeout`` and ``total_timeout`` as in
+    :func:`download_file`; ``total_timeout`` bounds all of them.
     """
-    if max_workers < 1:
-        raise InvalidRequest(f"max_workers must be at least 1, not {max_workers}")
+    check_count(max_workers, "max_workers")
     cancel = threading.Event()
+    limits = _Limits(stall_timeout, _deadline_of(total_timeout))
     jobs = [
-        _job_for(session, item, auth, trusted_origin, timeout, progress, overwrite, cancel)
+        _job_for(session, item, auth, trusted_origin, timeout, progress, overwrite, cancel, limits)
         for item in items
     ]
     _check_distinct([job.dest for job in jobs])
@@ -274,6 +297,7 @@ def _job_for(
     progress: Optional[ItemProgress],
     overwrite: bool,
     cancel: threading.Event,
+    limits: _Limits,
 ) -> _Download:
     item_progress: Optional[Progress] = None
     if progress is not None:
@@ -294,6 +318,8 @@ def _job_for(
         progress=item_progress,
         overwrite=overwrite,
         cancel=cancel,
+        stall_timeout=limits.stall_timeout,
+        deadline=limits.deadline,
     )
 
 
@@ -340,6 +366,8 @@ class _Download:
         max_resumes: int = 5,
         chunk_size: int = 1 << 20,
         cancel: Optional[threading.Event] = None,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+        deadline: Optional[float] = None,
     ) -> None:
         self.session = session
         self.url = url
@@ -355,6 +383,8 @@ class _Download:
         self.max_resumes = max_resumes
         self.chunk_size = chunk_size
         self.cancel = cancel
+        self.stall_timeout = stall_timeout
+        self.deadline = deadline  # time.monotonic() instant, or None
         # Server texts (the href, a reason phrase, a hash) may echo the token: redacted.
         self.secrets: Tuple[str, ...] = tuple(getattr(auth, "secrets", ()))
         self.shown = redact(redact_url(url), self.secrets)
@@ -382,8 +412,11 @@ class _Download:
             self.sha1 = None
         if self.expected_size is not None and self.expected_size < 0:
             raise InvalidRequest(f"expected_size for {self.shown} is negative")
-        if self.chunk_size < 1 or self.max_resumes < 0:
-            raise InvalidRequest("chunk_size must be positive and max_resumes not negative")
+        check_count(self.chunk_size, "chunk_size")
+        check_count(self.max_resumes, "max_resumes", minimum=0)
+        check_seconds(self.stall_timeout, "stall_timeout")
+        if self.expected_size is not None:
+            check_count(self.expected_size, f"expected_size for {self.shown}", minimum=0)
         if self.dest.is_dir():
             raise InvalidRequest(f"{self.dest} is a directory; give the file's path")
         if not self.overwrite and (self.dest.exists() or self.dest.is_symlink()):
@@ -422,6 +455,7 @@ class _Download:
         whole = False  # ask for the whole file (no Range) on the next attempt
         while True:
             self._check_cancelled()
+            self._check_deadline()
             if whole:
                 self._truncate(out)
             before = self.have
@@ -459,7 +493,14 @@ class _Download:
             headers["Range"] = f"bytes={self.have}-"
             if self.validator:
                 headers["If-Range"] = self.validator
-        response = self._get(headers)
+        with Watchdog(self.deadline) as watchdog:
+            response = self._get(headers, watchdog)
+            watchdog.watch_response(response)
+            self._answer(response, out, ranged, watchdog)
+
+    def _answer(
+        self, response: requests.Response, out: IO[bytes], ranged: bool, watchdog: Watchdog
+    ) -> None:
         with response:
             status = response.status_code
             if status == 416 and ranged:
@@ -476,25 +517,27 @@ class _Download:
                 message = _status_message(response, self.shown)
                 raise DownloadError(redact(message, self.secrets), url=self.url)
             self._report()
-            self._stream(response, out)
+            self._stream(response, out, watchdog)
 
-    def _get(self, headers: Mapping[str, str]) -> requests.Response:
+    def _get(self, headers: Mapping[str, str], watchdog: Watchdog) -> requests.Response:
         url = self.url
         for _hop in range(MAX_REDIRECTS + 1):
             trusted = _origin(url) == self.trusted
             auth = self.auth if trusted and self.auth is not None else _NO_AUTH
+            self._check_deadline()
             try:
                 # Off the origin, session-wide Authorization/Cookie headers are dropped too.
-                response = scoped.send(
-                    self.session,
-                    "GET",
-                    url,
-                    trusted=trusted,
-                    headers=headers,
-                    auth=auth,
-                    timeout=self.timeout,
-                    stream=True,
-                )
+                with deadline_scope(self.deadline):
+                    response = scoped.send(
+                        self.session,
+                        "GET",
+                        url,
+                        trusted=trusted,
+                        headers=headers,
+                        auth=auth,
+                        timeout=self._request_timeout(),
+                        stream=True,
+                    )
             except MalformedLocation:
                 raise UnsafeURL(
                     f"{self.shown} redirected to a malformed Location (not a URL); it will "
@@ -512,6 +555,8 @@ class _Download:
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as exc:
+                if watchdog.fired:
+                    self._check_deadline()
                 raise _Broken(_describe(exc)) from exc
             except requests.RequestException as exc:
                 raise DownloadError(
@@ -587,10 +632,11 @@ class _Download:
                 url=self.url,
             )
 
-    def _stream(self, response: requests.Response, out: IO[bytes]) -> None:
+    def _stream(self, response: requests.Response, out: IO[bytes], watchdog: Watchdog) -> None:
         # The hot loop: one read, one write, one hash update and one callback per
         # chunk_size bytes. urllib3 returns the bytes read as they are (no decoding
-        # buffer) when decode_content is False.
+        # buffer) when decode_content is False. With a deadline, the watchdog cuts the
+        # connection when it passes (a trickle resets the read timeout at every byte).
         read = response.raw.read
         write = out.write
         hasher, progress, cancel = self.hasher, self.progress, self.cancel
@@ -599,7 +645,11 @@ class _Download:
             try:
                 chunk = read(size, decode_content=False)
             except (urllib3.exceptions.HTTPError, HTTPException, requests.RequestException) as exc:
+                if watchdog.fired:
+                    self._check_deadline()
                 raise _Broken(_describe(exc)) from exc
+            if watchdog.fired:
+                self._check_deadline()
             if not chunk:
                 break
             write(chunk)
@@ -645,15 +695,50 @@ class _Download:
         if self.progress is not None:
             self.progress(self.have, self.total)
 
+    def _request_timeout(self) -> Any:  # requests' stubs do not know urllib3 Timeouts
+        """(connect, read) with the read cut to ``stall_timeout``; with a deadline, a
+        timeout that never exceeds the time left."""
+        if isinstance(self.timeout, tuple):
+            connect, read = self.timeout
+        else:
+            connect = read = self.timeout
+        read = min(read, self.stall_timeout)
+        if self.deadline is None:
+            return (connect, read)
+        return DeadlineTimeout(connect, read, self.deadline)
+
+    def _check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise DownloadTimeout(
+                f"download of {self.shown} did not finish within its deadline "
+                f"(had {self.have} bytes); no file was written. Try again with a larger "
+                "timeout, or later",
+                url=self.url,
+            )
+
     def _check_cancelled(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
             raise _Cancelled(f"download of {self.shown} cancelled", url=self.url)
 
     def _sleep(self, seconds: float) -> None:
+        if self.deadline is not None:
+            seconds = max(0.0, min(seconds, self.deadline - time.monotonic()))
         if self.cancel is not None:
             self.cancel.wait(seconds)
         else:
             time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class _Limits:
+    stall_timeout: float
+    deadline: Optional[float]
+
+
+def _deadline_of(total_timeout: Optional[float]) -> Optional[float]:
+    if total_timeout is None:
+        return None
+    return time.monotonic() + check_seconds(total_timeout, "the download's total timeout")
 
 
 class _BackgroundSHA1:

@@ -18,6 +18,7 @@ __all__ = [
     "AuthenticationError",
     "ConnectionFailed",
     "DownloadError",
+    "DownloadTimeout",
     "ForbiddenError",
     "HTTPStatusError",
     "IntegrityError",
@@ -240,3 +241,8 @@ class IntegrityError(DownloadError):
 
 class UnsafeURL(DownloadError):
     """A result href that will not be fetched (not http(s), or no URL at all)."""
+
+
+class DownloadTimeout(DownloadError):
+    """A download's total deadline (``timeout=`` of Client.download/download_many) passed
+    before it was complete; no file was left under the final name."""

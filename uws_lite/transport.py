@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import importlib.metadata
 import inspect
+import logging
+import time
 from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
@@ -34,6 +36,13 @@ from requests.utils import default_user_agent
 from urllib3.util.retry import Retry
 
 from . import _scoped as scoped
+from .deadline import (
+    DeadlineAdapter,
+    DeadlineTimeout,
+    Watchdog,
+    current_deadline,
+    deadline_scope,
+)
 from .errors import (
     AuthenticationError,
     ConnectionFailed,
@@ -51,6 +60,7 @@ from .errors import (
     redact_url,
     secret_forms,
 )
+from .numbers import check_count, check_seconds
 from .parse import error_message, votable_error
 
 if TYPE_CHECKING:
@@ -70,6 +80,8 @@ __all__ = [
     "make_retry",
     "origin_of",
 ]
+
+logger = logging.getLogger(__name__)
 
 # UWS 1.1 §2.2.2: rich clients ask for XML first; some servers send HTML to browser Accepts.
 ACCEPT = "application/xml, text/plain"
@@ -115,10 +127,9 @@ class Timeouts:
             connect, read = value
         else:
             connect = read = value
-        for name, number in (("connect", connect), ("read", read)):
-            if isinstance(number, bool) or not isinstance(number, (int, float)) or number <= 0:
-                raise InvalidRequest(f"{name} timeout must be a positive number, not {number!r}")
-        return cls(float(connect), float(read))
+        return cls(
+            check_seconds(connect, "the connect timeout"), check_seconds(read, "the read timeout")
+        )
 
     def with_read_at_least(self, seconds: Optional[float]) -> Timeouts:
         if seconds is None or seconds <= self.read:
@@ -152,10 +163,36 @@ class CappedRetry(Retry):
         if value is None:
             return None
         try:
-            seconds = float(value)
+            asked = float(value)
         except OverflowError:
-            seconds = self.max_retry_after
-        return min(seconds, self.max_retry_after)
+            asked = self.max_retry_after
+        capped = min(asked, self.max_retry_after)
+        left = _seconds_left()
+        if left is not None and capped > left:
+            logger.warning(
+                "the server asks to retry after %g s; waiting only the %.1f s left before "
+                "the deadline",
+                asked,
+                max(0.0, left),
+            )
+            return max(0.0, left)
+        if capped < asked:
+            logger.warning(
+                "the server asks to retry after %g s; waiting at most %g s (max_retry_after)",
+                asked,
+                capped,
+            )
+        return capped
+
+    def get_backoff_time(self) -> float:
+        backoff = float(super().get_backoff_time())
+        left = _seconds_left()
+        return backoff if left is None else max(0.0, min(backoff, left))
+
+    def is_exhausted(self) -> bool:
+        # With a deadline (uws_lite.deadline), no retry starts once the time is up.
+        left = _seconds_left()
+        return bool(super().is_exhausted()) or (left is not None and left <= 0.05)
 
     def new(self, **kw: Any) -> CappedRetry:
         # Retry.new() rebuilds the object from its constructor arguments; carry the cap over.
@@ -164,12 +201,17 @@ class CappedRetry(Retry):
         return retry
 
 
+def _seconds_left() -> Optional[float]:
+    deadline = current_deadline()
+    return None if deadline is None else deadline - time.monotonic()
+
+
 def make_retry(retries: int, *, max_retry_after: float = MAX_RETRY_AFTER) -> CappedRetry:
     """The retry policy: connection errors, 429/502/503/504 honouring ``Retry-After``,
     only for idempotent methods (a job-creation POST is never repeated), exponential
     backoff with jitter where urllib3 supports it (>= 2.0)."""
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise InvalidRequest(f"retries must be a non-negative integer, not {retries!r}")
+    check_count(retries, "retries", minimum=0)
+    check_seconds(max_retry_after, "max_retry_after", zero_ok=True)
     kwargs: Dict[str, Any] = {
         "total": retries,
         "connect": retries,
@@ -403,7 +445,7 @@ class Transport:
         self.owns_session = session is None
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(max_retries=retry)
+            adapter = DeadlineAdapter(max_retries=retry)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.headers["User-Agent"] = USER_AGENT
@@ -412,7 +454,7 @@ class Transport:
             # requests' stock adapter: Retry(0, read=False). Anything else is the caller's.
             if type(current) is HTTPAdapter and current.max_retries.total == 0:
                 prefix = _origin_prefix(service_url)
-                session.mount(prefix, HTTPAdapter(max_retries=retry))
+                session.mount(prefix, DeadlineAdapter(max_retries=retry))
         self.session = session
         self.auth = _build_auth(auth, session, self.origin)
         self._secrets: Tuple[str, ...] = tuple(getattr(self.auth, "secrets", ())) + (
@@ -434,13 +476,24 @@ class Transport:
         read_timeout: Optional[float] = None,
         max_body: int,
         follow_redirects: bool = False,
+        deadline: Optional[float] = None,
     ) -> Reply:
         """Send one request (redirects are never followed by requests itself; with
         ``follow_redirects`` a GET follows up to 5 of them, auth staying origin-scoped)
-        and read at most ``max_body`` bytes of a 2xx body (ParseError beyond)."""
+        and read at most ``max_body`` bytes of a 2xx body (ParseError beyond).
+
+        ``deadline`` (a :func:`time.monotonic` instant): the whole request, its retries,
+        their sleeps, the redirects and the body, ends by then (see :mod:`uws_lite.deadline`),
+        or raises :class:`RequestTimeout`."""
         timeouts = self.timeouts.with_read_at_least(read_timeout)
         for _ in range(MAX_GET_REDIRECTS + 1):
-            reply = self._send_once(method, url, data, files, timeouts, max_body)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise RequestTimeout(
+                    f"{method} {redact_url(url)}: not sent, the deadline has passed. "
+                    "Wait again with a larger timeout.",
+                    url,
+                )
+            reply = self._send_once(method, url, data, files, timeouts, max_body, deadline)
             if not (follow_redirects and method == "GET" and reply.is_redirect):
                 return reply
             location = reply.location  # ParseError when malformed
@@ -457,42 +510,68 @@ class Transport:
         files: Optional[List[Tuple[str, Any]]],
         timeouts: Timeouts,
         max_body: int,
+        deadline: Optional[float] = None,
     ) -> Reply:
         headers = {"Accept": ACCEPT}
         if self.session.headers.get("User-Agent") in (None, default_user_agent()):
             headers["User-Agent"] = USER_AGENT
+        timeout: Any = timeouts.as_tuple()
+        if deadline is not None:
+            timeout = DeadlineTimeout(timeouts.connect, timeouts.read, deadline)
+        watchdog = Watchdog(deadline)
         try:
-            with scoped.send(
-                self.session,
-                method,
-                url,
-                trusted=origin_of(url) == self.origin,
-                data=list(data) if data is not None else None,
-                files=files,
-                headers=headers,
-                auth=self.auth,
-                timeout=timeouts.as_tuple(),
-                stream=True,
-            ) as response:
-                ok = 200 <= response.status_code < 300
-                limit = max_body if ok else MAX_ERROR_BODY
-                body, truncated = _read_limited(response, limit)
-                if truncated and ok:
-                    raise ParseError(
-                        f"{method} {redact_url(url)}: the answer is larger than {limit} bytes; "
-                        "refusing to read it (no UWS document is that big: is the URL right?)",
-                        url=url,
-                    )
-                return Reply(
-                    method=method,
-                    url=url,
-                    status=response.status_code,
-                    reason=response.reason or "",
-                    headers=CaseInsensitiveDict(response.headers),
-                    body=body,
+            with watchdog, deadline_scope(deadline):
+                return self._exchange(
+                    method, url, data, files, headers, timeout, max_body, watchdog
                 )
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            if watchdog.fired:
+                raise _cut_off(method, url) from exc
             raise self._transport_error(exc, method, url) from exc
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        data: Optional[Sequence[Tuple[str, str]]],
+        files: Optional[List[Tuple[str, Any]]],
+        headers: Dict[str, str],
+        timeout: Any,
+        max_body: int,
+        watchdog: Watchdog,
+    ) -> Reply:
+        with scoped.send(
+            self.session,
+            method,
+            url,
+            trusted=origin_of(url) == self.origin,
+            data=list(data) if data is not None else None,
+            files=files,
+            headers=headers,
+            auth=self.auth,
+            timeout=timeout,
+            stream=True,
+        ) as response:
+            watchdog.watch_response(response)
+            ok = 200 <= response.status_code < 300
+            limit = max_body if ok else MAX_ERROR_BODY
+            body, truncated = _read_limited(response, limit)
+            if watchdog.fired:
+                raise _cut_off(method, url)
+            if truncated and ok:
+                raise ParseError(
+                    f"{method} {redact_url(url)}: the answer is larger than {limit} bytes; "
+                    "refusing to read it (no UWS document is that big: is the URL right?)",
+                    url=url,
+                )
+            return Reply(
+                method=method,
+                url=url,
+                status=response.status_code,
+                reason=response.reason or "",
+                headers=CaseInsensitiveDict(response.headers),
+                body=body,
+            )
 
     def _transport_error(self, exc: Exception, method: str, url: str) -> UWSErrorLike:
         where = f"{method} {redact_url(url)}"
@@ -656,24 +735,6 @@ class Transport:
 UWSErrorLike = Union[TransportError, InvalidRequest]
 
 
-def _header_secrets(session: requests.Session) -> Tuple[str, ...]:
-    """The secrets of a caller's session-wide ``Authorization`` header (Basic or a token)."""
-    value = session.headers.get("Authorization")
-    if not isinstance(value, str) or not value.strip():
-        return ()
-    scheme, _, credentials = value.strip().partition(" ")
-    credentials = credentials.strip() or scheme
-    forms = list(secret_forms(credentials))
-    if scheme.lower() == "basic":
-        try:
-            user, sep, password = base64.b64decode(credentials).decode("utf-8").partition(":")
-        except (ValueError, UnicodeDecodeError):
-            sep = ""
-        if sep:
-            forms += secret_forms(password, user)
-    return tuple(forms)
-
-
 def _read_limited(response: requests.Response, limit: int) -> Tuple[bytes, bool]:
     """At most ``limit`` bytes of the (decoded) body, and whether there was more."""
     chunks: List[bytes] = []
@@ -685,6 +746,14 @@ def _read_limited(response: requests.Response, limit: int) -> Tuple[bytes, bool]
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks), False
+
+
+def _cut_off(method: str, url: str) -> RequestTimeout:
+    return RequestTimeout(
+        f"{method} {redact_url(url)}: the answer was not complete at the deadline (the "
+        "server holds it or sends it too slowly); cut off.",
+        url,
+    )
 
 
 def _innermost(exc: BaseException) -> str:
@@ -716,3 +785,21 @@ def _sentence(text: str) -> str:
 def _origin_prefix(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}/"
+
+
+def _header_secrets(session: requests.Session) -> Tuple[str, ...]:
+    """The secrets of a caller's session-wide ``Authorization`` header (Basic or a token)."""
+    value = session.headers.get("Authorization")
+    if not isinstance(value, str) or not value.strip():
+        return ()
+    scheme, _, credentials = value.strip().partition(" ")
+    credentials = credentials.strip() or scheme
+    forms = list(secret_forms(credentials))
+    if scheme.lower() == "basic":
+        try:
+            user, sep, password = base64.b64decode(credentials).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            sep = ""
+        if sep:
+            forms += secret_forms(password, user)
+    return tuple(forms)

@@ -18,9 +18,10 @@ import threading
 from dataclasses import dataclass, field, fields
 from typing import Callable, Optional, Union
 
-__all__ = ["HOSTILE_XML_KINDS", "Faults"]
+__all__ = ["FOREVER", "HOSTILE_XML_KINDS", "Faults"]
 
 HOSTILE_XML_KINDS = ("entity", "billion_laughs", "external_entity")
+FOREVER = 10**9  # a count for the counted faults that never runs out
 
 
 @dataclass
@@ -89,6 +90,38 @@ class Faults:
     download_hook: Optional[Callable[[str], None]] = None
     """Called with the request path just before a result (``/store``, a log) is sent: a test
     uses it to take the client's destination name during the download."""
+    # -- deadlines (issue 11: servers that hold, trickle or stall; see tests/*/test_deadlines.py)
+    # A counted fault set to FOREVER (e.g. ``status_429 = FOREVER`` with
+    # ``retry_after = "999999999"``) fires on every matching request.
+    hold_requests: Optional[float] = None
+    """Every matching request is held this many seconds before it is answered, whatever
+    WAIT it asked for (a server or proxy that keeps requests longer than asked)."""
+    trickle_delay: Optional[float] = None
+    """Matching answers that are not files are sent one byte every ``trickle_delay``
+    seconds (headers at once, then the body): the per-read timeout never fires."""
+    trickle_headers: bool = False
+    """With ``trickle_delay``: the status line and headers are trickled too."""
+    stall_download_at: Union[int, float, None] = None
+    """A matching download goes silent at this offset (int: bytes, float: fraction of the
+    file), the connection left open, for ``stall_download_seconds`` (or until the server
+    stops), then the connection is closed. Fires ``stall_download_count`` times."""
+    stall_download_seconds: float = 120.0
+    stall_download_count: int = 1
+
+    def stall_offset(self, size: int, request_line: Optional[str] = None) -> Optional[int]:
+        """The offset in a file of ``size`` bytes at which its download stalls now, or None
+        (consumes one occurrence of ``stall_download_count``)."""
+        if request_line is not None and not self.matches(request_line):
+            return None
+        with self._lock:
+            at = self.stall_download_at
+            if at is None or self.stall_download_count <= 0:
+                return None
+            self.stall_download_count -= 1
+            offset = int(size * at) if isinstance(at, float) else int(at)
+            return max(0, min(offset, size))
+
+    # -- end of the deadline faults
 
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 

@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from . import documents
 from .access import Identity
-from .exchange import HTML, Request, Response
+from .exchange import HTML, FileBody, Request, Response
 from .failures import Failure
 from .faults import Faults
 from .records import RecordedRequest, RequestLog
@@ -205,6 +205,7 @@ class OpusHandler(BaseHTTPRequestHandler):
         faults = context.faults()
         if faults.take("slow_response", request.line):
             context.stopping.wait(faults.slow_delay)
+        self._pace(faults, request)
         for status, name in ((503, "status_503"), (429, "status_429")):
             if faults.take(name, request.line):
                 response = Response(status=status, body=documents.MAINTENANCE_PAGE)
@@ -230,6 +231,45 @@ class OpusHandler(BaseHTTPRequestHandler):
                 response.body = response.body[: len(response.body) // 2]
         return response
 
+    # -- the deadline faults (hold, trickle, stall)
+    _trickle: Optional[float] = None
+    _trickle_head: bool = False
+    _stall_file: bool = False
+
+    def _pace(self, faults: Faults, request: Request) -> None:
+        """Hold the request, and note whether its answer is trickled or may stall."""
+        self._trickle, self._trickle_head, self._stall_file = None, False, False
+        if not faults.matches(request.line):
+            return
+        if faults.hold_requests is not None:
+            self.server.context.stopping.wait(faults.hold_requests)
+        self._trickle = faults.trickle_delay
+        self._trickle_head = faults.trickle_headers and self._trickle is not None
+        self._stall_file = request.method == "GET" and faults.stall_download_at is not None
+
+    def flush_headers(self) -> None:
+        buffered = getattr(self, "_headers_buffer", None)
+        if self._trickle_head and self._trickle is not None and buffered:
+            head = b"".join(buffered)
+            buffered.clear()
+            self._send_trickled(head, self._trickle)
+            return
+        super().flush_headers()
+
+    def _send_trickled(self, body: bytes, delay: float) -> None:
+        stopping = self.server.context.stopping
+        for i in range(len(body)):
+            self.wfile.write(body[i : i + 1])
+            self.wfile.flush()
+            if stopping.wait(delay):
+                raise _Dropped
+
+    def _stall(self, file: FileBody) -> Optional[int]:
+        if not self._stall_file:
+            return None
+        at = self.server.context.faults().stall_offset(file.size)
+        return None if at is None or not file.start <= at < file.end else at - file.start
+
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
         if response.content_type:
@@ -243,11 +283,22 @@ class OpusHandler(BaseHTTPRequestHandler):
         if self.command == "HEAD":
             return
         if file is None:
+            if self._trickle is not None:
+                self._send_trickled(response.body, self._trickle)
+                return
             self.wfile.write(response.body)
             return
         sent = 0
         limit = file.reset_at
+        stall = self._stall(file)
         for chunk in file.chunks(file.start, file.end):
+            if stall is not None and sent + len(chunk) > stall:
+                self.wfile.write(chunk[: stall - sent])
+                self.wfile.flush()
+                self.server.context.stopping.wait(
+                    self.server.context.faults().stall_download_seconds
+                )
+                raise _Dropped
             if limit is not None and sent + len(chunk) > limit:
                 if limit > sent:
                     self.wfile.write(chunk[: limit - sent])
