@@ -47,6 +47,7 @@ What :func:`download_file` guarantees, and why:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -822,7 +823,22 @@ def _create_part(dest: Path) -> Tuple[int, Path]:
     return fd, Path(name)
 
 
+def _umask() -> int:
+    """The process's umask (read once, at import: setting it to read it is not thread-safe)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# What a plain open() would give the file: the temporary file is created 0600 (mkstemp) so
+# that nobody else can read or write it while it is incomplete; the result gets the usual
+# permissions when it is published.
+PUBLISHED_MODE = 0o666 & ~_umask()
+
+
 def _publish(part: Path, dest: Path, overwrite: bool) -> None:
+    with contextlib.suppress(OSError):  # a file system without modes (FAT) keeps its own
+        os.chmod(part, PUBLISHED_MODE)
     if overwrite:
         os.replace(part, dest)
     else:

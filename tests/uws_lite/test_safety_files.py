@@ -128,3 +128,19 @@ def test_download_many_error_lists_only_the_files_this_call_wrote(tmp_path: Path
     assert tmp_path / "a" in saved
     assert set(saved) <= {tmp_path / "a", tmp_path / "c"}
     assert all(path.read_bytes() == path.name.encode() * 2 for path in saved)
+
+
+@responses.activate
+def test_a_saved_result_gets_the_usual_permissions_not_the_temporary_files(tmp_path: Path) -> None:
+    # The .part file is 0600 while it is incomplete; the published result is what open()
+    # would have made (0666 less the umask), so a group or a web server can read it as before.
+    from uws_lite.download import PUBLISHED_MODE
+
+    responses.get("http://uws.example/r", body=b"result")
+    dest = tmp_path / "r"
+    download_file(requests.Session(), "http://uws.example/r", dest, auth=None, trusted_origin=URL)
+    assert dest.read_bytes() == b"result"
+    assert dest.stat().st_mode & 0o777 == PUBLISHED_MODE
+    current = os.umask(0)
+    os.umask(current)
+    assert 0o666 & ~current == PUBLISHED_MODE
