@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import mimetypes
 import time
 from datetime import datetime, timezone
@@ -65,6 +66,7 @@ from .models import Job, JobList, Parameter, Phase, Result
 from .numbers import check_count, check_seconds
 from .parse import (
     MAX_DOCUMENT_BYTES,
+    MAX_JOB_LIST_BYTES,
     error_message,
     parse_datetime,
     parse_job,
@@ -98,6 +100,12 @@ _Doc = TypeVar("_Doc")
 _TEXT_LIMIT = 1024 * 1024  # bytes of a text/plain resource (phase, quote, a parameter)
 _CREATED = frozenset({201, 202, 301, 302, 303})
 
+_LIST_TOO_LARGE = (
+    "a job list that holds many jobs (a guest list holds every guest's) can be this big: "
+    "raise the limit with get_job_list(max_size=...) or Client(max_job_list_size=...), "
+    "or ask for fewer jobs (phases=, after=, last=)"
+)
+
 _FormItems = List[Tuple[str, str]]
 _FileItems = List[Tuple[str, Tuple[str, Any, str]]]
 
@@ -115,7 +123,9 @@ class Client:
     ``timeout``: seconds, or (connect, read). ``retries``: how many times idempotent
     requests (GET/HEAD/DELETE/PUT/OPTIONS; never a POST, so never a job creation) are
     retried on connection errors, 502/503/504 and 429, honouring ``Retry-After`` up to
-    ``max_retry_after`` seconds per wait.
+    ``max_retry_after`` seconds per wait. ``max_job_list_size``: the largest job list
+    (bytes) :meth:`get_job_list` reads, 256 MiB by default (a guest list of 100 000 jobs
+    is about 21 MB); other documents keep a 16 MiB cap.
     """
 
     def __init__(
@@ -127,8 +137,10 @@ class Client:
         timeout: Timeout = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         max_retry_after: float = MAX_RETRY_AFTER,
+        max_job_list_size: int = MAX_JOB_LIST_BYTES,
     ) -> None:
         self._url = _check_service_url(url)
+        self._max_job_list_size = check_count(max_job_list_size, "max_job_list_size")
         self._transport = Transport(
             self._url,
             auth=auth,
@@ -190,6 +202,8 @@ class Client:
         phases: Optional[Iterable[Union[Phase, str]]] = None,
         after: Union[datetime, str, None] = None,
         last: Optional[int] = None,
+        *,
+        max_size: Optional[int] = None,
     ) -> JobList:
         """GET the job list; PHASE parameters go last in the query (OPUS parses them by regex).
 
@@ -197,8 +211,14 @@ class Client:
         is sent as written, without a zone, which a standard server reads as UTC and OPUS
         as its local time (the time zone of its own naive documents); a string is checked
         to be a date and sent as given. ``last``: a positive integer (OPUS returns the
-        *oldest* n: see :meth:`JobList.newest_first`).
+        *oldest* n: see :meth:`JobList.newest_first`). ``max_size``: the largest list
+        (bytes) read, for this call; default ``Client(max_job_list_size=...)``, 256 MiB.
+        A larger answer raises ParseError naming the limit. The list is parsed
+        incrementally (jobs are freed as they are read).
         """
+        limit = self._max_job_list_size
+        if max_size is not None:
+            limit = check_count(max_size, "max_size")
         query: List[Tuple[str, str]] = []
         if after is not None:
             query.append(("AFTER", _iso_time(after, "after")))
@@ -209,9 +229,11 @@ class Client:
         for phase in phases if phases is not None else ():
             query.append(("PHASE", _strict_phase(phase).value))
         url = self._url + _query(query)
-        reply = self._get(url, not_found=NotFound)
+        reply = self._get(url, not_found=NotFound, max_body=limit, too_large=_LIST_TOO_LARGE)
         jobs = self._parse(
-            parse_job_list, self._transport.xml_body(reply, "a UWS job list"), reply.url
+            functools.partial(parse_job_list, max_bytes=limit),
+            self._transport.xml_body(reply, "a UWS job list"),
+            reply.url,
         )
         return self._scrubbed(jobs, scrub_job_list)
 
@@ -631,6 +653,7 @@ class Client:
         max_body: int = MAX_DOCUMENT_BYTES,
         error_document_ok: bool = False,
         deadline: Optional[float] = None,
+        too_large: Optional[str] = None,
     ) -> Reply:
         reply = self._transport.send(
             "GET",
@@ -639,6 +662,7 @@ class Client:
             max_body=max_body,
             follow_redirects=True,
             deadline=deadline,
+            too_large=too_large,
         )
         self._transport.check(reply, not_found=not_found, error_document_ok=error_document_ok)
         return reply

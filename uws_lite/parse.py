@@ -47,6 +47,7 @@ from .models import ErrorSummary, Job, JobList, JobRef, Parameter, Phase, Result
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
+    "MAX_JOB_LIST_BYTES",
     "error_message",
     "make_parser",
     "parse_datetime",
@@ -59,6 +60,8 @@ __all__ = [
 ]
 
 MAX_DOCUMENT_BYTES: int = 16 * 1024 * 1024
+# A guest job list holds every guest's jobs and only grows (100 000 jobs are ~21 MB).
+MAX_JOB_LIST_BYTES: int = 256 * 1024 * 1024
 
 UWS_NS = "http://www.ivoa.net/xml/UWS/v1.0"  # the same namespace for UWS 1.0 and 1.1 (§1.3)
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -154,8 +157,7 @@ def _excerpt(data: bytes) -> str:
     return _clean(" ".join(text.split()))[:_EXCERPT_CHARS]
 
 
-def _document(data: bytes, url: Optional[str], max_bytes: int, what: str) -> etree._Element:
-    """Parse ``data`` safely and return its root element, or raise ParseError."""
+def _check_size(data: bytes, url: Optional[str], max_bytes: int, what: str) -> None:
     if len(data) > max_bytes:
         raise ParseError(
             f"the {what} document from {_where(url)} is {len(data)} bytes, more than "
@@ -163,17 +165,26 @@ def _document(data: bytes, url: Optional[str], max_bytes: int, what: str) -> etr
             url=url,
             excerpt=_excerpt(data),
         )
+
+
+def _not_xml(data: bytes, url: Optional[str], what: str, exc: Exception) -> ParseError:
+    return ParseError(
+        f"the {what} document from {_where(url)} is not well-formed XML ({exc}); "
+        "the server may have sent an error page or a truncated answer",
+        url=url,
+        excerpt=_excerpt(data),
+    )
+
+
+def _document(data: bytes, url: Optional[str], max_bytes: int, what: str) -> etree._Element:
+    """Parse ``data`` safely and return its root element, or raise ParseError."""
+    _check_size(data, url, max_bytes, what)
     if _has_dtd(data):
         raise _unsafe(data, url, what)
     try:
         root = etree.fromstring(data, _parser())
     except (etree.LxmlError, ValueError, _RefusedReference) as exc:
-        raise ParseError(
-            f"the {what} document from {_where(url)} is not well-formed XML ({exc}); "
-            "the server may have sent an error page or a truncated answer",
-            url=url,
-            excerpt=_excerpt(data),
-        ) from None
+        raise _not_xml(data, url, what, exc) from None
     # Backstop for encodings the byte scan cannot read (the parse itself was made harmless
     # by the parser options and the resolver).
     docinfo = root.getroottree().docinfo
@@ -194,6 +205,11 @@ def _unsafe(data: bytes, url: Optional[str], what: str) -> ParseError:
 
 def _root(data: bytes, url: Optional[str], max_bytes: int, expected: str) -> etree._Element:
     root = _document(data, url, max_bytes, f"<uws:{expected}>")
+    _check_root_name(root, data, url, expected)
+    return root
+
+
+def _check_root_name(root: etree._Element, data: bytes, url: Optional[str], expected: str) -> None:
     if _UWS.get(root.tag) != expected:
         raise ParseError(
             f"expected a UWS <{expected}> document (namespace {UWS_NS}) from "
@@ -202,7 +218,6 @@ def _root(data: bytes, url: Optional[str], max_bytes: int, expected: str) -> etr
             url=url,
             excerpt=_excerpt(data),
         )
-    return root
 
 
 def _tag_text(tag: object) -> str:
@@ -533,20 +548,78 @@ _JOB_CHILDREN: Dict[Optional[str], Tuple[str, Callable[[etree._Element], object]
 
 
 def parse_job_list(
-    data: bytes, *, url: Optional[str] = None, max_bytes: int = MAX_DOCUMENT_BYTES
+    data: bytes, *, url: Optional[str] = None, max_bytes: int = MAX_JOB_LIST_BYTES
 ) -> JobList:
     """Read a ``<uws:jobs>`` document, keeping document order.
 
+    Read incrementally: each job is turned into a JobRef and its elements are freed as the
+    parse goes, so a 100 000-job list never becomes a whole tree in memory. The same
+    hardening as every other document applies (no DTD, entities, network or files).
     ESA TAP+ lists full ``<uws:job>`` elements instead of jobrefs; they become JobRefs.
     """
-    root = _root(data, url, max_bytes, "jobs")
+    what = "<uws:jobs>"
+    _check_size(data, url, max_bytes, what)
+    if _has_dtd(data):
+        raise _unsafe(data, url, what)
+    parser = _make_pull_parser()
     refs: List[JobRef] = []
-    for child in root:
-        name = _UWS.get(child.tag)
-        if name == "jobref":
-            refs.append(_jobref(child))
-        elif name == "job":
-            job = _job(child, None)
+    root: Optional[etree._Element] = None
+    try:
+        for start in range(0, max(len(data), 1), _FEED_BYTES):
+            parser.feed(data[start : start + _FEED_BYTES])
+            root = _read_jobs(parser.read_events(), root, refs, data, url)
+        final = parser.close()
+        root = _read_jobs(parser.read_events(), root, refs, data, url)
+    except (etree.LxmlError, ValueError, _RefusedReference) as exc:
+        raise _not_xml(data, url, what, exc) from None
+    _check_jobs_root(final, data, url)
+    return JobList(jobs=tuple(refs), version=final.get("version"))
+
+
+_FEED_BYTES = 1024 * 1024
+_LIST_ITEM_TAGS = tuple(f"{{{UWS_NS}}}{n}" for n in ("jobref", "job")) + ("jobref", "job")
+
+
+def _make_pull_parser() -> etree.XMLPullParser:
+    """A new hardened incremental parser (the options of :func:`make_parser`) reporting
+    the end of each ``jobref`` / ``job`` element (UWS namespace or none)."""
+    parser = etree.XMLPullParser(
+        events=("end",),
+        tag=_LIST_ITEM_TAGS,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        strip_cdata=True,
+        recover=False,
+    )
+    parser.resolvers.add(_DenyResolver())
+    return parser
+
+
+def _read_jobs(
+    events: Iterable[Tuple[str, etree._Element]],
+    root: Optional[etree._Element],
+    refs: List[JobRef],
+    data: bytes,
+    url: Optional[str],
+) -> Optional[etree._Element]:
+    """Turn the finished top-level items into JobRefs, then free them (and anything
+    before them) so the tree never grows; returns the root element."""
+    for _, el in events:
+        if root is None:
+            root = el.getroottree().getroot()
+            _check_jobs_root(root, data, url)  # refused at the first job, not at the end
+        if el.getparent() is not root:
+            continue  # a nested element of that name: not a list item
+        if _UWS.get(el.tag) == "jobref":
+            refs.append(_jobref(el))
+        else:
+            job = _job(el, None)
             if job is not None:
                 refs.append(
                     JobRef(
@@ -557,7 +630,18 @@ def parse_job_list(
                         creation_time=job.creation_time,
                     )
                 )
-    return JobList(jobs=tuple(refs), version=root.get("version"))
+        el.clear()
+        while el.getprevious() is not None:
+            del root[0]
+    return root
+
+
+def _check_jobs_root(root: etree._Element, data: bytes, url: Optional[str]) -> None:
+    docinfo = root.getroottree().docinfo
+    doctype: str = getattr(docinfo, "doctype", "")  # missing from lxml-stubs
+    if doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise _unsafe(data, url, "<uws:jobs>")
+    _check_root_name(root, data, url, "jobs")
 
 
 def _jobref(el: etree._Element) -> JobRef:

@@ -477,10 +477,12 @@ class Transport:
         max_body: int,
         follow_redirects: bool = False,
         deadline: Optional[float] = None,
+        too_large: Optional[str] = None,
     ) -> Reply:
         """Send one request (redirects are never followed by requests itself; with
         ``follow_redirects`` a GET follows up to 5 of them, auth staying origin-scoped)
-        and read at most ``max_body`` bytes of a 2xx body (ParseError beyond).
+        and read at most ``max_body`` bytes of a 2xx body (ParseError beyond; its message
+        ends with ``too_large``, the advice on the setting that raises the limit).
 
         ``deadline`` (a :func:`time.monotonic` instant): the whole request, its retries,
         their sleeps, the redirects and the body, ends by then (see :mod:`uws_lite.deadline`),
@@ -493,7 +495,9 @@ class Transport:
                     "Wait again with a larger timeout.",
                     url,
                 )
-            reply = self._send_once(method, url, data, files, timeouts, max_body, deadline)
+            reply = self._send_once(
+                method, url, data, files, timeouts, (max_body, too_large), deadline
+            )
             if not (follow_redirects and method == "GET" and reply.is_redirect):
                 return reply
             location = reply.location  # ParseError when malformed
@@ -509,7 +513,7 @@ class Transport:
         data: Optional[Sequence[Tuple[str, str]]],
         files: Optional[List[Tuple[str, Any]]],
         timeouts: Timeouts,
-        max_body: int,
+        max_body: Tuple[int, Optional[str]],
         deadline: Optional[float] = None,
     ) -> Reply:
         headers = {"Accept": ACCEPT}
@@ -537,7 +541,7 @@ class Transport:
         files: Optional[List[Tuple[str, Any]]],
         headers: Dict[str, str],
         timeout: Any,
-        max_body: int,
+        max_body: Tuple[int, Optional[str]],
         watchdog: Watchdog,
     ) -> Reply:
         with scoped.send(
@@ -554,14 +558,16 @@ class Transport:
         ) as response:
             watchdog.watch_response(response)
             ok = 200 <= response.status_code < 300
-            limit = max_body if ok else MAX_ERROR_BODY
+            limit = max_body[0] if ok else MAX_ERROR_BODY
             body, truncated = _read_limited(response, limit)
             if watchdog.fired:
                 raise _cut_off(method, url)
             if truncated and ok:
+                advice = max_body[1] or "no UWS document is that big: is the URL right?"
                 raise ParseError(
-                    f"{method} {redact_url(url)}: the answer is larger than {limit} bytes; "
-                    "refusing to read it (no UWS document is that big: is the URL right?)",
+                    f"{method} {redact_url(url)}: the answer is larger than {limit} bytes "
+                    f"({limit / 2**20:g} MiB), the limit for this request; it was not read: "
+                    f"{advice}",
                     url=url,
                 )
             return Reply(
