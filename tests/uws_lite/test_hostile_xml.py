@@ -18,6 +18,7 @@ from lxml import etree
 
 from uws_lite.errors import ParseError
 from uws_lite.parse import (
+    MAX_DOCUMENT_BYTES,
     error_message,
     make_parser,
     parse_job,
@@ -215,9 +216,13 @@ def test_hundred_megabytes_rejected_by_size_before_parsing() -> None:
     doc = b"<job><jobId>1</jobId>" + b" " * (100 * 1024 * 1024) + b"</job>"
     for parse in PARSERS:
         with pytest.raises(ParseError, match="limit"):
-            parse(doc, url="https://uws.example.org/jobs/1")
+            parse(doc, url="https://uws.example.org/jobs/1", max_bytes=MAX_DOCUMENT_BYTES)
     with pytest.raises(ParseError, match="limit"):
         validate(doc)
+    # Job lists have a larger default cap (256 MiB); under it, the incremental parse still
+    # refuses the document (libxml2's text-node limit, no huge_tree), without a tree.
+    with pytest.raises(ParseError, match="not well-formed"):
+        parse_job_list(doc)
     # Error-body readers only look at the start of a huge body.
     assert error_message(doc, "text/plain") is not None
     assert votable_error(doc) is None
