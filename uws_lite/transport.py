@@ -36,6 +36,7 @@ from requests.utils import default_user_agent
 from urllib3.util.retry import Retry
 
 from . import _scoped as scoped
+from ._multipart import MultipartBody
 from .deadline import (
     DeadlineAdapter,
     DeadlineTimeout,
@@ -544,13 +545,17 @@ class Transport:
         max_body: Tuple[int, Optional[str]],
         watchdog: Watchdog,
     ) -> Reply:
+        body: Any = list(data) if data is not None else None
+        if files:
+            # Streamed from disk with a Content-Length, not read into memory (issue 12).
+            body = MultipartBody(body or [], files)
+            headers = {**headers, "Content-Type": body.content_type}
         with scoped.send(
             self.session,
             method,
             url,
             trusted=origin_of(url) == self.origin,
-            data=list(data) if data is not None else None,
-            files=files,
+            data=body,
             headers=headers,
             auth=self.auth,
             timeout=timeout,
