@@ -34,6 +34,8 @@ FIGURES: Tuple[Tuple[str, str, str], ...] = (
     ("parse", "bench.parse", "parse a 10 000-job list / a job with 1 000 results"),
     ("coldstart", "bench.coldstart", "`python -m uws_call_expres --help` cold start"),
     ("sweep", "bench.sweep", "sweep of 50 one-second jobs, max-parallel 8"),
+    ("joblist", "bench.joblist", "get_job_list() of a 100 000-job list: time, extra peak RSS"),
+    ("upload", "bench.upload", "job creation with a 200 MiB ephemeris upload: peak RSS"),
 )
 
 
