@@ -17,23 +17,23 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Sequence
 
 if __package__ in (None, ""):  # python bench/joblist.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import proc, uwsdocs  # noqa: E402
-from bench.stats import Samples, megabytes, seconds  # noqa: E402
-from bench.table import Row, render  # noqa: E402
+from bench import proc, uwsdocs
+from bench.stats import Samples, megabytes, seconds
+from bench.table import Row, render
 
 GOAL_SECONDS = 1.5
 GOAL_EXTRA_RSS = 150e6
 
 
 class _ListHandler(BaseHTTPRequestHandler):
-    documents: Dict[str, bytes] = {}
+    documents: ClassVar[Dict[str, bytes]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         body = self.documents.get(self.path.split("?")[0].rstrip("/"))
         if body is None:
             self.send_error(404)
@@ -44,14 +44,14 @@ class _ListHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 @contextlib.contextmanager
 def _serve(big: bytes) -> Iterator[str]:
-    handler = type("Handler", (_ListHandler,), {"documents": {"/big": big}})
-    handler.documents["/small"] = uwsdocs.job_list(1)
+    documents = {"/big": big, "/small": uwsdocs.job_list(1)}
+    handler = type("Handler", (_ListHandler,), {"documents": documents})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

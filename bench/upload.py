@@ -21,9 +21,9 @@ from typing import Any, Dict, List, Optional, Sequence
 if __package__ in (None, ""):  # python bench/upload.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import proc  # noqa: E402
-from bench.stats import Samples, megabytes, seconds  # noqa: E402
-from bench.table import Row, render  # noqa: E402
+from bench import proc
+from bench.stats import Samples, megabytes, seconds
+from bench.table import Row, render
 
 GOAL_RSS = 60e6
 MiB = 1 << 20

@@ -187,11 +187,19 @@ def _document(data: bytes, url: Optional[str], max_bytes: int, what: str) -> etr
         raise _not_xml(data, url, what, exc) from None
     # Backstop for encodings the byte scan cannot read (the parse itself was made harmless
     # by the parser options and the resolver).
-    docinfo = root.getroottree().docinfo
-    doctype: str = getattr(docinfo, "doctype", "")  # missing from lxml-stubs
-    if doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+    if _parsed_doctype(root):
         raise _unsafe(data, url, what)
     return root
+
+
+def _parsed_doctype(root: etree._Element) -> bool:
+    """Whether the parsed document had a DOCTYPE (internal or external DTD)."""
+    docinfo = root.getroottree().docinfo
+    doctype: str = getattr(docinfo, "doctype", "")  # missing from lxml-stubs
+    # The stubs say the DTDs are never None; at run time they are None when absent.
+    internal = cast(Optional[object], docinfo.internalDTD)
+    external = cast(Optional[object], docinfo.externalDTD)
+    return bool(doctype) or internal is not None or external is not None
 
 
 def _unsafe(data: bytes, url: Optional[str], what: str) -> ParseError:
@@ -577,7 +585,7 @@ def parse_job_list(
 
 
 _FEED_BYTES = 1024 * 1024
-_LIST_ITEM_TAGS = tuple(f"{{{UWS_NS}}}{n}" for n in ("jobref", "job")) + ("jobref", "job")
+_LIST_ITEM_TAGS = (f"{{{UWS_NS}}}jobref", f"{{{UWS_NS}}}job", "jobref", "job")
 
 
 def _make_pull_parser() -> etree.XMLPullParser:
@@ -602,7 +610,7 @@ def _make_pull_parser() -> etree.XMLPullParser:
 
 
 def _read_jobs(
-    events: Iterable[Tuple[str, etree._Element]],
+    events: Iterable[Tuple[str, Any]],
     root: Optional[etree._Element],
     refs: List[JobRef],
     data: bytes,
@@ -610,7 +618,7 @@ def _read_jobs(
 ) -> Optional[etree._Element]:
     """Turn the finished top-level items into JobRefs, then free them (and anything
     before them) so the tree never grows; returns the root element."""
-    for _, el in events:
+    for _, el in events:  # "end" events of the item tags: always an element
         if root is None:
             root = el.getroottree().getroot()
             _check_jobs_root(root, data, url)  # refused at the first job, not at the end
@@ -637,9 +645,7 @@ def _read_jobs(
 
 
 def _check_jobs_root(root: etree._Element, data: bytes, url: Optional[str]) -> None:
-    docinfo = root.getroottree().docinfo
-    doctype: str = getattr(docinfo, "doctype", "")  # missing from lxml-stubs
-    if doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+    if _parsed_doctype(root):
         raise _unsafe(data, url, "<uws:jobs>")
     _check_root_name(root, data, url, "jobs")
 

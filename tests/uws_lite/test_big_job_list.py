@@ -47,7 +47,8 @@ def test_a_large_list_parses_whole_and_in_order() -> None:
     assert last.run_id == "run_29999"
     assert last.owner_id == "anonymous"
     assert last.href == f"{BASE}/j0029999"
-    assert last.creation_time is not None and last.creation_time.minute == 29_999 % 60
+    assert last.creation_time is not None
+    assert last.creation_time.minute == 29_999 % 60
 
 
 def test_esa_job_elements_mixed_with_jobrefs_keep_document_order() -> None:
@@ -135,7 +136,8 @@ def test_client_cap_error_names_the_limit_and_the_settings(
         client.get_job_list()
     text = str(info.value)
     assert "larger than 1000 bytes" in text
-    assert "max_size=" in text and "max_job_list_size=" in text
+    assert "max_size=" in text
+    assert "max_job_list_size=" in text
     assert "is the URL right" not in text  # the old, misleading advice
     # The per-call setting raises it (and lowers it).
     assert len(client.get_job_list(max_size=len(doc)).jobs) == 20
@@ -143,9 +145,7 @@ def test_client_cap_error_names_the_limit_and_the_settings(
         make_client().get_job_list(max_size=100)
 
 
-def test_other_documents_keep_the_old_advice(
-    rsps: responses.RequestsMock, client: Client
-) -> None:
+def test_other_documents_keep_the_old_advice(rsps: responses.RequestsMock, client: Client) -> None:
     rsps.get(BASE + "/2a3490", body=b"<x>" + b" " * MAX_DOCUMENT_BYTES + b"</x>", content_type=XML)
     with pytest.raises(ParseError, match=f"larger than {MAX_DOCUMENT_BYTES} bytes"):
         client.get_job("2a3490")

@@ -14,8 +14,7 @@ import pytest
 import responses
 from urllib3.filepost import encode_multipart_formdata
 
-from uws_lite import Client
-from uws_lite import _multipart
+from uws_lite import Client, _multipart
 from uws_lite._multipart import MultipartBody
 from uws_lite.errors import InvalidRequest, ServerError
 from uws_lite.testing.forms import parse_form
@@ -80,9 +79,11 @@ def test_small_reads_rewind_and_iteration_give_the_same_bytes(tmp_path: Path) ->
             assert len(chunk) <= 4096
             pieces.append(chunk)
         first = b"".join(pieces)
-        assert len(first) == len(body) and body.tell() == len(body)
+        assert len(first) == len(body)
+        assert body.tell() == len(body)
         assert body.read() == b""
-        assert body.seek(0) == 0 and body.tell() == 0
+        assert body.seek(0) == 0
+        assert body.tell() == 0
         assert b"".join(body) == first
         with pytest.raises(io.UnsupportedOperation):
             body.seek(10)
