@@ -18,6 +18,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from uws_lite._version import __version__
+
     from .access import Access
     from .checks import Problem, check_config
     from .errors import (
@@ -33,8 +35,6 @@ if TYPE_CHECKING:
     from .run import attach, uws_call_expres
     from .science import quicklook, read_cdf
     from .sweep import SweepItem, SweepResults, run_sweep
-
-__version__ = "1.0.0"
 
 __all__ = [
     "uws_call_expres",
@@ -86,6 +86,7 @@ _LAZY = {
     "MissingExtra": ".errors",
     "read_cdf": ".science",
     "quicklook": ".science",
+    "__version__": "uws_lite._version",  # the one version of both packages
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Optional, Sequence
+from typing import Any, List, NoReturn, Optional, Sequence
 
 __all__ = ["OVERWRITE_CHOICES", "bare_overwrite", "build_parser", "is_cdf", "main"]
 
@@ -89,6 +89,19 @@ exit status:
   4    server or network error
   130  interrupted (Ctrl-C); the jobs keep running and the re-attach command is printed
   A sweep or a grid exits with the most serious status among its jobs (2, 4, 3, then 1)."""
+
+
+class _Version(argparse.Action):
+    """``--version``: reads the one version (:mod:`uws_lite._version`) only when asked, so
+    that building the parser imports nothing but the standard library."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> NoReturn:
+        from uws_lite._version import __version__
+
+        parser.exit(message=f"{parser.prog} {__version__}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -269,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument(
         "--debug", action="store_true", help="log HTTP details and show tracebacks on errors"
     )
-    output.add_argument("--version", action="version", version="%(prog)s 1.0.0")
+    output.add_argument("--version", action=_Version, help="show the version and exit")
     return parser
 
 

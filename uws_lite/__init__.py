@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .naming import safe_filename
     from .wait import WaitPolicy
 
-__version__ = "1.0.0"
+from ._version import __version__
 
 __all__ = [
     "Client",

@@ -259,7 +259,7 @@ def _add_job(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
-    from . import __version__
+    from ._version import __version__
 
     parser = _Parser(
         prog=prog,

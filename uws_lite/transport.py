@@ -8,7 +8,6 @@ types, so none of them escapes the client.
 from __future__ import annotations
 
 import base64
-import importlib.metadata
 import inspect
 import logging
 import time
@@ -37,6 +36,7 @@ from urllib3.util.retry import Retry
 
 from . import _scoped as scoped
 from ._multipart import MultipartBody
+from ._version import __version__
 from .deadline import (
     DeadlineAdapter,
     DeadlineTimeout,
@@ -88,15 +88,8 @@ logger = logging.getLogger(__name__)
 ACCEPT = "application/xml, text/plain"
 
 
-def _package_version() -> str:
-    try:
-        return importlib.metadata.version("uws_call_expres")
-    except importlib.metadata.PackageNotFoundError:  # running from a source tree
-        return "0"
-
-
 # IVOA "softid" note: product/version, then the purpose of the request in parentheses.
-USER_AGENT = f"uws_lite/{_package_version()} (IVOA-science; UWS client) {default_user_agent()}"
+USER_AGENT = f"uws_lite/{__version__} (IVOA-science; UWS client) {default_user_agent()}"
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "PUT", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
