@@ -21,7 +21,7 @@ from typing import Iterable
 
 from .errors import InvalidRequest, JobError, UWSError, WaitTimeout
 
-__all__ = ["ExitCode", "exit_code_for", "most_serious"]
+__all__ = ["CommandLineError", "ExitCode", "exit_code_for", "most_serious"]
 
 
 class ExitCode(enum.IntEnum):
@@ -31,6 +31,21 @@ class ExitCode(enum.IntEnum):
     TIMEOUT = 3
     SERVER = 4
     INTERRUPTED = 130
+
+
+class CommandLineError(InvalidRequest):
+    """A command line's own error: a message, what to do next, and its exit status."""
+
+    hint: str
+    """What to do next, in the command line's terms ("" when the message says it all)."""
+
+    exit_code: ExitCode
+    """The status the command exits with (USAGE unless the error says otherwise)."""
+
+    def __init__(self, message: str, hint: str = "", exit_code: ExitCode = ExitCode.USAGE) -> None:
+        super().__init__(message)
+        self.hint = hint
+        self.exit_code = exit_code
 
 
 # When several jobs end differently (a sweep), the most serious status is the command's.
@@ -45,11 +60,10 @@ _SEVERITY = (
 
 
 def exit_code_for(error: BaseException) -> ExitCode:
-    """The exit status for an error: an ``exit_code`` the error declares (a command line's
-    own usage errors), else by its type; anything unexpected counts as a server failure."""
-    declared = getattr(error, "exit_code", None)
-    if isinstance(declared, ExitCode):
-        return declared
+    """The exit status for an error: the one a :class:`CommandLineError` declares, else by
+    the error's type; anything unexpected counts as a server failure."""
+    if isinstance(error, CommandLineError):
+        return error.exit_code
     if isinstance(error, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
     if isinstance(error, WaitTimeout):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from uws_lite.errors import InvalidRequest, JobFailed, ServerError, WaitTimeout
-from uws_lite.exitcodes import ExitCode, exit_code_for, most_serious
+from uws_lite.exitcodes import CommandLineError, ExitCode, exit_code_for, most_serious
 from uws_lite.models import Job, Phase
 from uws_lite.text import for_terminal, has_control
 from uws_lite.urls import check_service_url, is_http_url, origin_of
@@ -90,10 +90,11 @@ def test_exit_codes_by_error_type() -> None:
     assert exit_code_for(RuntimeError("x")) is ExitCode.SERVER
 
 
-def test_a_declared_exit_code_wins() -> None:
-    error = RuntimeError("x")
-    error.exit_code = ExitCode.TIMEOUT  # type: ignore[attr-defined]
-    assert exit_code_for(error) is ExitCode.TIMEOUT
+def test_a_command_line_error_declares_its_exit_code() -> None:
+    assert exit_code_for(CommandLineError("bad option")) is ExitCode.USAGE
+    error = CommandLineError("gone", hint="run it again", exit_code=ExitCode.JOB_FAILED)
+    assert exit_code_for(error) is ExitCode.JOB_FAILED
+    assert error.hint == "run it again"
 
 
 def test_most_serious() -> None:
