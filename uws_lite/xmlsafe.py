@@ -204,16 +204,16 @@ def read_document(data: bytes, *, url: Optional[str], max_bytes: int, what: str)
     return root
 
 
-OnChild = Callable[[etree._Element], None]
-CheckRoot = Callable[[etree._Element], None]
+_OnChild = Callable[[etree._Element], None]
+_CheckRoot = Callable[[etree._Element], None]
 
 
 def read_children(
     data: bytes,
     tags: Tuple[str, ...],
-    on_child: OnChild,
+    on_child: _OnChild,
     *,
-    check_root: CheckRoot,
+    check_root: _CheckRoot,
     url: Optional[str],
     max_bytes: int,
     what: str,
@@ -250,8 +250,8 @@ def read_children(
 def _hand_over(
     events: Iterable[Tuple[str, Any]],
     root: Optional[etree._Element],
-    on_child: OnChild,
-    check: CheckRoot,
+    on_child: _OnChild,
+    check: _CheckRoot,
 ) -> Optional[etree._Element]:
     """Give the finished top-level children to ``on_child``, then free them (and anything
     before them); returns the root element once seen."""
