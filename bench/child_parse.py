@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 
 def _uws_lite() -> Tuple[Callable[[bytes], int], Callable[[bytes], int]]:
-    from uws_lite.parse import parse_job, parse_job_list
+    from uws_lite.documents import parse_job, parse_job_list
 
     return (lambda b: len(parse_job_list(b).jobs)), (lambda b: len(parse_job(b).results))
 

@@ -45,7 +45,7 @@ import pytest
 import requests
 
 from uws_lite import Client, Phase
-from uws_lite.parse import error_message
+from uws_lite.errorbodies import error_message
 
 _LOG_TAIL_CHARS = 3000
 _DIAGNOSIS_ALICE = ("alice", "s3cret")  # setup-dachs.sh's user of the protected echo service

@@ -16,21 +16,21 @@ from .models import Job, JobList, Parameter
 
 __all__ = ["scrub_job", "scrub_job_list", "scrub_parameters"]
 
-Scrub = Callable[[str], str]
+_Scrub = Callable[[str], str]
 
 
-def _text(scrub: Scrub, value: Optional[str]) -> Optional[str]:
+def _text(scrub: _Scrub, value: Optional[str]) -> Optional[str]:
     return scrub(value) if value else value
 
 
-def scrub_parameters(params: Tuple[Parameter, ...], scrub: Scrub) -> Tuple[Parameter, ...]:
+def scrub_parameters(params: Tuple[Parameter, ...], scrub: _Scrub) -> Tuple[Parameter, ...]:
     """The parameters with their values scrubbed."""
     return tuple(
         dataclasses.replace(p, value=_text(scrub, p.value)) if p.value else p for p in params
     )
 
 
-def scrub_job(job: Job, scrub: Scrub) -> Job:
+def scrub_job(job: Job, scrub: _Scrub) -> Job:
     """The job with its error summary, parameter values, run id, owner and quote scrubbed."""
     summary = job.error_summary
     if summary is not None:
@@ -45,7 +45,7 @@ def scrub_job(job: Job, scrub: Scrub) -> Job:
     )
 
 
-def scrub_job_list(jobs: JobList, scrub: Scrub) -> JobList:
+def scrub_job_list(jobs: JobList, scrub: _Scrub) -> JobList:
     """The job list with each jobref's run id and owner scrubbed."""
     refs = tuple(
         dataclasses.replace(

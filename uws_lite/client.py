@@ -43,6 +43,7 @@ import requests
 from requests.auth import AuthBase
 
 from ._redaction import scrub_job, scrub_job_list, scrub_parameters
+from .documents import parse_job, parse_job_list, parse_parameters, parse_results
 from .download import (
     DEFAULT_STALL_TIMEOUT,
     DownloadItem,
@@ -50,6 +51,7 @@ from .download import (
     download_file,
     download_many,
 )
+from .errorbodies import error_message
 from .errors import (
     HTTPStatusError,
     InvalidRequest,
@@ -64,18 +66,10 @@ from .errors import (
 )
 from .models import Job, JobList, Parameter, Phase, Result
 from .numbers import check_count, check_seconds
-from .parse import (
-    MAX_DOCUMENT_BYTES,
-    MAX_JOB_LIST_BYTES,
-    error_message,
-    parse_datetime,
-    parse_job,
-    parse_job_list,
-    parse_parameters,
-    parse_results,
-)
+from .times import parse_datetime
 from .transport import MAX_RETRY_AFTER, Reply, Transport
 from .wait import WaitPolicy, wait_for_job
+from .xmlsafe import MAX_DOCUMENT_BYTES, MAX_JOB_LIST_BYTES
 
 __all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "Client"]
 

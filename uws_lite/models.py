@@ -1,6 +1,6 @@
 """The UWS data model: phases, jobs, job lists, parameters, results, error summaries.
 
-Everything here is a frozen dataclass (or an Enum) built by :mod:`uws_lite.parse`
+Everything here is a frozen dataclass (or an Enum) built by :mod:`uws_lite.documents`
 from a server's XML. Nothing here talks to a server.
 """
 

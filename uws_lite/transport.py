@@ -44,6 +44,7 @@ from .deadline import (
     current_deadline,
     deadline_scope,
 )
+from .errorbodies import error_message, votable_error
 from .errors import (
     AuthenticationError,
     ConnectionFailed,
@@ -62,7 +63,6 @@ from .errors import (
     secret_forms,
 )
 from .numbers import check_count, check_seconds
-from .parse import error_message, votable_error
 
 if TYPE_CHECKING:
     from urllib3.response import BaseHTTPResponse

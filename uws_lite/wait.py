@@ -46,7 +46,7 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 from .errors import (
     ConnectionFailed,
@@ -63,6 +63,7 @@ from .errors import (
 )
 from .models import Job, Phase
 from .numbers import check_count, check_seconds
+from .text import for_terminal
 
 __all__ = ["DEADLINE_MARGIN", "Fetch", "OnChange", "WaitPolicy", "wait_for_job"]
 
@@ -140,97 +141,145 @@ def wait_for_job(
     """
     if timeout is not None:
         timeout = check_seconds(timeout, "timeout", zero_ok=True)
-    start = clock()
-    deadline = None if timeout is None else start + timeout
-    job: Optional[Job] = None
-    delay = policy.first_delay
-    pending_since: Optional[float] = None
-    quick_changes = 0
-    failing_since: Optional[float] = None
-    last_error: Optional[UWSError] = None
-    bad_documents = 0  # in a row, since the last good job document
-
+    state = _Wait(policy, timeout, clock, jitter)
     while True:
-        wait_s: Optional[int] = None
-        if job is not None and job.phase.is_active:
-            wait_s = _wait_seconds(policy, clock(), deadline, job.phase, pending_since)
+        wait_s, phase = state.next_request()
         asked = clock()
         try:
-            new: Optional[Job] = fetch(wait_s, job.phase if wait_s is not None and job else None)
+            job: Optional[Job] = fetch(wait_s, phase)
         except UWSError as exc:
-            if _bad_document(exc):
-                bad_documents += 1
-                if bad_documents >= policy.max_bad_documents:
-                    raise
-            elif not _transient(exc):
+            if not state.survives(exc, asked):
                 raise
-            new, last_error = None, exc
-            failing_since = asked if failing_since is None else failing_since
+            job = None
         now = clock()
-        held = (
-            wait_s is not None and new is not None and now - asked >= policy.early_fraction * wait_s
-        )
-
         changed = False
-        if new is not None:
-            failing_since, last_error, bad_documents = None, None, 0
-            changed = job is None or new.phase is not job.phase
-            job = new
+        if job is not None:
+            changed = state.on_answer(job)
             if changed and on_change is not None:
                 on_change(job)
             if job.phase.is_terminal:
                 return job
-            if job.phase is Phase.HELD:
-                raise JobHeld(
-                    f"Job {job.job_id} is HELD: the server will not run it until PHASE=RUN is "
-                    "sent again (Client.run_job).",
-                    job,
-                )
-            if job.phase is Phase.PENDING:
-                pending_since = now if pending_since is None else pending_since
-                if not changed and now - pending_since >= policy.pending_grace:
-                    raise JobNotStarted(
-                        f"Job {job.job_id} is still PENDING after {now - pending_since:.0f} s: "
-                        "it was never started. Send PHASE=RUN (Client.run_job).",
-                        job,
-                    )
-            else:
-                pending_since = None
-
-        if deadline is not None and now >= deadline:
-            if job is None:
-                # Never got an answer: the failure itself is the news.
-                raise _never_answered(last_error)
-            note = f" (last attempt failed: {last_error})" if last_error else ""
-            raise WaitTimeout(
-                f"Job {job.job_id} is still {job.phase} after waiting {timeout:g} s{note}. "
-                "Wait again, or check the job on the server.",
-                job,
-                timeout=float(timeout or 0),
-            ) from last_error
-        if (
-            failing_since is not None
-            and deadline is None
-            and now - failing_since > policy.error_patience
-        ):
-            raise _never_answered(last_error)
-
-        # Pacing: no sleep after the server held the request, or right after a phase
-        # change (the next state may follow at once); otherwise back off.
-        quick_changes = quick_changes + 1 if changed and not held else 0
-        if held or (changed and quick_changes <= policy.max_quick_changes):
-            delay = policy.first_delay
-            continue
-        pause = min(
-            delay,
-            policy.max_delay,
-            max(policy.first_delay, policy.latency_fraction * (now - start)),
+            state.check_phase(job, now, changed)
+        state.check_time(now)
+        held = (
+            job is not None and wait_s is not None and now - asked >= policy.early_fraction * wait_s
         )
-        pause = jitter(pause)
-        if deadline is not None:
-            pause = min(pause, max(0.0, deadline - now))
-        sleep(pause)
-        delay = min(delay * 2, policy.max_delay)
+        pause = state.pause(now, held=held, changed=changed)
+        if pause is not None:
+            sleep(pause)
+
+
+class _Wait:
+    """What one :func:`wait_for_job` call has seen so far, and the decisions made on it."""
+
+    def __init__(
+        self,
+        policy: WaitPolicy,
+        timeout: Optional[float],
+        clock: Callable[[], float],
+        jitter: Callable[[float], float],
+    ) -> None:
+        self.policy, self.timeout, self.clock, self.jitter = policy, timeout, clock, jitter
+        self.start = clock()
+        self.deadline = None if timeout is None else self.start + timeout
+        self.job: Optional[Job] = None  # the last good job document
+        self.delay = policy.first_delay  # the next polling pause, before its caps
+        self.quick_changes = 0  # phase changes in a row that the server did not hold
+        self.pending_since: Optional[float] = None
+        self.failing_since: Optional[float] = None  # first failure since the last answer
+        self.last_error: Optional[UWSError] = None
+        self.bad_documents = 0  # in a row, since the last good job document
+
+    def next_request(self) -> Tuple[Optional[int], Optional[Phase]]:
+        """WAIT and PHASE for the next GET: a long poll in an active phase when there is
+        time for one, else (None, None): a plain GET."""
+        job = self.job
+        if job is None or not job.phase.is_active:
+            return None, None
+        wait_s = _wait_seconds(
+            self.policy, self.clock(), self.deadline, job.phase, self.pending_since
+        )
+        return (wait_s, job.phase) if wait_s is not None else (None, None)
+
+    def survives(self, exc: UWSError, asked: float) -> bool:
+        """Whether the wait goes on after ``exc`` (a request made at ``asked`` failed): a
+        transient error, or one bad document too few to be a pattern."""
+        if _bad_document(exc):
+            self.bad_documents += 1
+            if self.bad_documents >= self.policy.max_bad_documents:
+                return False
+        elif not _transient(exc):
+            return False
+        self.last_error = exc
+        if self.failing_since is None:
+            self.failing_since = asked
+        return True
+
+    def on_answer(self, job: Job) -> bool:
+        """Take a good job document; whether it is the first or its phase changed."""
+        self.failing_since, self.last_error, self.bad_documents = None, None, 0
+        changed = self.job is None or job.phase is not self.job.phase
+        self.job = job
+        return changed
+
+    def check_phase(self, job: Job, now: float, changed: bool) -> None:
+        """Raise JobHeld, or JobNotStarted for a job still PENDING after the grace period."""
+        name = for_terminal(job.job_id)
+        if job.phase is Phase.HELD:
+            raise JobHeld(
+                f"Job {name} is HELD: the server will not run it until PHASE=RUN is "
+                "sent again (Client.run_job).",
+                job,
+            )
+        if job.phase is not Phase.PENDING:
+            self.pending_since = None
+            return
+        if self.pending_since is None:
+            self.pending_since = now
+        if not changed and now - self.pending_since >= self.policy.pending_grace:
+            raise JobNotStarted(
+                f"Job {name} is still PENDING after {now - self.pending_since:.0f} s: "
+                "it was never started. Send PHASE=RUN (Client.run_job).",
+                job,
+            )
+
+    def check_time(self, now: float) -> None:
+        """Raise at the deadline (WaitTimeout, or the error when no answer ever came), or,
+        with no deadline, when errors have lasted longer than ``error_patience``."""
+        job, error = self.job, self.last_error
+        if self.deadline is not None and now >= self.deadline:
+            if job is None:
+                raise _never_answered(error)  # the failure itself is the news
+            note = f" (last attempt failed: {error})" if error else ""
+            raise WaitTimeout(
+                f"Job {for_terminal(job.job_id)} is still {job.phase} after waiting "
+                f"{self.timeout:g} s{note}. Wait again, or check the job on the server.",
+                job,
+                timeout=float(self.timeout or 0),
+            ) from error
+        if (
+            self.failing_since is not None
+            and self.deadline is None
+            and now - self.failing_since > self.policy.error_patience
+        ):
+            raise _never_answered(error)
+
+    def pause(self, now: float, *, held: bool, changed: bool) -> Optional[float]:
+        """The sleep before the next request. None (ask again at once) after the server
+        held the request, or right after a phase change (the next state may follow at
+        once) unless changes come too fast; otherwise the growing polling delay, capped
+        by the latency bound and the time left."""
+        policy = self.policy
+        self.quick_changes = self.quick_changes + 1 if changed and not held else 0
+        if held or (changed and self.quick_changes <= policy.max_quick_changes):
+            self.delay = policy.first_delay
+            return None
+        latency = max(policy.first_delay, policy.latency_fraction * (now - self.start))
+        pause = self.jitter(min(self.delay, policy.max_delay, latency))
+        if self.deadline is not None:
+            pause = min(pause, max(0.0, self.deadline - now))
+        self.delay = min(self.delay * 2, policy.max_delay)
+        return pause
 
 
 def _never_answered(error: Optional[UWSError]) -> UWSError:

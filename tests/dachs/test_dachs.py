@@ -37,7 +37,7 @@ from uws_lite import (
     UWSError,
 )
 from uws_lite.client import FilePart, FormValue
-from uws_lite.parse import parse_job_list
+from uws_lite.documents import parse_job_list
 from uws_lite.wait import WaitPolicy
 
 if TYPE_CHECKING:  # test modules cannot import each other (--import-mode=importlib)

@@ -1,4 +1,4 @@
-"""uws_lite.parse on documents captured from a real GAVO DaCHS 2.7 server (data/README.md).
+"""uws_lite.documents, errorbodies, schema on documents from a real GAVO DaCHS 2.7 server.
 
 These need no server: they pin what DaCHS really sends (and its quirks) as parser fixtures.
 """
@@ -11,15 +11,9 @@ from pathlib import Path
 import pytest
 
 from uws_lite import ParseError, Phase
-from uws_lite.parse import (
-    error_message,
-    parse_job,
-    parse_job_list,
-    parse_parameters,
-    parse_results,
-    validate,
-    votable_error,
-)
+from uws_lite.documents import parse_job, parse_job_list, parse_parameters, parse_results
+from uws_lite.errorbodies import error_message, votable_error
+from uws_lite.schema import validate
 
 DATA = Path(__file__).resolve().parent / "data"
 BASE = "http://127.0.0.1:8123"  # the server the documents were captured from

@@ -9,9 +9,10 @@ import pytest
 import responses
 
 from uws_lite import Client
+from uws_lite.documents import parse_job_list
 from uws_lite.errors import InvalidRequest, ParseError
 from uws_lite.models import Phase
-from uws_lite.parse import MAX_DOCUMENT_BYTES, MAX_JOB_LIST_BYTES, parse_job_list
+from uws_lite.xmlsafe import MAX_DOCUMENT_BYTES, MAX_JOB_LIST_BYTES
 
 from .conftest import BASE
 

@@ -37,7 +37,7 @@ from uws_lite.errors import (
     WaitTimeout,
 )
 from uws_lite.models import Phase, Result
-from uws_lite.parse import MAX_DOCUMENT_BYTES
+from uws_lite.xmlsafe import MAX_DOCUMENT_BYTES
 
 XML = "text/xml; charset=UTF-8"
 TEXT = "text/plain; charset=UTF-8"

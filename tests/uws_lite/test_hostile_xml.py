@@ -16,18 +16,11 @@ from typing import Callable, ClassVar, Iterator, List
 import pytest
 from lxml import etree
 
+from uws_lite.documents import parse_job, parse_job_list, parse_parameters, parse_results
+from uws_lite.errorbodies import error_message, votable_error
 from uws_lite.errors import ParseError
-from uws_lite.parse import (
-    MAX_DOCUMENT_BYTES,
-    error_message,
-    make_parser,
-    parse_job,
-    parse_job_list,
-    parse_parameters,
-    parse_results,
-    validate,
-    votable_error,
-)
+from uws_lite.schema import validate
+from uws_lite.xmlsafe import MAX_DOCUMENT_BYTES, make_parser
 
 SECRET = "TOP-SECRET-7f3a"
 PARSERS: List[Callable[..., object]] = [parse_job, parse_job_list, parse_results, parse_parameters]

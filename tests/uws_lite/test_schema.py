@@ -1,4 +1,4 @@
-"""uws_lite.parse.validate: strict XSD validation against the bundled schemas, offline.
+"""uws_lite.schema.validate: strict XSD validation against the bundled schemas, offline.
 
 Every well-formed UWS fixture in tests/data/ is listed here, either as valid (against the
 versions given) or as known-invalid because of the quirk it pins. The invalid ones prove
@@ -14,8 +14,9 @@ from typing import Dict, Tuple
 
 import pytest
 
+from uws_lite.documents import parse_job, parse_job_list, parse_results
 from uws_lite.errors import InvalidRequest, ParseError
-from uws_lite.parse import parse_job, parse_job_list, parse_results, validate
+from uws_lite.schema import validate
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SCHEMAS = Path(__file__).resolve().parent.parent.parent / "uws_lite" / "schemas"
@@ -150,3 +151,17 @@ def test_bundled_schemas_are_the_official_files() -> None:
     # They still point at the network location; validate() maps it, never fetches it.
     assert b"http://www.ivoa.net/xml/Xlink/xlink.xsd" in (SCHEMAS / "UWS-v1.1.xsd").read_bytes()
     assert (SCHEMAS / "xlink.xsd").is_file()
+
+
+def test_schema_errors_quote_the_document_safely() -> None:
+    doc = (
+        '<uws:job xmlns:uws="http://www.ivoa.net/xml/UWS/v1.0" version="1.1">'
+        "<uws:jobId>1</uws:jobId><uws:runId/><uws:ownerId/>"
+        "<uws:phase>\u202eCOMPLETED\x85</uws:phase></uws:job>"
+    ).encode()
+    with pytest.raises(ParseError, match="not valid") as info:
+        validate(doc)
+    message = str(info.value)
+    assert "\\u202eCOMPLETED\\x85" in message
+    assert "\u202e" not in message
+    assert "\x85" not in message

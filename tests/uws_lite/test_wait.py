@@ -274,6 +274,28 @@ def test_flapping_phases_still_pause(fake_clock: Any) -> None:
     assert len(answers) < 100
 
 
+@pytest.mark.parametrize(
+    ("phase", "error", "timeout"),
+    [
+        (Phase.HELD, JobHeld, 100.0),
+        (Phase.PENDING, JobNotStarted, 100.0),
+        (Phase.EXECUTING, WaitTimeout, 5.0),
+    ],
+)
+def test_server_job_ids_are_shown_safely_in_messages(
+    fake_clock: Any, phase: Phase, error: type, timeout: float
+) -> None:
+    # The job id comes from the server: the message shows it escaped (uws_lite.text).
+    def fetch(wait: Optional[int], asked: Optional[Phase]) -> Job:
+        fake_clock.now += 1
+        return Job(job_id="ev\x1b[2Jil\u202e", phase=phase)
+
+    with pytest.raises(error) as info:
+        wait_for_job(fetch, timeout=timeout, clock=fake_clock, sleep=fake_clock.sleep)
+    assert "Job ev\\x1b[2Jil\\u202e is" in str(info.value)
+    assert info.value.job.job_id == "ev\x1b[2Jil\u202e"  # the data itself is kept as sent
+
+
 # --- deadline ------------------------------------------------------------------------
 
 

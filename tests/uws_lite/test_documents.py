@@ -1,4 +1,4 @@
-"""uws_lite.parse: reading jobs, job lists, results and parameters, and error bodies.
+"""uws_lite.documents: reading jobs, job lists, results and parameters into models.
 
 Every quirk is pinned by a fixture in tests/data/ (see tests/data/README.md for sources).
 """
@@ -8,24 +8,20 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Optional
 
 import pytest
 from lxml import etree
 
-from uws_lite.errors import ParseError
-from uws_lite.models import JobRef, Phase, Result
-from uws_lite.parse import (
-    MAX_DOCUMENT_BYTES,
-    error_message,
-    make_parser,
-    parse_datetime,
+from uws_lite import documents
+from uws_lite.documents import (
     parse_job,
     parse_job_list,
     parse_parameters,
     parse_results,
-    votable_error,
 )
+from uws_lite.errors import ParseError
+from uws_lite.models import JobRef, Phase, Result
+from uws_lite.xmlsafe import make_parser
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 UTC = timezone.utc
@@ -655,213 +651,14 @@ def test_wrong_root_element(func: object, name: str) -> None:
     assert info.value.excerpt
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"",
-        b"   ",
-        b"<uws:job",
-        b"not xml at all",
-        b"<job><jobId>1</job>",
-        "<job><jobId>é</jobId></job>".encode("latin-1"),
-    ],
-)
-def test_not_well_formed(body: bytes) -> None:
-    with pytest.raises(ParseError, match="not well-formed") as info:
-        parse_job(body, url="https://example.org/jobs/1")
-    assert info.value.url == "https://example.org/jobs/1"
-    assert "https://example.org/jobs/1" in str(info.value)
-
-
-def test_html_error_page_is_a_parse_error_not_a_crash() -> None:
-    with pytest.raises(ParseError):
-        parse_job(data("opus-error-500.html"))
-
-
-def test_excerpt_is_short_and_clean() -> None:
-    body = b"<html>\x1b[31m" + b"x" * 5000 + b"</html>"
-    with pytest.raises(ParseError) as info:
-        parse_job(body)
-    assert len(info.value.excerpt) <= 200
-    assert "\x1b" not in info.value.excerpt
-
-
-def test_size_limit_is_checked_before_parsing() -> None:
-    doc = data("spec-example-job.xml")
-    with pytest.raises(ParseError, match="limit"):
-        parse_job(doc, max_bytes=len(doc) - 1)
-    assert parse_job(doc, max_bytes=len(doc)).job_id
-    assert MAX_DOCUMENT_BYTES == 16 * 1024 * 1024
-
-
-def test_encodings() -> None:
-    doc = '<?xml version="1.0" encoding="UTF-16"?><job><jobId>é</jobId></job>'.encode("utf-16")
-    assert parse_job(doc).job_id == "é"
-    latin = '<?xml version="1.0" encoding="ISO-8859-1"?><job><jobId>é</jobId></job>'
-    assert parse_job(latin.encode("latin-1")).job_id == "é"
-    bom = b"\xef\xbb\xbf" + data("spec-example-job.xml")
-    assert parse_job(bom).phase is Phase.COMPLETED
-
-
-def test_cdata_in_body_mentioning_doctype_is_fine() -> None:
-    doc = job_doc(
-        '<uws:parameters><uws:parameter id="q"><![CDATA[<!DOCTYPE x> & <]]>'
-        "</uws:parameter></uws:parameters>"
-    )
-    assert parse_job(doc).parameter("q") == "<!DOCTYPE x> & <"
-
-
-def test_make_parser_is_hardened() -> None:
-    parser = make_parser()
-    assert isinstance(parser, etree.XMLParser)
-    root = etree.fromstring(b"<a><!-- c --><?pi x?><b/></a>", parser)
-    assert [c.tag for c in root] == ["b"]  # comments and PIs removed
-
-
-# --- times ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2018-01-01T00:00:00Z", datetime(2018, 1, 1, tzinfo=UTC)),
-        ("2018-01-01T00:00:00z", datetime(2018, 1, 1, tzinfo=UTC)),
-        ("2009-05-19T17:01:44.038Z", datetime(2009, 5, 19, 17, 1, 44, 38000, tzinfo=UTC)),
-        ("2016-11-17T13:33:50.755+0100", datetime(2016, 11, 17, 13, 33, 50, 755000, tzinfo=PLUS1)),
-        ("2014-06-03T15:33:30+02:00", datetime(2014, 6, 3, 15, 33, 30, tzinfo=PLUS2)),
-        ("2014-06-03T15:33:30+02", datetime(2014, 6, 3, 15, 33, 30, tzinfo=PLUS2)),
-        (
-            "2014-06-03T15:33:30-05:30",
-            datetime(2014, 6, 3, 15, 33, 30, tzinfo=timezone(-timedelta(hours=5, minutes=30))),
-        ),
-        ("2014-06-03T15:33:30+00:00", datetime(2014, 6, 3, 15, 33, 30, tzinfo=UTC)),
-        ("2019-12-16T10:52:20", datetime(2019, 12, 16, 10, 52, 20)),
-        ("2019-11-04 18:38:31.409070", datetime(2019, 11, 4, 18, 38, 31, 409070)),
-        ("2019-11-04 18:38:31.123456789", datetime(2019, 11, 4, 18, 38, 31, 123456)),
-        ("2019-11-04T18:38:31.5", datetime(2019, 11, 4, 18, 38, 31, 500000)),
-        ("2019-11-04T18:38", datetime(2019, 11, 4, 18, 38)),
-        ("2019-11-04", datetime(2019, 11, 4)),
-        ("2019-11-04 18:38:31 UTC", datetime(2019, 11, 4, 18, 38, 31, tzinfo=UTC)),
-        ("  2018-01-01T00:00:00Z\n", datetime(2018, 1, 1, tzinfo=UTC)),
-        (None, None),
-        ("", None),
-        ("-1", None),
-        ("120", None),
-        ("yesterday", None),
-        ("2018-13-01T00:00:00Z", None),
-        ("2018-01-01T25:00:00Z", None),
-        ("2018-01-01T00:00:00+99:00", None),
-        ("2018-01-01T00:00:00Zjunk", None),
-    ],
-)
-def test_parse_datetime(text: Optional[str], expected: Optional[datetime]) -> None:
-    value = parse_datetime(text)
-    assert value == expected
-    if expected is not None:
-        assert value is not None
-        assert (value.tzinfo is None) == (expected.tzinfo is None)
-        assert value.utcoffset() == expected.utcoffset()
-
-
-# --- error bodies --------------------------------------------------------------------
-
-
-def test_error_message_opus_bottle_page() -> None:
-    assert (
-        error_message(data("opus-error-500.html"), "text/html; charset=UTF-8")
-        == "Job 2a3490 cannot be started: phase is COMPLETED (PENDING expected)"
-    )
-    # Debug form: the first <pre> is the message, the exception repr is not.
-    assert error_message(data("opus-error-404.html"), "text/html") == "Job ffffff not found"
-    # Recognised without a content type too.
-    assert error_message(data("opus-error-404.html")) == "Job ffffff not found"
-
-
-def test_error_message_other_html() -> None:
-    body = (
-        b"<html><head><title>502 Bad Gateway</title><style>p {color: red}</style></head>"
-        b"<body><h1>Bad   Gateway</h1>\n<p>The proxy\n  got no answer.</p>"
-        b"<script>var x = 1;</script></body></html>"
-    )
-    assert error_message(body, "text/html") == "Bad Gateway The proxy got no answer."
-    title_only = b"<html><head><title>Service   Unavailable</title></head><body></body></html>"
-    assert error_message(title_only, "text/html") == "Service Unavailable"
-
-
-def test_error_message_votable() -> None:
-    assert (
-        error_message(data("dachs-error-votable.xml"), "text/xml")
-        == "Field fail: this job fails on purpose"
-    )
-    message = error_message(data("safir-error.xml"), "application/xml")
-    assert message is not None
-    assert message.startswith("UsageError Invalid dataset ID")
-    assert message.endswith("(detail)")
-
-
-def test_error_message_plain_text() -> None:
-    assert error_message(b"  Internal Server Error\n", "text/plain") == "Internal Server Error"
-    assert error_message(b"line one\nline two", None) == "line one\nline two"
-    assert error_message("caf\xe9".encode("latin-1"), "text/plain; charset=ISO-8859-1") == "café"
-    assert error_message("café".encode(), "text/plain; charset=nonsense") == "café"
-
-
-def test_error_message_empty_is_none() -> None:
-    assert error_message(b"") is None
-    assert error_message(b" \n\t", "text/plain") is None
-    assert error_message(b"<html><body>  </body></html>", "text/html") is None
-
-
-def test_error_message_is_bounded_and_clean() -> None:
-    message = error_message(b"\x1b[2J" + b"word " * 10000, "text/plain")
-    assert message is not None
-    assert len(message) <= 2000
-    assert "\x1b" not in message
-    huge_pre = b"<html><body><pre>" + b"a" * 3_000_000 + b"</pre></body></html>"
-    message = error_message(huge_pre, "text/html")
-    assert message is not None
-    assert len(message) <= 2000
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"\xff\xfe\x00garbage",
-        b"<VOTABLE QUERY_STATUS",
-        b"<<<>>>",
-        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
-    ],
-)
-def test_error_message_never_raises(body: bytes) -> None:
-    message = error_message(body, "text/html")
-    assert message is None or isinstance(message, str)
-    assert "root:" not in (message or "")
-    assert isinstance(error_message(body, "application/xml") or "", str)
-    assert isinstance(error_message(body, None) or "", str)
-
-
-def test_votable_error() -> None:
-    assert votable_error(data("dachs-error-votable.xml")) == "Field fail: this job fails on purpose"
-    assert votable_error(data("safir-error.xml")) is not None
-    # Not error documents.
-    assert votable_error(data("spec-example-job.xml")) is None
-    assert votable_error(b"") is None
-    assert votable_error(b"QUERY_STATUS VOTABLE but not xml <") is None
-    ok = (
-        b'<VOTABLE xmlns="http://www.ivoa.net/xml/VOTable/v1.3"><RESOURCE>'
-        b'<INFO name="QUERY_STATUS" value="OK"/></RESOURCE></VOTABLE>'
-    )
-    assert votable_error(ok) is None
-    no_text = b'<VOTABLE><RESOURCE><INFO name="QUERY_STATUS" value="error"/></RESOURCE></VOTABLE>'
-    message = votable_error(no_text)
-    assert message is not None
-    assert "without a message" in message
-    other_root = b'<x><INFO name="QUERY_STATUS" value="ERROR">VOTABLE</INFO></x>'
-    assert votable_error(other_root) is None
-    with_dtd = (
-        b'<!DOCTYPE VOTABLE><VOTABLE><INFO name="QUERY_STATUS" value="ERROR">x</INFO></VOTABLE>'
-    )
-    assert votable_error(with_dtd) is None
+def test_wrong_root_name_is_shown_safely() -> None:
+    # A zero-width joiner is a legal name character in XML: escaped in the message.
+    doc = "<jo\u200db><jobId>1</jobId></jo\u200db>".encode()
+    with pytest.raises(ParseError, match="root element") as info:
+        parse_job(doc)
+    message = str(info.value)
+    assert "<jo\\u200db> in no namespace" in message
+    assert "\u200d" not in message
 
 
 def test_credentials_in_url_do_not_reach_the_job() -> None:
@@ -907,3 +704,50 @@ def test_parsed_results_and_jobrefs_are_ordinary_frozen_models() -> None:
     assert hash(ref) == hash(dataclasses.replace(ref))
     with pytest.raises(dataclasses.FrozenInstanceError):
         ref.phase = Phase.ERROR  # type: ignore[misc]
+
+
+def test_fast_constructors_are_in_use_for_results_and_jobrefs() -> None:
+    # Reading a 1000-result job or a 10 000-job list is a benchmark figure: the shortcut
+    # must not silently fall back to the dataclass __init__.
+    assert documents._new_result is not Result
+    assert documents._new_jobref is not JobRef
+
+
+def test_fast_new_works_for_any_dataclass_whatever_its_name() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Point:
+        x: int
+        y: int = 0
+
+    make = documents._fast_new(Point, "x", "y")
+    assert make is not Point
+    point = make(x=1, y=2)
+    assert point == Point(1, 2)
+    assert hash(point) == hash(Point(1, 2))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        point.x = 3  # type: ignore[misc]
+
+
+def test_fast_new_falls_back_to_the_constructor_when_unsure() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Result:  # the name of a model, other fields: the name decides nothing
+        id: str
+        extra: int = 0
+
+    assert documents._fast_new(Result, "id") is Result  # a field the caller does not pass
+
+    @dataclasses.dataclass(frozen=True)
+    class Checked:
+        x: int
+
+        def __post_init__(self) -> None:
+            pass
+
+    assert documents._fast_new(Checked, "x") is Checked
+
+    @dataclasses.dataclass(frozen=True)
+    class Derived:
+        x: int
+        y: int = dataclasses.field(init=False, default=0)
+
+    assert documents._fast_new(Derived, "x", "y") is Derived
