@@ -15,10 +15,10 @@ from typing import Any, List, Optional
 import pytest
 import responses
 
-from uws_call_expres.access import DEFAULT_SERVER, resolve_access, split_server
-from uws_call_expres.cli import OVERWRITE_CHOICES, bare_overwrite, build_parser, main
+from uws_call_expres.access import DEFAULT_SERVER, open_client, resolve_access, split_server
+from uws_call_expres.cli import main
+from uws_call_expres.cli.parser import OVERWRITE_CHOICES, bare_overwrite, build_parser
 from uws_call_expres.errors import AccessError
-from uws_call_expres.run import open_client
 from uws_lite.deadline import DeadlineTimeout
 
 HOST = "https://voparis-uws-maser.obspm.fr"
