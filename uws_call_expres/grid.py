@@ -159,22 +159,7 @@ def run_grid(
     Raises :class:`ConfigError` (and the other local errors of a run) before anything is
     sent; server failures of one point are in its :class:`GridPoint`.
     """
-    options = RunOptions(
-        job_list=Job_List,
-        loop=LOOP,
-        branch=branch,
-        login=LOGIN,
-        execution_duration=executionDuration,
-        token=TOKEN,
-        server=server,
-        output_dir=output_dir,
-        timeout=timeout,
-        overwrite=overwrite,
-        strict=strict,
-        request_timeout=request_timeout,
-        ephemeris=FILE_EPHEM,
-        words=words,
-    )
+    options = RunOptions.from_arguments(locals())
     return grid(
         base,
         axes,

@@ -35,7 +35,7 @@ from .outcome import FAILED_PHASES, ExpresRun
 from .output import LOGGER, Console
 from .run import execute
 from .submit import created_job_id
-from .sweep import SweepItem, _Sweep
+from .sweep import SweepItem, SweepPool
 from .words import PYTHON, Vocabulary
 
 __all__ = [
@@ -64,7 +64,7 @@ class _Abandoned(Exception):
     """The grid was interrupted: this worker leaves its job to the next run."""
 
 
-class GridWorkers(_Sweep):
+class GridWorkers(SweepPool):
     """The sweep's pool, running :class:`GridTask` items (``plans[k]`` is task k's plan)."""
 
     def __init__(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from uws_lite.numbers import check_seconds
 
@@ -21,7 +21,27 @@ from .errors import ConfigError
 from .saving import check_output_dir, check_overwrite
 from .words import PYTHON, Vocabulary
 
-__all__ = ["PreparedRun", "RunOptions", "check_timeout", "prepare"]
+__all__ = ["KEYWORDS", "PreparedRun", "RunOptions", "check_timeout", "prepare"]
+
+# The documented keyword of each setting (in uws_call_expres, attach, run_sweep, run_grid)
+# -> its field: the one place the documented names are mapped.
+KEYWORDS = {
+    "FILE_EPHEM": "ephemeris",
+    "Job_List": "job_list",
+    "runID": "run_id",
+    "LOOP": "loop",
+    "branch": "branch",
+    "LOGIN": "login",
+    "executionDuration": "execution_duration",
+    "TOKEN": "token",
+    "server": "server",
+    "output_dir": "output_dir",
+    "timeout": "timeout",
+    "overwrite": "overwrite",
+    "strict": "strict",
+    "request_timeout": "request_timeout",
+    "words": "words",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,16 @@ class RunOptions:
     request_timeout: Optional[float] = None
     ephemeris: Optional[PathArg] = None
     words: Vocabulary = PYTHON
+
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, Any]) -> RunOptions:
+        """The settings among a documented function's arguments, by their documented names
+        (:data:`KEYWORDS`; other arguments are not settings and are left out). The public
+        functions pass their ``locals()`` as they start, so that each keeps its documented
+        signature and none re-lists the mapping."""
+        return cls(
+            **{field: arguments[name] for name, field in KEYWORDS.items() if name in arguments}
+        )
 
     def access(self, *, branch: bool = True) -> Access:
         """The routing these options ask for (see :func:`~uws_call_expres.access.resolve_access`).

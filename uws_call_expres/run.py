@@ -80,23 +80,7 @@ def uws_call_expres(
     local mistakes, and uws_lite's errors for server or network failures
     (:class:`uws_lite.WaitTimeout` when the wait's deadline passes).
     """
-    options = RunOptions(
-        job_list=Job_List,
-        run_id=runID,
-        loop=LOOP,
-        branch=branch,
-        login=LOGIN,
-        execution_duration=executionDuration,
-        token=TOKEN,
-        server=server,
-        output_dir=output_dir,
-        timeout=timeout,
-        overwrite=overwrite,
-        strict=strict,
-        request_timeout=request_timeout,
-        ephemeris=FILE_EPHEM,
-    )
-    plan = prepare(FILE, options)
+    plan = prepare(FILE, RunOptions.from_arguments(locals()))
     return execute(plan, Console(verbose), progress=progress_wanted(progress, verbose))
 
 
@@ -122,16 +106,7 @@ def attach(
     :func:`uws_call_expres`, the wait ends within ``timeout`` + 2 s; NaN, infinities,
     booleans, zero or negative values raise :class:`ConfigError` before any request.
     """
-    options = RunOptions(
-        job_list=Job_List,
-        login=LOGIN,
-        token=TOKEN,
-        server=server,
-        output_dir=output_dir,
-        timeout=timeout,
-        overwrite=overwrite,
-        request_timeout=request_timeout,
-    )
+    options = RunOptions.from_arguments(locals())
     progress = progress_wanted(progress, verbose)
     return follow_existing(job_id, options, Console(verbose), progress=progress)
 

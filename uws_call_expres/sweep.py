@@ -31,7 +31,14 @@ from .run import execute
 from .submit import created_job_id
 from .words import PYTHON, Vocabulary
 
-__all__ = ["DEFAULT_MAX_PARALLEL", "SweepItem", "SweepResults", "run_sweep", "sweep"]
+__all__ = [
+    "DEFAULT_MAX_PARALLEL",
+    "SweepItem",
+    "SweepPool",
+    "SweepResults",
+    "run_sweep",
+    "sweep",
+]
 # The service runs few jobs at a time per user; more in parallel only queue on the server.
 DEFAULT_MAX_PARALLEL = 4
 
@@ -107,23 +114,7 @@ def run_sweep(
     settings (the command line passes ``words.CLI``). The tuple returned shows as a table in
     a notebook.
     """
-    options = RunOptions(
-        job_list=Job_List,
-        run_id=runID,
-        loop=LOOP,
-        branch=branch,
-        login=LOGIN,
-        execution_duration=executionDuration,
-        token=TOKEN,
-        server=server,
-        output_dir=output_dir,
-        timeout=timeout,
-        overwrite=overwrite,
-        strict=strict,
-        request_timeout=request_timeout,
-        ephemeris=FILE_EPHEM,
-        words=words,
-    )
+    options = RunOptions.from_arguments(locals())
     return sweep(
         configs,
         options,
@@ -151,11 +142,15 @@ def sweep(
     for config, path in zip(configs, given):
         run_id = path.stem if options.run_id is None else options.run_id
         plans.append(prepare(config, replace(options, run_id=run_id)))
-    pool = _Sweep(plans, given, verbose, to_stderr, on_done, options.words)
+    pool = SweepPool(plans, given, verbose, to_stderr, on_done, options.words)
     return SweepResults(pool.run(min(max_parallel, len(plans))))
 
 
-class _Sweep:
+class SweepPool:
+    """The worker threads running the prepared jobs of a sweep, ``workers`` at a time
+    (:meth:`run`); :class:`~uws_call_expres.grid_worker.GridWorkers` runs a grid's points
+    with it."""
+
     def __init__(
         self,
         plans: Sequence[PreparedRun],
@@ -247,8 +242,7 @@ class _Sweep:
             console.notice("Interrupted; no job was left running.")
             return
         lines = [f"  {command}" for _, command in running]
-        how = "run" if self.words.cli else "call"
         console.notice(
             f"Interrupted. {len(running)} job(s) keep running on the server; to re-attach, "
-            f"{how}:\n" + "\n".join(lines)
+            f"{self.words.verb}:\n" + "\n".join(lines)
         )
