@@ -19,7 +19,7 @@ Running the same grid again resumes it, and never submits a point twice:
 - only then are the remaining points submitted.
 
 Everything local is checked before anything is sent: the axes against the base config, and
-every generated config as a run would be (:func:`uws_call_expres.run.prepare`).
+every generated config as a run would be (:func:`uws_call_expres.options.prepare`).
 """
 
 from __future__ import annotations
