@@ -76,9 +76,8 @@ class RunOptions:
         (:data:`KEYWORDS`; other arguments are not settings and are left out). The public
         functions pass their ``locals()`` as they start, so that each keeps its documented
         signature and none re-lists the mapping."""
-        return cls(
-            **{field: arguments[name] for name, field in KEYWORDS.items() if name in arguments}
-        )
+        given = {name: value for name, value in arguments.items() if name in KEYWORDS}
+        return cls(**{KEYWORDS[name]: value for name, value in given.items()})
 
     def access(self, *, branch: bool = True) -> Access:
         """The routing these options ask for (see :func:`~uws_call_expres.access.resolve_access`).
