@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
+from uws_lite import Client
+from uws_lite.client import DEFAULT_TIMEOUT
 from uws_lite.numbers import check_seconds
+from uws_lite.text import has_control
+from uws_lite.urls import is_http_url, split_url
 
 from .errors import AccessError
 from .words import PYTHON, Vocabulary
@@ -30,6 +34,7 @@ __all__ = [
     "TOKEN_ENV",
     "UWS_TOKEN_ENV",
     "Access",
+    "open_client",
     "resolve_access",
     "split_server",
 ]
@@ -127,56 +132,12 @@ def resolve_access(
     base, url_job_list = split_server(server, words)
     timeout = _check_request_timeout(request_timeout, words)
     _check_text(words.name("branch"), branch)
-    _check_text(words.name("login"), login)
-    if login and ":" in login:
-        # HTTP Basic joins user and password with ":" (RFC 7617 §2): a login cannot hold one.
-        raise AccessError(
-            f"{words.name('login')} {login!r} contains ':', which HTTP Basic cannot carry."
-        )
-    if job_list is not None:
-        _check_job_list(job_list, words)
-        if url_job_list is not None and job_list != url_job_list:
-            name = words.name("job_list")
-            raise AccessError(
-                f"The server URL names the job list {url_job_list!r} but {name} is "
-                f"{job_list!r}: give the base URL {base} with {name}, or drop {name}."
-            )
-    if url_job_list is not None:
-        job_list = url_job_list
-    if login == "":
-        login = None
-    if token == "":
-        token = None
-
+    _check_login(login, words)
+    job_list = _named_job_list(job_list, url_job_list, base, words)
+    login = None if login == "" else login
+    token = None if token == "" else token
     if login is None:
-        if token is not None:
-            # Running as a guest instead would publish the run to everybody: refuse.
-            raise AccessError(
-                "TOKEN was given without LOGIN: give LOGIN as well (your MASER user name), "
-                "or drop TOKEN to run as a guest."
-            )
-        warnings = []
-        login_name = words.name("login")
-        if job_list is not None and job_list != MAIN_JOB_LIST:
-            warnings.append(
-                f"Guests can only use the {MAIN_JOB_LIST} job list: ignoring "
-                f"{words.setting('job_list', job_list)} (give {login_name} for authenticated "
-                "access)."
-            )
-        if branch is not None and branch != DEFAULT_BRANCH:
-            warnings.append(
-                f"Guests can only use the {DEFAULT_BRANCH} branch: ignoring "
-                f"{words.setting('branch', branch)} (give {login_name} for authenticated "
-                "access)."
-            )
-        return Access(
-            base,
-            MAIN_JOB_LIST,
-            DEFAULT_BRANCH,
-            warnings=tuple(warnings),
-            request_timeout=timeout,
-        )
-
+        return _guest_access(base, job_list, branch, token, timeout, words)
     token, source = _find_token(login, token, base, env)
     if token is None:
         raise AccessError(
@@ -185,10 +146,66 @@ def resolve_access(
             f"'machine {urlsplit(base).hostname} login {login} password <token>'. "
             "Your token is on your account page of the run-on-demand web site."
         )
-    if branch is None:
-        branch = DEFAULT_BRANCH
+    branch = DEFAULT_BRANCH if branch is None else branch
     if job_list is None:
         job_list = DEV_JOB_LIST if branch == "develop" else MAIN_JOB_LIST
+    warnings = _token_warnings(base, token, source, env)
+    return Access(base, job_list, branch, login, token, source, warnings, timeout)
+
+
+def _named_job_list(
+    job_list: Optional[str], url_job_list: Optional[str], base: str, words: Vocabulary
+) -> Optional[str]:
+    """The job list asked for (``job_list``, or the one the server URL names), checked."""
+    if job_list is not None:
+        _check_job_list(job_list, words)
+        if url_job_list is not None and job_list != url_job_list:
+            name = words.name("job_list")
+            raise AccessError(
+                f"The server URL names the job list {url_job_list!r} but {name} is "
+                f"{job_list!r}: give the base URL {base} with {name}, or drop {name}."
+            )
+    return job_list if url_job_list is None else url_job_list
+
+
+def _guest_access(
+    base: str,
+    job_list: Optional[str],
+    branch: Optional[str],
+    token: Optional[str],
+    timeout: Optional[float],
+    words: Vocabulary,
+) -> Access:
+    """A guest's access: the main job list and branch whatever was asked (with a warning)."""
+    if token is not None:
+        # Running as a guest instead would publish the run to everybody: refuse.
+        raise AccessError(
+            "TOKEN was given without LOGIN: give LOGIN as well (your MASER user name), "
+            "or drop TOKEN to run as a guest."
+        )
+    warnings = []
+    login_name = words.name("login")
+    if job_list is not None and job_list != MAIN_JOB_LIST:
+        warnings.append(
+            f"Guests can only use the {MAIN_JOB_LIST} job list: ignoring "
+            f"{words.setting('job_list', job_list)} (give {login_name} for authenticated "
+            "access)."
+        )
+    if branch is not None and branch != DEFAULT_BRANCH:
+        warnings.append(
+            f"Guests can only use the {DEFAULT_BRANCH} branch: ignoring "
+            f"{words.setting('branch', branch)} (give {login_name} for authenticated "
+            "access)."
+        )
+    return Access(
+        base, MAIN_JOB_LIST, DEFAULT_BRANCH, warnings=tuple(warnings), request_timeout=timeout
+    )
+
+
+def _token_warnings(
+    base: str, token: str, source: Optional[str], env: Mapping[str, str]
+) -> Tuple[str, ...]:
+    """What may be wrong with how the token is sent, or which token was picked."""
     warnings = []
     if _plain_http_to_remote(base):
         warnings.append("The server URL is plain http: your token travels unencrypted; use https.")
@@ -198,7 +215,7 @@ def resolve_access(
             f"{TOKEN_ENV} and {UWS_TOKEN_ENV} are both set, to different tokens: using "
             f"{TOKEN_ENV}; unset one of them if that is not the one you meant."
         )
-    return Access(base, job_list, branch, login, token, source, tuple(warnings), timeout)
+    return tuple(warnings)
 
 
 def _find_token(
@@ -263,8 +280,8 @@ def split_server(server: str, words: Vocabulary = PYTHON) -> Tuple[str, Optional
     if not isinstance(server, str) or not server.strip():
         raise AccessError(f"{name} must be the service's base URL, e.g. {DEFAULT_SERVER}")
     text = server.strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = split_url(text)
+    if parts is None or not is_http_url(text):
         raise AccessError(
             f"{name} {server!r} is not an http(s) URL; the default is {DEFAULT_SERVER}"
         )
@@ -286,7 +303,7 @@ def split_server(server: str, words: Vocabulary = PYTHON) -> Tuple[str, Optional
         root = len(segments) - 2
     else:
         root = len(segments)
-    prefix = f"{parts.scheme}://{parts.netloc}/"
+    prefix = f"{parts.scheme.lower()}://{parts.netloc}/"
     base = prefix + "".join(s + "/" for s in segments[:root])
     tail = segments[root:]
     if not tail:
@@ -324,8 +341,17 @@ def _check_text(name: str, value: Optional[str]) -> None:
         return
     if not isinstance(value, str):
         raise AccessError(f"{name} must be a string, not {type(value).__name__}.")
-    if _CONTROL_RE.search(value) or value != value.strip():
+    if has_control(value) or value != value.strip():
         raise AccessError(f"{name} {value!r} contains spaces or control characters.")
+
+
+def _check_login(login: Optional[str], words: Vocabulary) -> None:
+    _check_text(words.name("login"), login)
+    if login and ":" in login:
+        # HTTP Basic joins user and password with ":" (RFC 7617 §2): a login cannot hold one.
+        raise AccessError(
+            f"{words.name('login')} {login!r} contains ':', which HTTP Basic cannot carry."
+        )
 
 
 def _plain_http_to_remote(base: str) -> bool:
@@ -339,3 +365,11 @@ def _plain_http_to_remote(base: str) -> bool:
         return not ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True
+
+
+def open_client(access: Access) -> Client:
+    """A client for the access's job list, with its credentials and request timeout."""
+    timeout = DEFAULT_TIMEOUT
+    if access.request_timeout is not None:
+        timeout = (DEFAULT_TIMEOUT[0], access.request_timeout)
+    return Client(access.list_url, auth=access.auth, timeout=timeout)

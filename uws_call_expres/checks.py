@@ -23,16 +23,21 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 from .checks_size import estimate_cdf_size
+from .cli.flags import Flag
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .config import PathArg
 
 __all__ = ["ERROR", "WARNING", "Problem", "check_config", "estimate_cdf_size"]
 
 ERROR = "error"
 WARNING = "warning"
-PathLike = Union[str, "os.PathLike[str]"]
+# How the user gives the ephemeris file.
+_GIVE_EPHEMERIS = f"FILE_EPHEM ({Flag.EPHEM})"
 # An ExPRES config nests 5 levels (root, BODY, a body, DENS, a density); far deeper is not a
 # config, and recursive code (the validator) must never meet it.
 _MAX_DEPTH = 16
@@ -64,9 +69,9 @@ class Problem:
 
 
 def check_config(
-    config: Union[PathLike, Mapping[str, Any]],
+    config: Union[PathArg, Mapping[str, Any]],
     *,
-    ephemeris: Optional[PathLike] = None,
+    ephemeris: Optional[PathArg] = None,
     authenticated: bool = False,
 ) -> List[Problem]:
     """Check an ExPRES config (a file path or an already loaded dict) and return its problems.
@@ -175,11 +180,11 @@ def _ephemeris(
                     WARNING,
                     "'@wgc' asks ExPRES for a WebGeoCalc look-up, which only its branch "
                     "dev-python-wgc handles (not master), and no ephemeris file is given",
-                    "pass an ephemeris file with FILE_EPHEM (--ephem) and name it here",
+                    f"pass an ephemeris file with {_GIVE_EPHEMERIS} and name it here",
                 )
             ], None
         message = f"names an ephemeris {named!r} but none is given"
-        return [Problem(where, WARNING, message, "pass it with FILE_EPHEM (--ephem)")], None
+        return [Problem(where, WARNING, message, f"pass it with {_GIVE_EPHEMERIS}")], None
     rows = _line_count(ephemeris)
     if rows is None:
         return [Problem("", ERROR, f"the ephemeris {str(ephemeris)!r} cannot be read")], None

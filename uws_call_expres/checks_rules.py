@@ -18,6 +18,13 @@ if TYPE_CHECKING:
     from .checks import Problem
 
 __all__ = [
+    "MIRIADE_OBSERVERS",
+    "SCHEMA_OBSERVERS",
+    "KNOWN_PLANETS",
+    "MAGNETIC_MODELS",
+    "SOURCE_TYPES",
+    "CURRENTS",
+    "LAG_MODELS",
     "as_dict",
     "as_int",
     "as_number",

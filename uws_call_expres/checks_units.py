@@ -30,8 +30,18 @@ def _unit_warnings(document: Dict[str, Any]) -> Iterator[Problem]:
         yield new_problem("BODY.RADIUS", "error", f"the central body's RADIUS is {radius}")
         return
     km = radius != 1
-    bodies = dicts_in(document, "BODY")
-    for i, body in enumerate(bodies):
+    yield from _body_radii(document, central, radius, km)
+    yield from _source_distances(document)
+    yield from _plot_ranges(document)
+    yield from _needs_km(document, central, km)
+    yield from _output_pitfalls(document)
+
+
+def _body_radii(
+    document: Dict[str, Any], central: Dict[str, Any], radius: float, km: bool
+) -> Iterator[Problem]:
+    """Other bodies' radii in the other unit than the central body's."""
+    for i, body in enumerate(dicts_in(document, "BODY")):
         size = as_number(body.get("RADIUS"))
         if body is central or size is None or size <= 0:
             continue
@@ -43,6 +53,10 @@ def _unit_warnings(document: Dict[str, Any]) -> Iterator[Problem]:
                 f"{size} looks like {unit} while the central body's RADIUS ({radius}) means "
                 f"{'km' if km else 'planetary radii'}: do not mix units",
             )
+
+
+def _source_distances(document: Dict[str, Any]) -> Iterator[Problem]:
+    """Source distances that are in planetary radii whatever the unit (looking like km)."""
     for i, source in enumerate(dicts_in(document, "SOURCE")):
         altitude, lat = as_number(source.get("AURORA_ALT")), as_number(source.get("LAT"))
         if altitude is not None and altitude > 1:
@@ -60,6 +74,10 @@ def _unit_warnings(document: Dict[str, Any]) -> Iterator[Problem]:
                 "warning",
                 f"{lat}: for a shell source it is the apex distance in planetary radii, NOT km",
             )
+
+
+def _plot_ranges(document: Dict[str, Any]) -> Iterator[Problem]:
+    """Plot ranges (always in planetary radii) that look like km."""
     movie2d, movie3d = as_dict(document.get("MOVIE2D")), as_dict(document.get("MOVIE3D"))
     ranges = [("MOVIE2D.RANGE", as_number(movie2d.get("RANGE")))]
     for key in ("XRANGE", "YRANGE", "ZRANGE"):
@@ -71,8 +89,14 @@ def _unit_warnings(document: Dict[str, Any]) -> Iterator[Problem]:
     for path, value in ranges:
         if value is not None and abs(value) > 5000:
             yield new_problem(path, "warning", f"{value} is in planetary radii, NOT km")
+
+
+def _needs_km(document: Dict[str, Any], central: Dict[str, Any], km: bool) -> Iterator[Problem]:
+    """What works in planetary radii only around the planets ExPRES knows the radius of."""
+    if km:
+        return
     observer = as_dict(document.get("OBSERVER"))
-    if observer.get("TYPE") == "Pre-Defined" and observer.get("EPHEM") and not km:
+    if observer.get("TYPE") == "Pre-Defined" and observer.get("EPHEM"):
         name = central.get("NAME")
         if name not in KNOWN_PLANETS:
             yield new_problem(
@@ -82,8 +106,8 @@ def _unit_warnings(document: Dict[str, Any]) -> Iterator[Problem]:
                 f"of {', '.join(KNOWN_PLANETS)} only, not of {name!r}",
                 "give the RADIUS (and every distance) in km",
             )
-    for i, body in enumerate(bodies):
-        if body.get("PHASE") == "auto" and not km and body.get("PARENT") not in KNOWN_PLANETS:
+    for i, body in enumerate(dicts_in(document, "BODY")):
+        if body.get("PHASE") == "auto" and body.get("PARENT") not in KNOWN_PLANETS:
             yield new_problem(
                 f"BODY[{i}].PHASE",
                 "error",
@@ -91,6 +115,10 @@ def _unit_warnings(document: Dict[str, Any]) -> Iterator[Problem]:
                 f"{', '.join(KNOWN_PLANETS)}",
                 "give every distance in km, or the phase in degrees",
             )
+
+
+def _output_pitfalls(document: Dict[str, Any]) -> Iterator[Problem]:
+    """What makes ExPRES's output files surprising."""
     doi = as_dict(document.get("SIMU")).get("DOI")
     if isinstance(doi, str) and "/" in doi:
         yield new_problem(

@@ -12,12 +12,18 @@ from __future__ import annotations
 import json
 import operator
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from uws_lite.errors import InvalidRequest
+from uws_lite.text import has_control
+
+from .cli.flags import Flag
 from .errors import ConfigError
-from .words import PYTHON, Vocabulary
+from .example import EXAMPLE_CONFIG_COMMAND
+from .words import PYTHON, Vocabulary, command_line
 
 if TYPE_CHECKING:
     from .checks import Problem
@@ -25,15 +31,18 @@ if TYPE_CHECKING:
 __all__ = [
     "EXPRES_SECTIONS",
     "DEFAULT_RUN_ID",
+    "PathArg",
     "CheckedInputs",
     "check_execution_duration",
     "check_inputs",
+    "check_job_id",
     "check_run_id",
     "load_config_document",
     "problem_warnings",
+    "readable_file",
 ]
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathArg = Union[str, "os.PathLike[str]"]
 
 # The top-level sections every ExPRES config has (the "required" list of the ExPRES JSON
 # schema v1.0.3, maserlib/ExPRES schema/expres-v1.0.3.json).
@@ -55,6 +64,8 @@ DEFAULT_RUN_ID = "test_job"
 _MAX_CONFIG_BYTES = 16 * 1024 * 1024
 # A run prints at most this many of the check's problems (``--check`` lists them all).
 _MAX_SHOWN_PROBLEMS = 10
+# A job id is one path segment of the job URL (OPUS: 6 hex digits).
+_JOB_ID_RE = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
 
 
 @dataclass(frozen=True)
@@ -69,16 +80,14 @@ class CheckedInputs:
     problems: Tuple[Problem, ...] = ()
 
 
-# Kept in sync with example.EXAMPLE_CONFIG_COMMAND (tests/expres/test_example.py checks it).
 _EXAMPLE_HINT = (
-    " To get an example config: python -m uws_call_expres --example-config example.json"
-    " (or try python -m uws_call_expres --demo)."
+    f" To get an example config: {EXAMPLE_CONFIG_COMMAND} (or try {command_line(Flag.DEMO)})."
 )
 
 
 def check_inputs(
-    config: PathLike,
-    ephemeris: Optional[PathLike],
+    config: PathArg,
+    ephemeris: Optional[PathArg],
     execution_duration: Union[int, str, None],
     *,
     max_duration: int,
@@ -92,8 +101,8 @@ def check_inputs(
     # Imported here: checks imports this module (its loader).
     from .checks import check_config
 
-    config_path = _readable_file(config, words.name("config"), missing_hint=_EXAMPLE_HINT)
-    ephem_path = None if ephemeris is None else _readable_file(ephemeris, words.name("ephemeris"))
+    config_path = readable_file(config, words.name("config"), missing_hint=_EXAMPLE_HINT)
+    ephem_path = None if ephemeris is None else readable_file(ephemeris, words.name("ephemeris"))
     document = load_config_document(config_path)
     duration = check_execution_duration(
         execution_duration, max_duration=max_duration, authenticated=authenticated, words=words
@@ -122,14 +131,14 @@ def problem_warnings(name: str, problems: Sequence[Problem]) -> Tuple[str, ...]:
         if problem.is_error:
             shown.append(
                 f"{where}: error: {problem.message}{hint} [sent anyway: ExPRES will probably "
-                "fail; strict=True / --strict refuses to send]"
+                f"fail; strict=True / {Flag.STRICT} refuses to send]"
             )
         else:
             shown.append(f"{where}: {problem.message}{hint}")
     if len(problems) > _MAX_SHOWN_PROBLEMS:
         shown.append(
             f"{name}: {len(problems) - _MAX_SHOWN_PROBLEMS} more problem(s): see "
-            f"`python -m uws_call_expres --check {name}`"
+            f"`{command_line(Flag.CHECK, name)}`"
         )
     return tuple(shown)
 
@@ -181,12 +190,24 @@ def check_run_id(run_id: Optional[str], words: Vocabulary = PYTHON) -> str:
     name = words.name("run_id")
     if not isinstance(run_id, str) or not run_id.strip():
         raise ConfigError(f"{name} must be a non-empty string, got {run_id!r}.")
-    if any(ord(c) < 32 or ord(c) == 127 for c in run_id):
+    if has_control(run_id):
         raise ConfigError(f"{name} {run_id!r} contains control characters.")
     return run_id
 
 
-def _readable_file(value: PathLike, what: str, *, missing_hint: str = "") -> Path:
+def check_job_id(job_id: str) -> str:
+    """``job_id`` if it can be one path segment of a job URL; :class:`InvalidRequest`
+    otherwise, before any request."""
+    if not isinstance(job_id, str) or not _JOB_ID_RE.match(job_id):
+        raise InvalidRequest(
+            f"{job_id!r} is not a job id (letters, digits, '.', '_', '-', '~'; e.g. '2a3490')."
+        )
+    return job_id
+
+
+def readable_file(value: PathArg, what: str, *, missing_hint: str = "") -> Path:
+    """``value`` as the absolute path of a regular file that can be read; :class:`ConfigError`
+    naming it as ``what`` otherwise."""
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise ConfigError(f"{what} must be a file path, got {value!r}.")
     path = Path(os.fspath(value)).expanduser()

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Union
 
+from .cli.flags import Flag
 from .errors import OutputError
 
 if TYPE_CHECKING:
@@ -40,10 +41,12 @@ def new_demo_dir(parent: Union[str, os.PathLike[str]] = ".") -> Path:
         except OSError as exc:
             raise OutputError(
                 f"cannot create the demo folder {str(path)!r}: {exc.strerror}; "
-                "choose another one with -o DIR."
+                f"choose another one with {Flag.OUTPUT_SHORT} DIR."
             ) from None
         return path
-    raise OutputError(f"{base / DEMO_DIR}-* are all taken: choose a folder with -o DIR.")
+    raise OutputError(
+        f"{base / DEMO_DIR}-* are all taken: choose a folder with {Flag.OUTPUT_SHORT} DIR."
+    )
 
 
 @contextlib.contextmanager

@@ -21,8 +21,10 @@ __all__ = [
     "MissingExtra",
     "OutputError",
     "ResultsIncomplete",
+    "SCIENCE_INSTALL",
 ]
 
+# The command that installs what reading and plotting CDFs needs (MissingExtra's hint).
 SCIENCE_INSTALL = "pip install 'uws_call_expres[science]'"
 
 

@@ -12,7 +12,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Union
 
+from .cli.flags import Flag
 from .errors import OutputError
+from .words import command_line
 
 if TYPE_CHECKING:
     from importlib.abc import Traversable
@@ -24,7 +26,8 @@ __all__ = [
     "write_example_config",
 ]
 
-EXAMPLE_CONFIG_COMMAND = "python -m uws_call_expres --example-config example.json"
+EXAMPLE_CONFIG_COMMAND = command_line(Flag.EXAMPLE_CONFIG, "example.json")
+_NEVER_OVERWRITES = f"{Flag.EXAMPLE_CONFIG} never overwrites a file"
 
 
 def _resource() -> Traversable:
@@ -55,8 +58,8 @@ def write_example_config(path: Union[str, os.PathLike[str]]) -> Path:
     target = Path(os.fspath(path)).expanduser()
     if target.exists() or target.is_symlink():
         raise OutputError(
-            f"{os.fspath(path)!r} already exists: --example-config never overwrites a file. "
-            "Give another name (e.g. --example-config my-example.json) or remove it first."
+            f"{os.fspath(path)!r} already exists: {_NEVER_OVERWRITES}. Give another name "
+            f"(e.g. {Flag.EXAMPLE_CONFIG} my-example.json) or remove it first."
         )
     if not target.parent.is_dir():
         raise OutputError(
@@ -68,7 +71,7 @@ def write_example_config(path: Union[str, os.PathLike[str]]) -> Path:
             stream.write(data)
     except FileExistsError:
         raise OutputError(
-            f"{os.fspath(path)!r} already exists: --example-config never overwrites a file. "
+            f"{os.fspath(path)!r} already exists: {_NEVER_OVERWRITES}. "
             "Give another name or remove it first."
         ) from None
     except OSError as exc:

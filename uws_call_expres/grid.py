@@ -19,38 +19,34 @@ Running the same grid again resumes it, and never submits a point twice:
 - only then are the remaining points submitted.
 
 Everything local is checked before anything is sent: the axes against the base config, and
-every generated config as a run would be (:func:`uws_call_expres.run.prepare`).
+every generated config as a run would be (:func:`uws_call_expres.options.prepare`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from uws_lite.numbers import check_count
 
-from .access import DEFAULT_SERVER, resolve_access
-from .config import _readable_file, load_config_document
+from .access import DEFAULT_SERVER
+from .config import PathArg, load_config_document, readable_file
 from .errors import ConfigError
-from .grid_worker import ATTACH, SUBMIT, GridTask, GridWorkers
-from .gridspec import Axis, GridPointSpec, Scalar, expand_grid
-from .manifest import MANIFEST_NAME, Manifest, files_verified, write_json_atomic
-from .output import Console, printable, progress_wanted
-from .run import Plan, open_client, prepare
+from .grid_worker import GridWorkers, decide_tasks, find_lost_jobs
+from .gridspec import AxesArg, Axis, GridPointSpec, Scalar, as_axes, config_digest, expand_grid
+from .manifest import MANIFEST_NAME, Manifest, write_json_atomic
+from .options import PreparedRun, RunOptions, prepare
+from .output import Console, progress_wanted
 from .saving import check_output_dir, check_overwrite
 from .sweep import DEFAULT_MAX_PARALLEL, SweepItem
 from .words import PYTHON, Vocabulary
 
-__all__ = ["GridOutcome", "GridPoint", "run_grid"]
+__all__ = ["GridOutcome", "GridPoint", "grid", "run_grid"]
 
-PathArg = Union[str, "os.PathLike[str]"]
-AxesArg = Union[Mapping[str, Sequence[Scalar]], Sequence[Axis]]
-_FAILED = ("ERROR", "ABORTED", "ARCHIVED")
 _STEM_MAX = 40
 
 
@@ -163,52 +159,69 @@ def run_grid(
     Raises :class:`ConfigError` (and the other local errors of a run) before anything is
     sent; server failures of one point are in its :class:`GridPoint`.
     """
+    options = RunOptions.from_arguments(locals())
+    return grid(
+        base,
+        axes,
+        options,
+        verbose=verbose,
+        max_parallel=max_parallel,
+        progress=progress,
+        retry_failed=retry_failed,
+        to_stderr=to_stderr,
+        on_point=on_point,
+    )
+
+
+def grid(
+    base: Union[PathArg, Mapping[str, Any]],
+    axes: AxesArg,
+    options: RunOptions,
+    *,
+    verbose: bool = True,
+    max_parallel: int = DEFAULT_MAX_PARALLEL,
+    progress: Optional[bool] = None,
+    retry_failed: bool = False,
+    to_stderr: bool = False,
+    on_point: Optional[Callable[[int, Dict[str, Any]], None]] = None,
+) -> GridOutcome:
+    """:func:`run_grid` with its run settings as one value (the command line's entry)."""
     check_count(max_parallel, "max_parallel", error=ConfigError)
     document, base_name = _load_base(base)
-    checked_axes = _axes(axes)
+    checked_axes = as_axes(axes)
     points = expand_grid(document, checked_axes)
-    out = check_output_dir(output_dir)
-    check_overwrite(overwrite)
-    options: Dict[str, Any] = dict(
-        Job_List=Job_List,
-        branch=branch,
-        LOGIN=LOGIN,
-        executionDuration=executionDuration,
-        TOKEN=TOKEN,
-        server=server,
-        timeout=timeout,
-        strict=strict,
-        request_timeout=request_timeout,
-        overwrite=overwrite,
-        words=words,
-    )
-    grid = _definition(document, base_name, checked_axes, FILE_EPHEM, options)
+    out = check_output_dir(options.output_dir, options.words)
+    check_overwrite(options.overwrite)
+    definition = _definition(document, base_name, checked_axes, options)
     entries = [_entry(point, _run_stem(base_name)) for point in points]
     path = out / MANIFEST_NAME
     resuming = path.exists()
     # An existing manifest is checked (same grid?) before any file is written.
-    manifest = Manifest.open(path, grid, entries) if resuming else None
-    plans = _plans(points, entries, out, FILE_EPHEM, options)
+    manifest = Manifest.open(path, definition, entries) if resuming else None
+    plans = _plans(points, entries, out, options)
     if manifest is None:
-        manifest = Manifest.open(path, grid, entries)
-    console = Console(verbose, to_stderr=to_stderr, words=words)
-    tasks, done = _decide(manifest, points, out, retry_failed, console)
-    if resuming and any(t.action == SUBMIT for t in tasks):
-        tasks = _find_lost_jobs(manifest, tasks, plans[0], console)
+        manifest = Manifest.open(path, definition, entries)
+    console = Console(verbose, to_stderr=to_stderr, words=options.words)
+    tasks, statuses = decide_tasks(manifest, points, out, retry_failed, console)
+    done: Dict[int, Tuple[str, Optional[SweepItem]]] = {
+        index: (status, None) for index, status in statuses.items()
+    }
+    if resuming:
+        tasks = find_lost_jobs(manifest, tasks, plans[0].access, console)
     workers = GridWorkers(
         [plans[t.point] for t in tasks],
         tasks,
         manifest,
-        loop=LOOP,
+        loop=options.loop,
         verbose=verbose,
         to_stderr=to_stderr,
         progress=progress_wanted(progress, verbose),
         on_point=on_point,
-        words=words,
+        words=options.words,
     )
     items = workers.run(min(max_parallel, len(tasks))) if tasks else ()
     for task, item in zip(tasks, items):
-        done[task.point] = _ran(manifest, task.point, item, LOOP)
+        done[task.point] = _ran(manifest, task.point, item, options.loop)
     return GridOutcome(
         out,
         manifest.path,
@@ -220,24 +233,17 @@ def _definition(
     document: Mapping[str, Any],
     base_name: Optional[str],
     axes: Sequence[Axis],
-    ephemeris: Optional[PathArg],
-    options: Mapping[str, Any],
+    options: RunOptions,
 ) -> Dict[str, Any]:
     """What makes a grid the same grid on a re-run (``base`` is only shown)."""
-    access = resolve_access(
-        server=options["server"],
-        job_list=options["Job_List"],
-        branch=options["branch"],
-        login=options["LOGIN"],
-        token=options["TOKEN"],
-    )
+    access = options.access()
     ephemeris_hash = None
-    if ephemeris is not None:
-        ephem = _readable_file(ephemeris, "FILE_EPHEM (the ephemeris)")
+    if options.ephemeris is not None:
+        ephem = readable_file(options.ephemeris, options.words.name("ephemeris"))
         ephemeris_hash = hashlib.sha256(ephem.read_bytes()).hexdigest()
     return {
         "base": base_name,
-        "base_hash": _full_hash(document),
+        "base_hash": config_digest(document),
         "axes": [{"path": a.path, "values": list(a.values)} for a in axes],
         "ephemeris_hash": ephemeris_hash,
         "job_list": access.job_list,
@@ -249,26 +255,22 @@ def _plans(
     points: Sequence[GridPointSpec],
     entries: Sequence[Mapping[str, Any]],
     out: Path,
-    ephemeris: Optional[PathArg],
-    options: Mapping[str, Any],
-) -> List[Plan]:
+    options: RunOptions,
+) -> List[PreparedRun]:
     """Write each point's config.json and check it as a run would (nothing is sent)."""
     plans = []
     for point in points:
         config = out / point.folder / "config.json"
         write_json_atomic(config, point.config)
-        # CHECK: check_config(point config) -- prepare() checks every generated config
-        # as it checks any run's, before anything is sent.
-        plans.append(
-            prepare(
-                config,
-                ephemeris,
-                runID=entries[point.index]["run_id"],
-                LOOP=False,
-                output_dir=out / point.folder,
-                **options,
-            )
+        # prepare() checks every generated config as it checks any run's (check_config),
+        # before anything is sent; the grid's workers follow the jobs themselves.
+        point_options = replace(
+            options,
+            run_id=entries[point.index]["run_id"],
+            loop=False,
+            output_dir=out / point.folder,
         )
+        plans.append(prepare(config, point_options))
     return plans
 
 
@@ -281,18 +283,8 @@ def _load_base(base: Union[PathArg, Mapping[str, Any]]) -> Tuple[Dict[str, Any],
         if not isinstance(document, dict):
             raise ConfigError("The base config must be a JSON object.")
         return document, None
-    path = _readable_file(base, "The grid's base config")
+    path = readable_file(base, "The grid's base config")
     return load_config_document(path), str(path)
-
-
-def _axes(axes: AxesArg) -> List[Axis]:
-    items = list(axes.items()) if isinstance(axes, Mapping) else [(a.path, a.values) for a in axes]
-    result: List[Axis] = []
-    for path, values in items:
-        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-            raise ConfigError(f"Grid path {path!r}: give its values as a list, not {values!r}.")
-        result.append(Axis(path, tuple(values)))
-    return result
 
 
 def _run_stem(base_name: Optional[str]) -> str:
@@ -300,11 +292,6 @@ def _run_stem(base_name: Optional[str]) -> str:
         return "grid"
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(base_name).stem).strip("._-")
     return stem[:_STEM_MAX] or "grid"
-
-
-def _full_hash(document: Mapping[str, Any]) -> str:
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _entry(point: GridPointSpec, stem: str) -> Dict[str, Any]:
@@ -322,70 +309,6 @@ def _entry(point: GridPointSpec, stem: str) -> Dict[str, Any]:
         "error": None,
         "previous_jobs": [],
     }
-
-
-def _decide(
-    manifest: Manifest,
-    points: Sequence[GridPointSpec],
-    out: Path,
-    retry_failed: bool,
-    console: Console,
-) -> Tuple[List[GridTask], Dict[int, Tuple[str, Optional[SweepItem]]]]:
-    """What each point needs: nothing (verified, or failed before), a take-over, a job."""
-    tasks: List[GridTask] = []
-    done: Dict[int, Tuple[str, Optional[SweepItem]]] = {}
-    for point in points:
-        entry = manifest.point(point.index)
-        job_id, phase = entry.get("job_id"), entry.get("phase")
-        if job_id and phase == "COMPLETED" and files_verified(out / point.folder, entry["files"]):
-            done[point.index] = ("skipped", None)
-        elif job_id and phase in _FAILED and not retry_failed:
-            console.info(
-                f"{point.folder}: job {printable(str(job_id))} ended {phase} in an earlier run; "
-                "not submitted again (retry_failed / --retry-failed to do so)."
-            )
-            done[point.index] = ("failed-before", None)
-        elif job_id and phase in _FAILED:
-            previous = [*list(entry.get("previous_jobs") or []), job_id]
-            manifest.update(
-                point.index, job_id=None, job_url=None, phase=None, files=[], previous_jobs=previous
-            )
-            tasks.append(GridTask(point.index, SUBMIT))
-        elif job_id:
-            tasks.append(GridTask(point.index, ATTACH, str(job_id)))
-        else:
-            tasks.append(GridTask(point.index, SUBMIT))
-    return tasks, done
-
-
-def _find_lost_jobs(
-    manifest: Manifest, tasks: List[GridTask], plan: Plan, console: Console
-) -> List[GridTask]:
-    """Points to submit whose job exists anyway (found by runId) become take-overs."""
-    document = manifest.document()
-    known: Set[str] = set()
-    for entry in document["points"]:
-        known.update(entry.get("previous_jobs") or [])
-        if entry.get("job_id"):
-            known.add(entry["job_id"])
-    access = plan.access
-    with open_client(access) as client:
-        jobs = client.get_job_list().newest_first()
-    found: List[GridTask] = []
-    for task in tasks:
-        run_id = document["points"][task.point]["run_id"]
-        match = next((j for j in jobs if j.run_id == run_id and j.job_id not in known), None)
-        if task.action != SUBMIT or match is None:
-            found.append(task)
-            continue
-        console.info(
-            f"Job {printable(match.job_id)} ({match.phase}) has the runId {run_id} of a point "
-            "the manifest has no job for: taking it over instead of submitting again."
-        )
-        manifest.update(task.point, job_id=match.job_id, job_url=client.job_url(match.job_id))
-        known.add(match.job_id)
-        found.append(GridTask(task.point, ATTACH, match.job_id))
-    return found
 
 
 def _ran(

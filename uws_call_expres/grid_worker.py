@@ -1,4 +1,5 @@
-"""The points of a grid that need the server, run by the sweep's worker pool.
+"""The points of a grid that need the server: which (:func:`decide_tasks`,
+:func:`find_lost_jobs`), run by the sweep's worker pool (:class:`GridWorkers`).
 
 Each point either is submitted (:func:`uws_call_expres.run.execute`) or, when the manifest
 already names its job, taken over; then it is waited for and its results saved into the
@@ -15,24 +16,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from uws_lite import Client
 from uws_lite.errors import WaitTimeout, redact_url
 from uws_lite.models import Job, Phase
 from uws_lite.naming import safe_filename
+from uws_lite.text import for_terminal
 
+from .access import Access, open_client
+from .cli.flags import Flag
 from .errors import ResultsIncomplete
-from .follow import FollowContext, default_deadline, follow_job, reattach_command
-from .manifest import Manifest
-from .outcome import ExpresRun
-from .output import LOGGER, Console, printable
-from .run import Plan, execute, open_client
+from .following import FollowContext, default_deadline, follow_job
+from .gridspec import GridPointSpec
+from .manifest import Manifest, files_verified
+from .options import PreparedRun
+from .outcome import FAILED_PHASES, ExpresRun
+from .output import LOGGER, Console
+from .run import execute
 from .submit import created_job_id
-from .sweep import SweepItem, _Sweep
+from .sweep import SweepItem, SweepPool
 from .words import PYTHON, Vocabulary
 
-__all__ = ["GridTask", "GridWorkers"]
+__all__ = [
+    "ATTACH",
+    "SUBMIT",
+    "GridTask",
+    "GridWorkers",
+    "decide_tasks",
+    "file_entries",
+    "find_lost_jobs",
+]
 
 SUBMIT, ATTACH = "submit", "attach"
 
@@ -50,12 +64,12 @@ class _Abandoned(Exception):
     """The grid was interrupted: this worker leaves its job to the next run."""
 
 
-class GridWorkers(_Sweep):
+class GridWorkers(SweepPool):
     """The sweep's pool, running :class:`GridTask` items (``plans[k]`` is task k's plan)."""
 
     def __init__(
         self,
-        plans: Sequence[Plan],
+        plans: Sequence[PreparedRun],
         tasks: Sequence[GridTask],
         manifest: Manifest,
         *,
@@ -77,7 +91,7 @@ class GridWorkers(_Sweep):
         self, index: int, console: Console, submitted: Callable[[str, str], None]
     ) -> ExpresRun:
         task, plan = self.tasks[index], self.plans[index]
-        console.info(f"Point {printable(plan.output_dir.name)}")
+        console.info(f"Point {for_terminal(plan.output_dir.name)}")
         if task.action == SUBMIT:
             run = self._submit(task, plan, console, submitted)
             if not self.loop:
@@ -85,13 +99,17 @@ class GridWorkers(_Sweep):
             job_id = run.job_id
         else:
             job_id = str(task.job_id)
-            submitted(job_id, reattach_command(job_id, plan.access, plan.output_dir))
+            submitted(job_id, console.words.reattach(job_id, plan.access, plan.output_dir))
         if self.stop.is_set():
             raise _Abandoned("interrupted: the job is left to the next run of the grid")
         return self._follow(task, plan, job_id, console)
 
     def _submit(
-        self, task: GridTask, plan: Plan, console: Console, submitted: Callable[[str, str], None]
+        self,
+        task: GridTask,
+        plan: PreparedRun,
+        console: Console,
+        submitted: Callable[[str, str], None],
     ) -> ExpresRun:
         list_url = plan.access.list_url
 
@@ -110,21 +128,14 @@ class GridWorkers(_Sweep):
         self.record(task.point, phase=run.phase.value, job_url=redact_url(run.job_url))
         return run
 
-    def _follow(self, task: GridTask, plan: Plan, job_id: str, console: Console) -> ExpresRun:
-        access = plan.access
-        context = FollowContext(
-            access,
-            plan.output_dir,
-            (plan.inputs.config,),
-            plan.overwrite,
-            plan.timeout,
-            plan.run_id,
-            access.warnings + plan.inputs.warnings,
-        )
-        with open_client(access) as client:
+    def _follow(
+        self, task: GridTask, plan: PreparedRun, job_id: str, console: Console
+    ) -> ExpresRun:
+        context = FollowContext.of_run(plan, plan.output_dir)
+        with open_client(plan.access) as client:
             job = client.get_job(job_id)
             if task.action == ATTACH:
-                console.info(f"Job : {printable(job_id)} (taken over)")
+                console.info(f"Job : {for_terminal(job_id)} (taken over)")
             if job.phase is Phase.PENDING:
                 # A job found by its runId after a lost creation, or whose start failed.
                 console.info("The job is PENDING: starting it")
@@ -139,7 +150,9 @@ class GridWorkers(_Sweep):
         self._record_files(task.point, run)
         return run
 
-    def _wait(self, task: GridTask, plan: Plan, client: Client, job: Job, console: Console) -> Job:
+    def _wait(
+        self, task: GridTask, plan: PreparedRun, client: Client, job: Job, console: Console
+    ) -> Job:
         last: List[Optional[Phase]] = [None]
 
         def on_change(current: Job) -> None:
@@ -158,7 +171,7 @@ class GridWorkers(_Sweep):
         except WaitTimeout as exc:
             self.record(task.point, phase=exc.job.phase.value)
             console.notice(
-                f"Job {printable(job.job_id)} is still {exc.job.phase} after {deadline:.0f} s; "
+                f"Job {for_terminal(job.job_id)} is still {exc.job.phase} after {deadline:.0f} s; "
                 "it keeps running on the server. Run the grid again later to take it over."
             )
             raise
@@ -195,7 +208,7 @@ class GridWorkers(_Sweep):
             return
         console.notice(
             f"Interrupted. {len(running)} job(s) keep running on the server "
-            f"({', '.join(printable(j) for j in running)}); their ids are in {where}. Run the "
+            f"({', '.join(for_terminal(j) for j in running)}); their ids are in {where}. Run the "
             "same grid command again to take them over: nothing is submitted twice."
         )
 
@@ -219,3 +232,80 @@ def _size(path: Path) -> Optional[int]:
 
 def _job_url(list_url: str, job_id: str) -> str:
     return redact_url(f"{list_url.rstrip('/')}/{job_id}")
+
+
+def decide_tasks(
+    manifest: Manifest,
+    points: Sequence[GridPointSpec],
+    out: Path,
+    retry_failed: bool,
+    console: Console,
+) -> Tuple[List[GridTask], Dict[int, str]]:
+    """What each point needs: a take-over or a job (the tasks), or nothing: the status of
+    the points left alone ("skipped": verified; "failed-before": not retried)."""
+    tasks: List[GridTask] = []
+    done: Dict[int, str] = {}
+    for point in points:
+        entry = manifest.point(point.index)
+        job_id, phase = entry.get("job_id"), _recorded_phase(entry)
+        if (
+            job_id
+            and phase is Phase.COMPLETED
+            and files_verified(out / point.folder, entry["files"])
+        ):
+            done[point.index] = "skipped"
+        elif job_id and phase in FAILED_PHASES and not retry_failed:
+            console.info(
+                f"{point.folder}: job {for_terminal(str(job_id))} ended {phase} in an earlier "
+                f"run; not submitted again (retry_failed / {Flag.RETRY_FAILED} to do so)."
+            )
+            done[point.index] = "failed-before"
+        elif job_id and phase in FAILED_PHASES:
+            previous = [*list(entry.get("previous_jobs") or []), job_id]
+            manifest.update(
+                point.index, job_id=None, job_url=None, phase=None, files=[], previous_jobs=previous
+            )
+            tasks.append(GridTask(point.index, SUBMIT))
+        elif job_id:
+            tasks.append(GridTask(point.index, ATTACH, str(job_id)))
+        else:
+            tasks.append(GridTask(point.index, SUBMIT))
+    return tasks, done
+
+
+def _recorded_phase(entry: Mapping[str, Any]) -> Phase:
+    """The phase the manifest records for a point (UNKNOWN: none, or not a phase)."""
+    phase = entry.get("phase")
+    return Phase.parse(phase if isinstance(phase, str) else None)
+
+
+def find_lost_jobs(
+    manifest: Manifest, tasks: List[GridTask], access: Access, console: Console
+) -> List[GridTask]:
+    """Points to submit whose job exists anyway (found by runId) become take-overs (one
+    request, when there is a point to submit)."""
+    if not any(task.action == SUBMIT for task in tasks):
+        return tasks
+    document = manifest.document()
+    known: Set[str] = set()
+    for entry in document["points"]:
+        known.update(entry.get("previous_jobs") or [])
+        if entry.get("job_id"):
+            known.add(entry["job_id"])
+    with open_client(access) as client:
+        jobs = client.get_job_list().newest_first()
+    found: List[GridTask] = []
+    for task in tasks:
+        run_id = document["points"][task.point]["run_id"]
+        match = next((j for j in jobs if j.run_id == run_id and j.job_id not in known), None)
+        if task.action != SUBMIT or match is None:
+            found.append(task)
+            continue
+        console.info(
+            f"Job {for_terminal(match.job_id)} ({match.phase}) has the runId {run_id} of a point "
+            "the manifest has no job for: taking it over instead of submitting again."
+        )
+        manifest.update(task.point, job_id=match.job_id, job_url=client.job_url(match.job_id))
+        known.add(match.job_id)
+        found.append(GridTask(task.point, ATTACH, match.job_id))
+    return found

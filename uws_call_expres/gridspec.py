@@ -26,13 +26,19 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from uws_lite.naming import safe_filename
 
+from .cli.flags import Flag
 from .errors import ConfigError
 
 __all__ = [
     "MAX_POINTS",
+    "AxesArg",
+    "PathPart",
+    "Scalar",
     "Axis",
     "GridPointSpec",
+    "as_axes",
     "check_axes",
+    "config_digest",
     "config_hash",
     "expand_grid",
     "format_value",
@@ -60,6 +66,10 @@ class Axis:
     values: Tuple[Scalar, ...]
 
 
+# Axes as the API takes them: {path: values}, or Axis items.
+AxesArg = Union[Mapping[str, Sequence[Scalar]], Sequence[Axis]]
+
+
 @dataclass(frozen=True)
 class GridPointSpec:
     """One point of a grid: its overrides (path, value) in axis order, the generated config,
@@ -70,6 +80,18 @@ class GridPointSpec:
     config: Dict[str, Any]
     hash: str
     folder: str
+
+
+def as_axes(axes: AxesArg) -> List[Axis]:
+    """``{path: values}`` (or :class:`Axis` items) as a list of axes; :class:`ConfigError`
+    when values are not a list."""
+    items = list(axes.items()) if isinstance(axes, Mapping) else [(a.path, a.values) for a in axes]
+    result: List[Axis] = []
+    for path, values in items:
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+            raise ConfigError(f"Grid path {path!r}: give its values as a list, not {values!r}.")
+        result.append(Axis(path, tuple(values)))
+    return result
 
 
 def parse_path(path: str) -> Tuple[PathPart, ...]:
@@ -178,7 +200,7 @@ def expand_grid(base: Mapping[str, Any], axes: Sequence[Axis]) -> Tuple[GridPoin
     axes in the given order, the last varying fastest. Raises ConfigError before anything
     is sent (a bad path or value, or more than :data:`MAX_POINTS` points)."""
     if not axes:
-        raise ConfigError("A grid needs at least one axis (--set PATH=VALUES).")
+        raise ConfigError(f"A grid needs at least one axis ({Flag.SET} PATH=VALUES).")
     check_axes(base, axes)
     total = math.prod(len(axis.values) for axis in axes)
     if total > MAX_POINTS:
@@ -198,11 +220,16 @@ def expand_grid(base: Mapping[str, Any], axes: Sequence[Axis]) -> Tuple[GridPoin
     return tuple(points)
 
 
-def config_hash(config: Mapping[str, Any]) -> str:
-    """The first 12 hex digits of the SHA-256 of the canonical JSON of ``config``
-    (sorted keys, no spaces): the same config always has the same hash."""
+def config_digest(config: Mapping[str, Any]) -> str:
+    """The SHA-256 (hex) of the canonical JSON of ``config`` (sorted keys, no spaces): the
+    same config always has the same digest."""
     text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """The first 12 hex digits of :func:`config_digest`: a point's short identity."""
+    return config_digest(config)[:12]
 
 
 def format_value(value: Scalar) -> str:
@@ -233,9 +260,9 @@ def parse_axis(text: str) -> Axis:
     path, sep, values = text.partition("=")
     path = path.strip()
     if not sep or not path:
-        raise ConfigError(f"--set {text!r}: write PATH=VALUES, e.g. 'SOURCE[0].ACCEL=1,3,10'.")
+        raise ConfigError(f"{Flag.SET} {text!r}: write PATH=VALUES, e.g. 'SOURCE[0].ACCEL=1,3,10'.")
     parse_path(path)
-    return Axis(path, parse_values(values, what=f"--set {path}"))
+    return Axis(path, parse_values(values, what=f"{Flag.SET} {path}"))
 
 
 def parse_values(text: str, *, what: str = "values") -> Tuple[Scalar, ...]:

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from .cli.flags import Flag
 from .errors import ConfigError, OutputError
 
 __all__ = [
@@ -190,8 +191,8 @@ def _check_same_grid(path: Path, found: Any, wanted: Mapping[str, Any]) -> None:
         )
         raise ConfigError(
             f"{path} belongs to another grid ({details}). Run the same grid again to resume "
-            "it (same base config and --set options), or use another output directory for "
-            "a new grid."
+            f"it (same base config and {Flag.SET} options), or use another output directory "
+            "for a new grid."
         )
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from html import escape
 from typing import TYPE_CHECKING, List, Optional, Sequence
-from urllib.parse import urlsplit
 
 from uws_lite.errors import redact_url
 from uws_lite.models import Phase
+from uws_lite.urls import is_http_url
 
 if TYPE_CHECKING:
     from .outcome import ExpresRun
     from .sweep import SweepItem
 
-__all__ = ["phase_html", "run_html", "sweep_html"]
+__all__ = ["item_row", "job_link", "phase_html", "run_html", "sweep_html"]
 
 _COLOURS = {
     Phase.COMPLETED: "#1a7f37",
@@ -40,7 +40,7 @@ def phase_html(phase: Phase) -> str:
 def job_link(job_id: str, url: str) -> str:
     """The job id, linked to its (redacted) URL when that is http(s)."""
     shown = redact_url(url)
-    if urlsplit(shown).scheme.lower() in ("http", "https"):
+    if is_http_url(shown):
         return (
             f'<a href="{escape(shown, quote=True)}" target="_blank" rel="noopener">'
             f"{escape(job_id)}</a>"

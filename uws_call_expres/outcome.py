@@ -12,7 +12,10 @@ from uws_lite.models import ErrorSummary, Phase, Result
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["ExpresRun"]
+__all__ = ["FAILED_PHASES", "ExpresRun"]
+
+# A job that ended in one of these failed (ARCHIVED: its results are gone).
+FAILED_PHASES = frozenset({Phase.ERROR, Phase.ABORTED, Phase.ARCHIVED})
 
 
 @dataclass(frozen=True)

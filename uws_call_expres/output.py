@@ -14,7 +14,9 @@ import logging
 import sys
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Optional, TextIO, Type
+from typing import TYPE_CHECKING, Any, Optional, TextIO, Type, TypeVar
+
+from uws_lite.text import for_terminal
 
 from .words import PYTHON, Vocabulary
 
@@ -23,12 +25,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LOGGER",
+    "Closing",
     "Console",
     "DownloadProgress",
     "close_bar",
     "in_notebook",
     "open_bar",
-    "printable",
+    "printable",  # for saving.py, until it calls uws_lite.text.for_terminal itself
     "progress_wanted",
 ]
 
@@ -96,11 +99,9 @@ class Console:
 
 
 def printable(text: str) -> str:
-    """Server-given text (a job or result id, an error message) made safe for a terminal:
-    control and invisible characters (escape sequences, bidi overrides) are shown escaped."""
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
-    )
+    """Server-given text made safe for a terminal, on one line: the one sanitiser,
+    :func:`uws_lite.text.for_terminal` (new code calls it directly)."""
+    return for_terminal(text)
 
 
 def progress_wanted(progress: Optional[bool], verbose: bool) -> bool:
@@ -174,7 +175,28 @@ def close_bar(bar: tqdm[Any]) -> None:
             _LIVE_BARS[0] = max(0, _LIVE_BARS[0] - 1)
 
 
-class DownloadProgress:
+_Self = TypeVar("_Self", bound="Closing")
+
+
+class Closing:
+    """A ``with`` block that calls :meth:`close` on the way out, however it ends."""
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the object holds (idempotent)."""
+
+
+class DownloadProgress(Closing):
     """A download's progress callback ``(bytes done, total or None)`` drawing a tqdm bar.
 
     tqdm is imported on the first call only, so runs without bars never load it.
@@ -209,14 +231,3 @@ class DownloadProgress:
             bar, self._bar = self._bar, None
         if bar is not None:
             close_bar(bar)
-
-    def __enter__(self) -> DownloadProgress:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        self.close()

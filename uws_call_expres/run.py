@@ -1,54 +1,32 @@
 """The documented function, :func:`uws_call_expres`, and :func:`attach` to take over a job.
 
-A short script over :class:`uws_lite.Client`: check everything locally (:func:`prepare`),
-submit and start the job, then (``LOOP=True``) wait for its end and save every result
-(:func:`execute`). Only local mistakes and server/network failures raise; a job that ends
-in ERROR or ABORTED is an :class:`ExpresRun` with ``ok=False``.
+A short script over :class:`uws_lite.Client`: the settings become one
+:class:`~uws_call_expres.options.RunOptions`, checked locally
+(:func:`~uws_call_expres.options.prepare`); then the job is submitted and started, and
+(``LOOP=True``) followed to its end with every result saved (:func:`execute`). Only local
+mistakes and server/network failures raise; a job that ends in ERROR or ABORTED is an
+:class:`ExpresRun` with ``ok=False``.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Callable, Dict, Optional, Tuple, Union
+from typing import Callable, Optional, Union
 
-from uws_lite import Client
-from uws_lite.client import DEFAULT_TIMEOUT
-from uws_lite.errors import InvalidRequest
-from uws_lite.models import Phase
 from uws_lite.naming import safe_filename
-from uws_lite.numbers import check_seconds
+from uws_lite.text import for_terminal
 
-from .access import DEFAULT_SERVER, Access, resolve_access
-from .config import CheckedInputs, check_inputs, check_run_id
-from .errors import ConfigError
-from .follow import FollowContext, follow_job, make_run
-from .outcome import ExpresRun
-from .output import Console, printable, progress_wanted
-from .saving import check_output_dir, check_overwrite
+from .access import DEFAULT_SERVER, open_client
+from .config import PathArg
+from .following import FollowContext, follow_existing, follow_job, make_run
+from .options import PreparedRun, RunOptions, prepare
+from .outcome import FAILED_PHASES, ExpresRun
+from .output import Console, progress_wanted
 from .submit import submit
 from .waiting import clock_time
-from .words import PYTHON, Vocabulary
 
-__all__ = [
-    "Plan",
-    "attach",
-    "check_job_id",
-    "execute",
-    "follow",
-    "open_client",
-    "prepare",
-    "uws_call_expres",
-]
-
-PathArg = Union[str, "os.PathLike[str]"]
-# A job id is one path segment of the job URL (OPUS: 6 hex digits).
-_JOB_ID_RE = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
-_FAILED_PHASES = frozenset({Phase.ERROR, Phase.ABORTED, Phase.ARCHIVED})
+__all__ = ["attach", "execute", "uws_call_expres"]
 
 
 def uws_call_expres(
@@ -102,25 +80,8 @@ def uws_call_expres(
     local mistakes, and uws_lite's errors for server or network failures
     (:class:`uws_lite.WaitTimeout` when the wait's deadline passes).
     """
-    plan = prepare(
-        FILE,
-        FILE_EPHEM,
-        Job_List=Job_List,
-        runID=runID,
-        LOOP=LOOP,
-        branch=branch,
-        LOGIN=LOGIN,
-        executionDuration=executionDuration,
-        TOKEN=TOKEN,
-        server=server,
-        output_dir=output_dir,
-        timeout=timeout,
-        overwrite=overwrite,
-        strict=strict,
-        request_timeout=request_timeout,
-    )
-    console = Console(verbose)
-    return execute(plan, console, progress=progress_wanted(progress, verbose))
+    plan = prepare(FILE, RunOptions.from_arguments(locals()))
+    return execute(plan, Console(verbose), progress=progress_wanted(progress, verbose))
 
 
 def attach(
@@ -145,122 +106,13 @@ def attach(
     :func:`uws_call_expres`, the wait ends within ``timeout`` + 2 s; NaN, infinities,
     booleans, zero or negative values raise :class:`ConfigError` before any request.
     """
-    job_id = check_job_id(job_id)
-    access = resolve_access(
-        server=server,
-        job_list=Job_List,
-        login=LOGIN,
-        token=TOKEN,
-        request_timeout=request_timeout,
-    )
-    out = check_output_dir(output_dir)
-    check_overwrite(overwrite)
-    return follow(
-        job_id,
-        access,
-        Console(verbose),
-        output_dir=out,
-        overwrite=overwrite,
-        timeout=_check_timeout(timeout),
-        progress=progress_wanted(progress, verbose),
-    )
-
-
-def follow(
-    job_id: str,
-    access: Access,
-    console: Console,
-    *,
-    output_dir: Path,
-    overwrite: str = "rename",
-    timeout: Optional[float] = None,
-    progress: bool = False,
-) -> ExpresRun:
-    """:func:`attach` with its arguments already checked (the command line's entry)."""
-    for warning in access.warnings:
-        console.warning(warning)
-    with open_client(access) as client:
-        job = client.get_job(check_job_id(job_id))
-        console.info(f"Job : {printable(job.job_id)}")
-        context = FollowContext(
-            access, output_dir, (), overwrite, timeout, job.run_id, access.warnings
-        )
-        return follow_job(client, job, context, console, progress=progress)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One run, checked locally and ready to submit (see :func:`prepare`)."""
-
-    access: Access
-    inputs: CheckedInputs
-    run_id: str
-    loop: bool
-    output_dir: Path
-    overwrite: str
-    timeout: Optional[float]
-
-    @property
-    def parameters(self) -> Dict[str, Union[str, int]]:
-        """What is sent, as the recipe printed it (file parts by the name the server sees)."""
-        shown: Dict[str, Union[str, int]] = {"config": self.inputs.config.name}
-        if self.inputs.ephemeris is not None:
-            shown["ephemeride"] = self.inputs.ephemeris.name
-        shown["runId"] = self.run_id
-        shown["branch"] = self.access.branch
-        if self.inputs.execution_duration is not None:
-            shown["executionDuration"] = self.inputs.execution_duration
-        return shown
-
-
-def prepare(
-    FILE: PathArg,
-    FILE_EPHEM: Optional[PathArg] = None,
-    *,
-    Job_List: Optional[str] = None,
-    runID: Optional[str] = None,
-    LOOP: bool = False,
-    branch: Optional[str] = None,
-    LOGIN: Optional[str] = None,
-    executionDuration: Union[int, str, None] = None,
-    TOKEN: Optional[str] = None,
-    server: str = DEFAULT_SERVER,
-    output_dir: PathArg = ".",
-    timeout: Optional[float] = None,
-    overwrite: str = "rename",
-    strict: bool = False,
-    words: Vocabulary = PYTHON,
-    request_timeout: Optional[float] = None,
-) -> Plan:
-    """Every local decision and check of a run; raises before anything is sent (with
-    ``strict``, also for the errors :func:`~uws_call_expres.checks.check_config` finds).
-    Error messages name the settings in ``words`` (the command line passes ``words.CLI``)."""
-    access = resolve_access(
-        server=server,
-        job_list=Job_List,
-        branch=branch,
-        login=LOGIN,
-        token=TOKEN,
-        request_timeout=request_timeout,
-        words=words,
-    )
-    inputs = check_inputs(
-        FILE,
-        FILE_EPHEM,
-        executionDuration,
-        max_duration=access.max_duration,
-        authenticated=access.authenticated,
-        strict=strict,
-        words=words,
-    )
-    run_id = check_run_id(runID, words)
-    check_overwrite(overwrite)
-    out = check_output_dir(output_dir, words)
-    return Plan(access, inputs, run_id, bool(LOOP), out, overwrite, _check_timeout(timeout))
+    options = RunOptions.from_arguments(locals())
+    progress = progress_wanted(progress, verbose)
+    return follow_existing(job_id, options, Console(verbose), progress=progress)
 
 
 def execute(
-    plan: Plan,
+    plan: PreparedRun,
     console: Console,
     *,
     progress: bool = False,
@@ -272,69 +124,23 @@ def execute(
     ``per_job_dir``: save into ``<output_dir>/<job id>/`` (sweeps keep jobs apart).
     ``on_submitted(job_id, reattach command)`` is called once the job exists.
     """
-    access, inputs = plan.access, plan.inputs
-    for warning in access.warnings + inputs.warnings:
+    for warning in plan.warnings:
         console.warning(warning)
     console.info(str(plan.parameters))
-    console.debug(f"Job list: {access.list_url}")
-    form: Dict[str, Union[str, int]] = {"runId": plan.run_id, "branch": access.branch}
-    if inputs.execution_duration is not None:
-        form["executionDuration"] = str(inputs.execution_duration)
+    console.debug(f"Job list: {plan.access.list_url}")
 
     def where(job_id: str) -> Path:
         # The job id comes from the server: as a directory name it is made safe like a result.
         return plan.output_dir / safe_filename(job_id) if per_job_dir else plan.output_dir
 
-    with open_client(access) as client:
-        with ExitStack() as stack:
-            # Binary file parts named by basename: the bytes go as they are (any encoding),
-            # and no local path leaves the machine.
-            files: Dict[str, Tuple[str, IO[bytes]]] = {
-                "config": (inputs.config.name, stack.enter_context(inputs.config.open("rb")))
-            }
-            if inputs.ephemeris is not None:
-                files["ephemeride"] = (
-                    inputs.ephemeris.name,
-                    stack.enter_context(inputs.ephemeris.open("rb")),
-                )
-            job = submit(client, form, files, access, console, where)
-        console.info(f"Job : {printable(job.job_id)}")
-        out = where(job.job_id)
-        protected = tuple(p for p in (inputs.config, inputs.ephemeris) if p is not None)
-        context = FollowContext(
-            access,
-            out,
-            protected,
-            plan.overwrite,
-            plan.timeout,
-            plan.run_id,
-            access.warnings + inputs.warnings,
-        )
+    with open_client(plan.access) as client:
+        job = submit(client, plan, console, where)
+        console.info(f"Job : {for_terminal(job.job_id)}")
+        context = FollowContext.of_run(plan, where(job.job_id))
         if on_submitted is not None:
-            on_submitted(job.job_id, console.words.reattach(job.job_id, access, out))
+            command = console.words.reattach(job.job_id, plan.access, context.output_dir)
+            on_submitted(job.job_id, command)
         if not plan.loop:
             console.info(f"{clock_time(datetime.now(timezone.utc))} {job.phase}")
-            return make_run(client, job, context, ok=job.phase not in _FAILED_PHASES)
+            return make_run(client, job, context, ok=job.phase not in FAILED_PHASES)
         return follow_job(client, job, context, console, progress=progress)
-
-
-def open_client(access: Access) -> Client:
-    """A client for the access's job list, with its credentials and request timeout."""
-    timeout = DEFAULT_TIMEOUT
-    if access.request_timeout is not None:
-        timeout = (DEFAULT_TIMEOUT[0], access.request_timeout)
-    return Client(access.list_url, auth=access.auth, timeout=timeout)
-
-
-def _check_timeout(timeout: Optional[float]) -> Optional[float]:
-    if timeout is None:
-        return None
-    return check_seconds(timeout, "timeout", error=ConfigError)
-
-
-def check_job_id(job_id: str) -> str:
-    if not isinstance(job_id, str) or not _JOB_ID_RE.match(job_id):
-        raise InvalidRequest(
-            f"{job_id!r} is not a job id (letters, digits, '.', '_', '-', '~'; e.g. '2a3490')."
-        )
-    return job_id

@@ -18,7 +18,15 @@ if TYPE_CHECKING:
     import numpy as np
     import xarray as xr
 
-__all__ = ["FIGURE_WIDTH", "PANEL_HEIGHT", "DPI", "quicklook", "read_cdf", "require"]
+__all__ = [
+    "FIGURE_WIDTH",
+    "PANEL_HEIGHT",
+    "HEADER_HEIGHT",
+    "DPI",
+    "quicklook",
+    "read_cdf",
+    "require",
+]
 
 # Quick-look figure: 10 in wide, 1.1 in + 2.3 in per panel high, 100 dpi (so a two-source
 # Theta figure is 1000 x 570 pixels).

@@ -13,21 +13,22 @@ leaves the user unsure whether a job exists. What is printed depends on what is 
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Callable, Dict, Optional, Tuple, Union
+from typing import IO, Callable, Dict, Optional, Tuple
 
 from uws_lite import Client
 from uws_lite.errors import HTTPStatusError, MalformedLocation, RequestTimeout
 from uws_lite.models import Job
+from uws_lite.text import for_terminal
 
 from .access import Access
-from .follow import delete_command, list_command
-from .output import Console, printable
+from .cli.flags import Flag
+from .options import PreparedRun
+from .output import Console
+from .words import delete_command, list_command
 
 __all__ = ["created_job_id", "submit"]
-
-Form = Dict[str, Union[str, int]]
-Files = Dict[str, Tuple[str, IO[bytes]]]
 
 
 def created_job_id(error: BaseException) -> Optional[str]:
@@ -38,21 +39,24 @@ def created_job_id(error: BaseException) -> Optional[str]:
 
 
 def submit(
-    client: Client,
-    form: Form,
-    files: Files,
-    access: Access,
-    console: Console,
-    output_dir: Callable[[str], Path],
+    client: Client, plan: PreparedRun, console: Console, output_dir: Callable[[str], Path]
 ) -> Job:
-    """Create the job and start it (``PHASE=RUN``); on failure print what the user needs
-    to find the job again (see the module doc), then raise the error unchanged.
+    """Create the job of ``plan`` and start it (``PHASE=RUN``); on failure print what the
+    user needs to find the job again (see the module doc), then raise the error unchanged.
     ``output_dir(job id)`` is where that job's results go (for the re-attach command)."""
-    try:
-        return client.new_job(form, files=files, run=True)
-    except (Exception, KeyboardInterrupt) as exc:
-        _report(exc, access, console, output_dir)
-        raise
+    with ExitStack() as stack:
+        # Binary file parts named by basename: the bytes go as they are (any encoding),
+        # and no local path leaves the machine.
+        # ("ephemeride" [sic] is the part the service reads.)
+        files: Dict[str, Tuple[str, IO[bytes]]] = {}
+        for part, path in (("config", plan.inputs.config), ("ephemeride", plan.inputs.ephemeris)):
+            if path is not None:
+                files[part] = (path.name, stack.enter_context(path.open("rb")))
+        try:
+            return client.new_job(plan.form, files=files, run=True)
+        except (Exception, KeyboardInterrupt) as exc:
+            _report(exc, plan.access, console, output_dir)
+            raise
 
 
 def _report(
@@ -60,15 +64,7 @@ def _report(
 ) -> None:
     job_id = created_job_id(error)
     if job_id is not None:
-        shown = printable(job_id)
-        console.info(f"Job : {shown}")
-        what = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        hint = console.words.reattach_hint(job_id, access, output_dir(job_id))
-        console.notice(
-            f"Job {shown} was created, but starting or reading it {what}; it is left on the "
-            f"server as it is. To re-attach, {hint}\nIf it stays PENDING, it never "
-            f"started: delete it with\n  {delete_command(job_id, access)}\nand submit again."
-        )
+        _report_created(error, job_id, access, console, output_dir(job_id))
         return
     listing = list_command(access)
     if isinstance(error, KeyboardInterrupt):
@@ -86,8 +82,23 @@ def _report(
             how = "answered with a malformed Location (no job URL)"
         console.notice(
             f"The server {how} while creating the job; a job may have been created anyway: "
-            f"check with `{listing}` (and delete it with --delete JOB_ID)."
+            f"check with `{listing}` (and delete it with {Flag.DELETE} JOB_ID)."
         )
+
+
+def _report_created(
+    error: BaseException, job_id: str, access: Access, console: Console, output_dir: Path
+) -> None:
+    """The job exists but starting or reading it failed: how to take it over or delete it."""
+    shown = for_terminal(job_id)
+    console.info(f"Job : {shown}")
+    what = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+    hint = console.words.reattach_hint(job_id, access, output_dir)
+    console.notice(
+        f"Job {shown} was created, but starting or reading it {what}; it is left on the "
+        f"server as it is. To re-attach, {hint}\nIf it stays PENDING, it never "
+        f"started: delete it with\n  {delete_command(job_id, access)}\nand submit again."
+    )
 
 
 def _hint_credentials(error: HTTPStatusError, access: Access, console: Console) -> None:

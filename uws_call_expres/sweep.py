@@ -15,23 +15,30 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from uws_lite.numbers import check_count
 
 from .access import DEFAULT_SERVER
+from .config import PathArg
 from .errors import ConfigError, ResultsIncomplete
+from .options import PreparedRun, RunOptions, prepare
 from .outcome import ExpresRun
 from .output import LOGGER, Console
-from .run import Plan, execute, prepare
+from .run import execute
 from .submit import created_job_id
 from .words import PYTHON, Vocabulary
 
-__all__ = ["DEFAULT_MAX_PARALLEL", "SweepItem", "SweepResults", "run_sweep"]
-
-PathArg = Union[str, "os.PathLike[str]"]
+__all__ = [
+    "DEFAULT_MAX_PARALLEL",
+    "SweepItem",
+    "SweepPool",
+    "SweepResults",
+    "run_sweep",
+    "sweep",
+]
 # The service runs few jobs at a time per user; more in parallel only queue on the server.
 DEFAULT_MAX_PARALLEL = 4
 
@@ -107,37 +114,46 @@ def run_sweep(
     settings (the command line passes ``words.CLI``). The tuple returned shows as a table in
     a notebook.
     """
+    options = RunOptions.from_arguments(locals())
+    return sweep(
+        configs,
+        options,
+        verbose=verbose,
+        max_parallel=max_parallel,
+        to_stderr=to_stderr,
+        on_done=on_done,
+    )
+
+
+def sweep(
+    configs: Sequence[PathArg],
+    options: RunOptions,
+    *,
+    verbose: bool = True,
+    max_parallel: int = DEFAULT_MAX_PARALLEL,
+    to_stderr: bool = False,
+    on_done: Optional[Callable[[SweepItem], None]] = None,
+) -> SweepResults:
+    """:func:`run_sweep` with its run settings as one value (the command line's entry):
+    every config is prepared with ``options`` (``run_id`` None: each config's file stem)."""
     check_count(max_parallel, "max_parallel", error=ConfigError)
-    plans: List[Plan] = [
-        prepare(
-            config,
-            FILE_EPHEM,
-            Job_List=Job_List,
-            runID=runID if runID is not None else Path(os.fspath(config)).stem,
-            LOOP=LOOP,
-            branch=branch,
-            LOGIN=LOGIN,
-            executionDuration=executionDuration,
-            TOKEN=TOKEN,
-            server=server,
-            output_dir=output_dir,
-            timeout=timeout,
-            overwrite=overwrite,
-            strict=strict,
-            words=words,
-            request_timeout=request_timeout,
-        )
-        for config in configs
-    ]
     given = [Path(os.fspath(config)) for config in configs]
-    sweep = _Sweep(plans, given, verbose, to_stderr, on_done, words)
-    return SweepResults(sweep.run(min(max_parallel, len(plans))))
+    plans: List[PreparedRun] = []
+    for config, path in zip(configs, given):
+        run_id = path.stem if options.run_id is None else options.run_id
+        plans.append(prepare(config, replace(options, run_id=run_id)))
+    pool = SweepPool(plans, given, verbose, to_stderr, on_done, options.words)
+    return SweepResults(pool.run(min(max_parallel, len(plans))))
 
 
-class _Sweep:
+class SweepPool:
+    """The worker threads running the prepared jobs of a sweep, ``workers`` at a time
+    (:meth:`run`); :class:`~uws_call_expres.grid_worker.GridWorkers` runs a grid's points
+    with it."""
+
     def __init__(
         self,
-        plans: Sequence[Plan],
+        plans: Sequence[PreparedRun],
         configs: Sequence[Path],
         verbose: bool,
         to_stderr: bool,
@@ -226,8 +242,7 @@ class _Sweep:
             console.notice("Interrupted; no job was left running.")
             return
         lines = [f"  {command}" for _, command in running]
-        how = "run" if self.words.cli else "call"
         console.notice(
             f"Interrupted. {len(running)} job(s) keep running on the server; to re-attach, "
-            f"{how}:\n" + "\n".join(lines)
+            f"{self.words.verb}:\n" + "\n".join(lines)
         )

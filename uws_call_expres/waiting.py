@@ -18,12 +18,12 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timezone
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from uws_lite.models import Job
+from uws_lite.text import for_terminal
 
-from .output import Console, close_bar, open_bar, printable
+from .output import Closing, Console, close_bar, open_bar
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -58,7 +58,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class WaitDisplay:
+class WaitDisplay(Closing):
     """What the user sees while a job is followed.
 
     ``limit``: the run's duration limit in seconds (its executionDuration, else the access
@@ -82,7 +82,7 @@ class WaitDisplay:
         self.clock = clock
         self.now = now
         self.phase = job.phase
-        self.shown = printable(job.job_id)
+        self.shown = for_terminal(job.job_id)
         self.origin = clock() - _already_elapsed(job, now())
         self.want_bar = bar and console.verbose
         self._bar: Optional[tqdm[Any]] = None
@@ -124,14 +124,6 @@ class WaitDisplay:
             )
             self._ticker.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Stop the ticker and close the bar (idempotent)."""

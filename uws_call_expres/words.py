@@ -2,10 +2,12 @@
 
 One table (:data:`FIELDS`) maps each setting a message can name to its Python parameter
 (``FILE``, ``executionDuration``, ``output_dir``, ...) and its command-line spelling
-(``CONFIG``, ``--execution-duration``, ``-o/--output-dir``, ...). The entry point picks the
-:class:`Vocabulary` (:data:`PYTHON` by default; the command line passes :data:`CLI`), and the
-local checks and the hints (how to re-attach to a job, where the token comes from) speak it.
-The hints are built here and nowhere else.
+(``CONFIG``, ``--execution-duration``, ``-o/--output-dir``, ...), taken from the parser's own
+option names (:class:`~uws_call_expres.cli.flags.Flag`): renaming an option there renames it
+in every hint. The entry point picks the :class:`Vocabulary` (:data:`PYTHON` by default; the
+command line passes :data:`CLI`), and the local checks and the hints (how to re-attach to a
+job, list or delete jobs, where the token comes from) speak it. The hints are built here and
+nowhere else.
 """
 
 from __future__ import annotations
@@ -13,32 +15,48 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+
+from .cli.flags import Flag
 
 if TYPE_CHECKING:
     from .access import Access
 
-__all__ = ["CLI", "FIELDS", "PYTHON", "Vocabulary", "attach_call", "python_attach", "shell_command"]
+__all__ = [
+    "CLI",
+    "FIELDS",
+    "PYTHON",
+    "Vocabulary",
+    "attach_call",
+    "command_line",
+    "delete_command",
+    "list_command",
+    "python_attach",
+    "shell_command",
+]
 
+# How the command line is started in every hint.
+_PROGRAM = ("python", "-m", "uws_call_expres")
 # field key -> (Python spelling, command-line spelling)
 FIELDS: Dict[str, Tuple[str, str]] = {
-    "config": ("FILE (the ExPRES config)", "CONFIG"),
-    "ephemeris": ("FILE_EPHEM (the ephemeris)", "--ephem file"),
-    "execution_duration": ("executionDuration", "--execution-duration"),
-    "run_id": ("runID", "--run-id"),
-    "job_list": ("Job_List", "--job-list"),
-    "branch": ("branch", "--branch"),
-    "login": ("LOGIN", "--login"),
+    "config": ("FILE (the ExPRES config)", Flag.CONFIG),
+    "ephemeris": ("FILE_EPHEM (the ephemeris)", f"{Flag.EPHEM} file"),
+    "execution_duration": ("executionDuration", Flag.EXECUTION_DURATION),
+    "run_id": ("runID", Flag.RUN_ID),
+    "job_list": ("Job_List", Flag.JOB_LIST),
+    "branch": ("branch", Flag.BRANCH),
+    "login": ("LOGIN", Flag.LOGIN),
+    # Never an option (other users of the machine could read it): access.TOKEN_ENV.
     "token": ("TOKEN", "EXPRES_TOKEN"),
-    "server": ("server", "--server"),
-    "output_dir": ("output_dir", "-o/--output-dir"),
-    "overwrite": ("overwrite", "--overwrite"),
-    "timeout": ("timeout", "--wait-timeout"),
-    "request_timeout": ("request_timeout", "--request-timeout"),
+    "server": ("server", Flag.SERVER),
+    "output_dir": ("output_dir", f"{Flag.OUTPUT_SHORT}/{Flag.OUTPUT_DIR}"),
+    "overwrite": ("overwrite", Flag.OVERWRITE),
+    "timeout": ("timeout", Flag.WAIT_TIMEOUT),
+    "request_timeout": ("request_timeout", Flag.REQUEST_TIMEOUT),
 }
-# The bare name, where the Python spelling above carries an explanation.
+# The bare name, where the spelling above carries an explanation.
 _BARE = {"config": "FILE", "ephemeris": "FILE_EPHEM", "output_dir": "output_dir"}
-_CLI_FLAG = {"ephemeris": "--ephem", "output_dir": "--output-dir"}
+_CLI_FLAG = {"ephemeris": Flag.EPHEM, "output_dir": Flag.OUTPUT_DIR}
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,11 @@ class Vocabulary:
     """How messages name settings and spell hints: ``cli`` False (Python) or True."""
 
     cli: bool
+
+    @property
+    def verb(self) -> str:
+        """What the user does with a hint: "run" a command, or "call" a function."""
+        return "run" if self.cli else "call"
 
     def name(self, field: str) -> str:
         """How the user spells ``field`` (a key of :data:`FIELDS`), for prose."""
@@ -71,16 +94,15 @@ class Vocabulary:
         """The call (Python) or shell command (CLI) that takes the job over again; never
         with the token."""
         if self.cli:
-            return shell_command(["--attach", job_id], access, output_dir)
+            return shell_command([Flag.ATTACH, job_id], access, output_dir)
         return python_attach(job_id, access, output_dir)
 
     def reattach_hint(self, job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
         """``reattach`` introduced as what to run or call, on its own indented line."""
-        how = "run" if self.cli else "call"
         note = ""
         if not self.cli and access.token_source == "TOKEN argument":  # noqa: S105
             note = " (adding your TOKEN= as before)"
-        return f"{how}{note}:\n  {self.reattach(job_id, access, output_dir)}"
+        return f"{self.verb}{note}:\n  {self.reattach(job_id, access, output_dir)}"
 
 
 PYTHON = Vocabulary(cli=False)
@@ -111,18 +133,33 @@ def attach_call(job_id: str, access: Access, output_dir: Optional[Path] = None) 
     return f"attach({', '.join(args)})"
 
 
-def shell_command(action: List[str], access: Access, output_dir: Optional[Path] = None) -> str:
+def command_line(*words: str) -> str:
+    """``python -m uws_call_expres WORDS...``, each word quoted for a POSIX shell."""
+    return " ".join(shlex.quote(word) for word in (*_PROGRAM, *words))
+
+
+def shell_command(action: Sequence[str], access: Access, output_dir: Optional[Path] = None) -> str:
     """``python -m uws_call_expres ACTION`` with the options that reach the same job list
     (never the token)."""
     from .access import DEFAULT_SERVER, MAIN_JOB_LIST
 
-    args = ["python", "-m", "uws_call_expres", *action]
+    args = list(action)
     if access.job_list != MAIN_JOB_LIST:
-        args += ["--job-list", access.job_list]
+        args += [Flag.JOB_LIST, access.job_list]
     if access.login is not None:
-        args += ["--login", access.login]
+        args += [Flag.LOGIN, access.login]
     if access.server != DEFAULT_SERVER:
-        args += ["--server", access.server]
+        args += [Flag.SERVER, access.server]
     if output_dir is not None and output_dir != Path.cwd():
-        args += ["--output-dir", str(output_dir)]
-    return " ".join(shlex.quote(arg) for arg in args)
+        args += [Flag.OUTPUT_DIR, str(output_dir)]
+    return command_line(*args)
+
+
+def list_command(access: Access) -> str:
+    """The shell command that lists the user's jobs."""
+    return shell_command([Flag.LIST], access)
+
+
+def delete_command(job_id: str, access: Access) -> str:
+    """The shell command that deletes the job (never with the token)."""
+    return shell_command([Flag.DELETE, job_id], access)

@@ -109,7 +109,7 @@ def test_reattach_after_ctrl_c_during_the_downloads_leaves_no_duplicates(ws: Any
 
 
 def test_results_listed_late_are_saved(ws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import uws_call_expres.follow as follow
+    import uws_call_expres.following as follow
 
     seen: List[Job] = []
     settle = follow.settle_results

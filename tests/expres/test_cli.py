@@ -13,7 +13,8 @@ from typing import Any, Dict
 import pytest
 import responses
 
-from uws_call_expres.cli import build_parser, main
+from uws_call_expres.cli import main
+from uws_call_expres.cli.parser import build_parser
 
 
 def _json(capsys: pytest.CaptureFixture[str]) -> Dict[str, Any]:

@@ -15,10 +15,10 @@ from typing import Any, List, Optional
 import pytest
 import responses
 
-from uws_call_expres.access import DEFAULT_SERVER, resolve_access, split_server
-from uws_call_expres.cli import OVERWRITE_CHOICES, bare_overwrite, build_parser, main
+from uws_call_expres.access import DEFAULT_SERVER, open_client, resolve_access, split_server
+from uws_call_expres.cli import main
+from uws_call_expres.cli.parser import OVERWRITE_CHOICES, bare_overwrite, build_parser
 from uws_call_expres.errors import AccessError
-from uws_call_expres.run import open_client
 from uws_lite.deadline import DeadlineTimeout
 
 HOST = "https://voparis-uws-maser.obspm.fr"
@@ -72,6 +72,26 @@ def test_split_server_refuses_a_job_url_or_junk(server: str, says: str) -> None:
     with pytest.raises(AccessError, match=says) as info:
         split_server(server)
     assert f"{HOST}/rest/" in str(info.value) or "127.0.0.1" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "server", ["http://[::1/rest/", "http://example.org:99999/rest/", "ftp://example.org/rest/"]
+)
+def test_split_server_refuses_a_malformed_url_as_an_access_error(server: str) -> None:
+    # The shared URL check (uws_lite.urls): a bad IPv6 host or port is a local mistake,
+    # never a ValueError, nor a URL accepted to fail at the first request.
+    with pytest.raises(AccessError, match=r"is not an http\(s\) URL"):
+        split_server(server)
+
+
+def test_cli_malformed_server_url_exits_2_before_any_request(
+    workdir: Path, rsps: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["example.json", "--server", "http://[::1/rest/"]) == 2
+    assert len(rsps.calls) == 0
+    err = capsys.readouterr().err
+    assert "--server 'http://[::1/rest/' is not an http(s) URL" in err
+    assert "Traceback" not in err
 
 
 def test_python_server_keyword_takes_a_job_list_url() -> None:

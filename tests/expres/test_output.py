@@ -12,14 +12,16 @@ import pytest
 
 import uws_call_expres
 from uws_call_expres import uws_call_expres as run_function
-from uws_call_expres.output import Console, DownloadProgress, printable, progress_wanted
+from uws_call_expres.output import Console, DownloadProgress, progress_wanted
+from uws_lite.text import for_terminal
 
 
-def test_printable_escapes_terminal_controls() -> None:
-    assert printable("expres.cdf") == "expres.cdf"
-    assert printable("a\x1b[31mb") == "a\\x1b[31mb"
-    assert printable("evil\u202etxt.exe") == "evil\\u202etxt.exe"
-    assert printable("Jupiter αβγ ✓") == "Jupiter αβγ ✓"
+def test_server_text_is_shown_escaped_by_the_one_sanitiser() -> None:
+    # What uws_call_expres prints of a server's text goes through uws_lite.text.for_terminal.
+    assert for_terminal("expres.cdf") == "expres.cdf"
+    assert for_terminal("a\x1b[31mb") == "a\\x1b[31mb"
+    assert for_terminal("evil\u202etxt.exe") == "evil\\u202etxt.exe"
+    assert for_terminal("Jupiter αβγ ✓") == "Jupiter αβγ ✓"
 
 
 def test_console_streams_prefix_and_quiet(capsys: pytest.CaptureFixture[str]) -> None:

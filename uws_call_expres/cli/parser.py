@@ -1,20 +1,31 @@
-"""The command line: ``python -m uws_call_expres`` / ``uws-call-expres``.
+"""The argument parser of ``python -m uws_call_expres`` / ``uws-call-expres``.
 
-Only the argument parser lives here, and it imports nothing but the standard library:
-``--help`` must start fast. The work is done by :mod:`uws_call_expres.commands`.
+It imports nothing but the standard library (``--help`` must start fast; ``bench/coldstart.py``
+measures it). The options are spelt in :mod:`uws_call_expres.cli.flags`; the checks that need
+several options together are in :mod:`uws_call_expres.cli.usage`, the work in
+:mod:`uws_call_expres.cli.commands`.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Any, List, NoReturn, Optional, Sequence
+from typing import Any, List, NoReturn, Sequence
 
-__all__ = ["OVERWRITE_CHOICES", "bare_overwrite", "build_parser", "is_cdf", "main"]
+from .flags import PROG, Flag
 
-PROG = "uws-call-expres"
+__all__ = [
+    "DEFAULT_SERVER",
+    "DESCRIPTION",
+    "EPILOG",
+    "OVERWRITE_CHOICES",
+    "bare_overwrite",
+    "build_parser",
+    "is_cdf",
+]
+
 OVERWRITE_CHOICES = ("rename", "always", "never")
-# access.DEFAULT_SERVER, repeated: this module imports only the standard library.
+# access.DEFAULT_SERVER, repeated: this module imports only the standard library (a test
+# checks that both are the same).
 DEFAULT_SERVER = "https://voparis-uws-maser.obspm.fr/rest/"
 
 DESCRIPTION = """\
@@ -105,6 +116,7 @@ class _Version(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of the command line (its options are spelt in :class:`Flag`)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=DESCRIPTION,
@@ -114,28 +126,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "configs",
         nargs="*",
-        metavar="CONFIG",
+        metavar=Flag.CONFIG,
         help="ExPRES config file(s) (JSON); several make a sweep; with --plot, .cdf files "
         "instead are drawn without any run",
     )
+    _add_actions(parser.add_argument_group("other actions (instead of CONFIG)"))
+    _add_run_options(parser.add_argument_group("run options"))
+    _add_access(parser.add_argument_group("access"))
+    _add_output(parser.add_argument_group("output"))
+    return parser
 
-    action = parser.add_argument_group("other actions (instead of CONFIG)")
+
+def _add_actions(action: argparse._ArgumentGroup) -> None:
     exclusive = action.add_mutually_exclusive_group()
     exclusive.add_argument(
-        "--attach", metavar="JOB_ID", help="wait for an existing job and download its results"
+        Flag.ATTACH, metavar="JOB_ID", help="wait for an existing job and download its results"
     )
     exclusive.add_argument(
-        "--list", action="store_true", help="list your jobs (newest first) and exit"
+        Flag.LIST, action="store_true", help="list your jobs (newest first) and exit"
     )
-    exclusive.add_argument("--abort", metavar="JOB_ID", help="abort a job and exit")
-    exclusive.add_argument("--delete", metavar="JOB_ID", help="delete a job and exit")
+    exclusive.add_argument(Flag.ABORT, metavar="JOB_ID", help="abort a job and exit")
+    exclusive.add_argument(Flag.DELETE, metavar="JOB_ID", help="delete a job and exit")
     exclusive.add_argument(
-        "--grid",
+        Flag.GRID,
         metavar="BASE",
         help="run a parameter grid over the config BASE (with --set); run it again to resume",
     )
     action.add_argument(
-        "--set",
+        Flag.SET,
         action="append",
         default=[],
         metavar="PATH=VALUES",
@@ -145,55 +163,56 @@ def build_parser() -> argparse.ArgumentParser:
         "word is a string) or a range START:STOP:STEP (STOP included when a step lands on it)",
     )
     action.add_argument(
-        "--retry-failed",
+        Flag.RETRY_FAILED,
         action="store_true",
         help="with --grid: submit again the points whose job failed in an earlier run",
     )
     exclusive.add_argument(
-        "--check",
+        Flag.CHECK,
         action="store_true",
         help="check the CONFIG file(s) locally and exit (nothing is sent): one line per "
         "problem, `FILE: PATH: SEVERITY: MESSAGE (HINT)`; exit 1 if there is an error",
     )
     exclusive.add_argument(
-        "--example-config",
+        Flag.EXAMPLE_CONFIG,
         metavar="FILE",
         help="write the bundled example config (a real ExPRES config) to FILE and exit; "
         "never overwrites an existing file",
     )
     exclusive.add_argument(
-        "--demo",
+        Flag.DEMO,
         action="store_true",
         help="offline demo: run the bundled example as a guest on a local OPUS-compatible "
         "server started for the purpose (no network); results go to -o DIR (default: a new "
         "folder expres-demo/)",
     )
 
-    run = parser.add_argument_group("run options")
-    run.add_argument("--ephem", metavar="FILE", help="ephemeris file to upload with the config")
+
+def _add_run_options(run: argparse._ArgumentGroup) -> None:
+    run.add_argument(Flag.EPHEM, metavar="FILE", help="ephemeris file to upload with the config")
     run.add_argument(
-        "--run-id", metavar="ID", help="the job's run id (default: the config file's name stem)"
+        Flag.RUN_ID, metavar="ID", help="the job's run id (default: the config file's name stem)"
     )
     run.add_argument(
-        "--execution-duration",
+        Flag.EXECUTION_DURATION,
         metavar="SECONDS",
         help="maximum run time (guests: at most 600, authenticated: at most 10800)",
     )
     run.add_argument(
-        "--no-wait",
+        Flag.NO_WAIT,
         action="store_true",
         help="submit and start the job(s), print only their id(s) on standard output "
         "(one per line; other messages go to standard error), and exit",
     )
     run.add_argument(
-        "--strict",
+        Flag.STRICT,
         action="store_true",
         help="refuse to send a config in which the check finds errors (default: they are "
         "printed as warnings and the config is sent)",
     )
     run.add_argument(
-        "--wait-timeout",
-        "--timeout",
+        Flag.WAIT_TIMEOUT,
+        Flag.TIMEOUT,
         dest="timeout",
         type=float,
         metavar="SECONDS",
@@ -201,54 +220,56 @@ def build_parser() -> argparse.ArgumentParser:
         "plus a margin); --timeout is the old name of --wait-timeout",
     )
     run.add_argument(
-        "--request-timeout",
+        Flag.REQUEST_TIMEOUT,
         type=float,
         metavar="SECONDS",
         help="how long to wait for each answer of the server (default: 90)",
     )
     run.add_argument(
-        "--max-parallel",
+        Flag.MAX_PARALLEL,
         type=int,
         default=4,
         metavar="N",
         help="jobs of a sweep running at the same time (default: 4)",
     )
 
-    access = parser.add_argument_group("access")
+
+def _add_access(access: argparse._ArgumentGroup) -> None:
     access.add_argument(
-        "--login",
+        Flag.LOGIN,
         metavar="NAME",
         help="your MASER user name (token from EXPRES_TOKEN, ~/.netrc or UWS_TOKEN); "
         "default: guest",
     )
     access.add_argument(
-        "--branch", metavar="NAME", help="ExPRES git branch (authenticated; default: master)"
+        Flag.BRANCH, metavar="NAME", help="ExPRES git branch (authenticated; default: master)"
     )
     access.add_argument(
-        "--job-list",
+        Flag.JOB_LIST,
         metavar="NAME",
         help="job list (authenticated; default: ExPRES, or ExPRES-dev for --branch develop)",
     )
     where = access.add_mutually_exclusive_group()
     where.add_argument(
-        "--server",
+        Flag.SERVER,
         metavar="URL",
         default=DEFAULT_SERVER,
         help="service base URL (default: %(default)s); a job list URL "
         "(.../rest/ExPRES-dev) is understood as base URL plus --job-list",
     )
     where.add_argument(
-        "--url",
+        Flag.URL,
         metavar="URL",
         help="the job list URL, e.g. https://voparis-uws-maser.obspm.fr/rest/ExPRES "
         "(as in uws-lite), instead of --server",
     )
 
-    output = parser.add_argument_group("output")
+
+def _add_output(output: argparse._ArgumentGroup) -> None:
     output.add_argument(
-        "-o",
-        "--output-dir",
-        "--output",
+        Flag.OUTPUT_SHORT,
+        Flag.OUTPUT_DIR,
+        Flag.OUTPUT,
         dest="output_dir",
         metavar="DIR",
         default=None,
@@ -257,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         "expres-demo/)",
     )
     output.add_argument(
-        "--overwrite",
+        Flag.OVERWRITE,
         choices=OVERWRITE_CHOICES,
         default=None,
         help="when a result's name is taken by another file: rename the new file (default), "
@@ -266,121 +287,25 @@ def build_parser() -> argparse.ArgumentParser:
         "never overwritten (--grid: default always, its point folders are its own)",
     )
     output.add_argument(
-        "--plot",
+        Flag.PLOT,
         action="store_true",
         help="draw a quick-look PNG (Theta, else Polarization; x time, y frequency, one panel "
         "per source) as <cdf stem>.png beside each saved CDF, replacing an older one; needs "
         "pip install 'uws_call_expres[science]'",
     )
-    output.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     output.add_argument(
-        "--json",
+        Flag.QUIET_SHORT, Flag.QUIET, action="store_true", help="print nothing but errors"
+    )
+    output.add_argument(
+        Flag.JSON,
         action="store_true",
         help="print the outcome as JSON on standard output (messages go to standard error)",
     )
-    output.add_argument("--no-progress", action="store_true", help="no download progress bars")
+    output.add_argument(Flag.NO_PROGRESS, action="store_true", help="no download progress bars")
     output.add_argument(
-        "--debug", action="store_true", help="log HTTP details and show tracebacks on errors"
+        Flag.DEBUG, action="store_true", help="log HTTP details and show tracebacks on errors"
     )
-    output.add_argument("--version", action=_Version, help="show the version and exit")
-    return parser
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the command line; return the exit status (see ``--help``)."""
-    parser = build_parser()
-    words = list(sys.argv[1:] if argv is None else argv)
-    try:
-        args = parser.parse_args(bare_overwrite(words, OVERWRITE_CHOICES))
-    except SystemExit as exc:  # --help, --version, usage errors (status 2)
-        return exc.code if isinstance(exc.code, int) else 2
-    args.overwrite_given = args.overwrite is not None
-    if args.overwrite is None:
-        args.overwrite = "rename"
-    problem = _usage_problem(args)
-    if problem:
-        parser.print_usage(sys.stderr)
-        print(f"{PROG}: error: {problem}", file=sys.stderr)
-        return 2
-    from .commands import dispatch
-
-    return dispatch(args)
-
-
-def _number_problem(args: argparse.Namespace) -> Optional[str]:
-    """NaN, inf, zero or negative numbers of the options (exit 2). After parsing only, so
-    ``--help`` does not import uws_lite (its numbers module is pure Python anyway)."""
-    from uws_lite.errors import InvalidRequest
-    from uws_lite.numbers import check_count, check_seconds
-
-    try:
-        check_count(args.max_parallel, "--max-parallel")
-        if args.timeout is not None:
-            check_seconds(args.timeout, "--wait-timeout (--timeout)")
-        if args.request_timeout is not None:
-            check_seconds(args.request_timeout, "--request-timeout")
-    except InvalidRequest as exc:
-        return str(exc)
-    return None
-
-
-def _usage_problem(args: argparse.Namespace) -> Optional[str]:
-    other = [
-        name
-        for name, given in (
-            ("--attach", args.attach),
-            ("--list", args.list),
-            ("--abort", args.abort),
-            ("--delete", args.delete),
-            ("--grid", args.grid),
-            ("--example-config", args.example_config),
-            ("--demo", args.demo),
-        )
-        if given
-    ]
-    if other and args.configs:
-        return f"give either CONFIG files or {other[0]}, not both"
-    if args.check and not args.configs:
-        return "--check needs at least one CONFIG file"
-    problem = _plot_problem(args, other)
-    if problem:
-        return problem
-    if not other and not args.configs:
-        return (
-            "give at least one CONFIG file (or --attach, --list, --abort, --delete, --grid); "
-            "new here? try --demo, or --example-config example.json"
-        )
-    if args.grid and not args.axes:
-        return "--grid needs at least one --set PATH=VALUES"
-    if args.axes and not args.grid:
-        return "--set applies to --grid only"
-    if args.retry_failed and not args.grid:
-        return "--retry-failed applies to --grid only"
-    if args.grid and args.run_id is not None:
-        return "--run-id does not apply to --grid (each point's runId is made from its hash)"
-    problem = _number_problem(args)
-    if problem:
-        return problem
-    problems: List[str] = []
-    if args.demo:
-        for name, given in (
-            ("--server", args.server != DEFAULT_SERVER),
-            ("--login", args.login),
-            ("--branch", args.branch),
-            ("--job-list", args.job_list),
-        ):
-            if given:
-                problems.append(f"--demo runs as a guest on its own local server: drop {name}")
-    runs = [name for name in other if name != "--grid"]
-    if args.ephem and runs:
-        problems.append("--ephem applies to CONFIG runs and --grid only")
-    if args.no_wait and runs:
-        problems.append("--no-wait applies to CONFIG runs and --grid only")
-    if args.no_wait and args.check:
-        problems.append("--no-wait applies to CONFIG runs and --grid only")
-    if args.strict and runs:
-        problems.append("--strict applies to CONFIG runs and --grid only")
-    return problems[0] if problems else None
+    output.add_argument(Flag.VERSION, action=_Version, help="show the version and exit")
 
 
 def bare_overwrite(argv: Sequence[str], choices: Sequence[str]) -> List[str]:
@@ -393,28 +318,11 @@ def bare_overwrite(argv: Sequence[str], choices: Sequence[str]) -> List[str]:
             break
         following = words[index + 1] if index + 1 < len(words) else None
         # "--ov" and longer prefixes, as argparse's abbreviations allow
-        if len(word) > 3 and "--overwrite".startswith(word) and following not in choices:
-            words[index] = "--overwrite=always"
+        if len(word) > 3 and Flag.OVERWRITE.startswith(word) and following not in choices:
+            words[index] = f"{Flag.OVERWRITE}=always"
     return words
 
 
 def is_cdf(name: str) -> bool:
     """A positional argument naming a CDF file (drawn with --plot, never run)."""
     return name.lower().endswith(".cdf")
-
-
-def _plot_problem(args: argparse.Namespace, other: List[str]) -> Optional[str]:
-    cdfs = [name for name in args.configs if is_cdf(name)]
-    if cdfs and not args.plot:
-        return f"{cdfs[0]} is a CDF file, not a config: add --plot to draw its quick-look"
-    if not args.plot:
-        return None
-    if other and other[0] not in ("--attach", "--demo"):
-        return f"--plot applies to runs, --attach, --demo and .cdf files, not to {other[0]}"
-    if args.no_wait:
-        return "--plot needs the results: it cannot go with --no-wait"
-    if cdfs and len(cdfs) != len(args.configs):
-        return "give either CONFIG files to run or .cdf files to plot, not both"
-    if cdfs and args.ephem:
-        return "--ephem applies to CONFIG runs only"
-    return None
