@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import expres_cdf, payload
-from .access import Identity
+from .identity import Identity
 from .failures import AccessDenied, ClientMistake, Failure, NotFound, TooManyJobs
 from .forms import Form
 from .plan import (

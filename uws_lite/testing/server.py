@@ -12,7 +12,7 @@
 
 What it serves, and how each OPUS quirk is reproduced, is described in the modules:
 routes.py (resources), files.py (downloads), jobs.py (the job store and simulated run),
-documents.py (XML and error pages), access.py (users), plan.py (a run's duration and outcome),
+documents.py (XML and error pages), identity.py (users and roles), plan.py (a run's duration and outcome),
 faults.py (fault injection), handler.py (HTTP on the socket), payload.py (generated files),
 expres_cdf.py (the real small ExPRES-shaped CDF of a run without an explicit result size).
 """
@@ -25,12 +25,12 @@ import socket
 import threading
 from typing import Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .access import GUEST, Identity, Users, identify
+from .identity import GUEST, Identity, Users, identify
 from .faults import Faults
 from .handler import HandlerContext, OpusHTTPServer
 from .jobs import JobStore
 from .plan import RunPlan
-from .records import RecordedRequest, RequestLog
+from .requestlog import RecordedRequest, RequestLog
 from .routes import OpusRoutes
 from .state import JobSnapshot
 
