@@ -21,10 +21,10 @@ from typing import Any, Callable, List, Optional, Set, Tuple
 from urllib.parse import unquote
 
 from . import documents
-from .identity import Identity
 from .exchange import HTML, FileBody, Request, Response
 from .failures import Failure
 from .faults import Faults
+from .identity import Identity
 from .requestlog import RecordedRequest, RequestLog
 from .routes import MethodNotAllowed, OpusRoutes
 
