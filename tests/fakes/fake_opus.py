@@ -69,6 +69,8 @@ Reply = Tuple[int, Dict[str, str], bytes]
 
 @dataclass(frozen=True)
 class Seen:
+    """A request the fake answered (store downloads included)."""
+
     method: str
     url: str
     headers: Dict[str, str]
@@ -76,7 +78,7 @@ class Seen:
 
 
 class FakeOpus:
-    job_class = FakeJob  # for test files, which cannot import conftest modules
+    job_class = FakeJob  # so that test files need no import
     result_class = FakeResult
 
     def __init__(
@@ -214,8 +216,12 @@ class FakeOpus:
             return 200, {"Content-Type": XML}, self.document(job).encode()
         if sub == ["error"]:
             return 200, {"Content-Type": self.error_content_type}, job.error_detail.encode()
-        text = {"phase": job.phase, "executionduration": str(job.duration)}
-        text.update(destruction=job.destruction, owner=job.owner)
+        text = {
+            "phase": job.phase,
+            "executionduration": str(job.duration),
+            "destruction": job.destruction,
+            "owner": job.owner,
+        }
         if len(sub) == 1 and sub[0] in text:
             return 200, {"Content-Type": "text/plain"}, text[sub[0]].encode()
         if sub == ["results"]:
