@@ -263,7 +263,9 @@ class JobStore:
             self._jobs[job.job_id] = job
             self._store_inputs(job, new)
             job.parameters.update(new.parameters)
-            if new.start if start is None else start:
+            if start is None:
+                start = new.start  # the form's PHASE=RUN
+            if start:
                 self._runs.start(job)
             return job.job_id
 
