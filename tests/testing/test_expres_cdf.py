@@ -14,7 +14,7 @@ from typing import Any, Dict
 
 import pytest
 
-from uws_lite.testing import build_expres_cdf, expres_cdf, generated_content
+from uws_lite.testing import build_expres_cdf, expres_cdf, expres_cdf_shape, generated_content
 from uws_lite.testing.plan import DEFAULT_CDF_SIZE, RunPlan, read_overrides
 
 cdflib = pytest.importorskip("cdflib")
@@ -104,16 +104,16 @@ def test_caps_log_axis_and_fallback_to_the_example_shape() -> None:
     big["TIME"]["NBR"] = 100_000
     big["FREQUENCY"].update({"TYPE": "Log", "MIN": 0.1, "MAX": 30.0, "NBR": 5000})
     big["SOURCE"] = [{"ON": True, "SAT": "Io", "NORTH": True, "LG_NBR": 50}]
-    shape = expres_cdf.shape_of(json.dumps(big).encode())
-    assert len(shape.minutes) == expres_cdf.MAX_TIMES
+    shape = expres_cdf_shape.shape_of(json.dumps(big).encode())
+    assert len(shape.minutes) == expres_cdf_shape.MAX_TIMES
     assert shape.minutes[-1] == pytest.approx(120.0)
-    assert len(shape.frequencies) == expres_cdf.MAX_FREQUENCIES
+    assert len(shape.frequencies) == expres_cdf_shape.MAX_FREQUENCIES
     assert shape.log_frequency
     ratios = np.diff(np.log(shape.frequencies))
     assert np.allclose(ratios, ratios[0])
-    assert len(shape.labels) == expres_cdf.MAX_SOURCES
+    assert len(shape.labels) == expres_cdf_shape.MAX_SOURCES
     for odd in (b"not json", b"[1, 2]", b'{"TIME": "x", "FREQUENCY": {"MIN": -3}, "SOURCE": 7}'):
-        fallback = expres_cdf.shape_of(odd)
+        fallback = expres_cdf_shape.shape_of(odd)
         assert fallback.labels == ("Io NORTH", "Io SOUTH")
         assert fallback.frequencies[0] == pytest.approx(0.01)
         assert fallback.frequencies[-1] == pytest.approx(44.0)

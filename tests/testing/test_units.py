@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from uws_lite.testing.access import identify
 from uws_lite.testing.forms import FormError, parse_form, sanitise_filename
+from uws_lite.testing.identity import identify
 from uws_lite.testing.plan import PlanError, RunPlan, cdf_names, ephemeris_problem, read_overrides
 
 

@@ -15,7 +15,7 @@ from .faults import HOSTILE_XML_KINDS, Faults
 from .payload import content as generated_content
 from .payload import sha1_hex as generated_sha1
 from .plan import RunPlan
-from .records import RecordedRequest
+from .requestlog import RecordedRequest
 from .server import DEFAULT_LISTS, OpusServer
 from .state import JobSnapshot, ResultEntry, UploadedFile
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, List, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qsl
 
-from .access import Identity
 from .failures import ClientMistake
 from .forms import Form, FormError, parse_form
+from .identity import Identity
 
 __all__ = [
     "HTML",

@@ -21,11 +21,11 @@ from typing import Any, Callable, List, Optional, Set, Tuple
 from urllib.parse import unquote
 
 from . import documents
-from .access import Identity
 from .exchange import HTML, FileBody, Request, Response
 from .failures import Failure
 from .faults import Faults
-from .records import RecordedRequest, RequestLog
+from .identity import Identity
+from .requestlog import RecordedRequest, RequestLog
 from .routes import MethodNotAllowed, OpusRoutes
 
 __all__ = ["HandlerContext", "OpusHTTPServer"]

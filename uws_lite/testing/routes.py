@@ -17,8 +17,9 @@ from .exchange import TEXT, Request, Response, see_other, text_response, xml_res
 from .failures import AccessDenied, ClientMistake, Failure, NotFound
 from .faults import Faults
 from .files import entity_chunks, file_response, small_file
-from .jobs import FILE_INPUTS, JobStore
+from .posted import FILE_INPUTS
 from .state import ACTIVE_PHASES, DT_FMT, JobSnapshot, ResultEntry
+from .store import JobStore
 
 __all__ = ["MethodNotAllowed", "OpusRoutes"]
 

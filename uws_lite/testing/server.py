@@ -10,10 +10,15 @@
         server.jobs[job_id].phase        # server-side state, for assertions
         server.requests                  # every request answered, headers included
 
-What it serves, and how each OPUS quirk is reproduced, is described in the modules:
-routes.py (resources), files.py (downloads), jobs.py (the job store and simulated run),
-documents.py (XML and error pages), access.py (users), plan.py (a run's duration and outcome),
-faults.py (fault injection), handler.py (HTTP on the socket), payload.py (generated files),
+What it serves, and how each OPUS quirk is reproduced, is described in the modules, in the
+order a request meets them: handler.py (HTTP on the socket, transport faults), exchange.py and
+forms.py (the request and response values, POSTed forms), identity.py (users and roles),
+routes.py (one method per resource), posted.py (what a client POSTs, read as OPUS reads it),
+store.py (job records, lookups, creation, the owner's actions), scheduler.py (the timer thread
+moving jobs along), simulation.py (the simulated ExPRES run: phases, logs, results,
+provenance), plan.py (a run's duration and outcome), state.py (the records and their frozen
+snapshots), documents.py (XML and error pages), files.py (downloads), faults.py (fault
+injection), requestlog.py (every request answered), payload.py (generated files) and
 expres_cdf.py (the real small ExPRES-shaped CDF of a run without an explicit result size).
 """
 
@@ -25,14 +30,14 @@ import socket
 import threading
 from typing import Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .access import GUEST, Identity, Users, identify
 from .faults import Faults
 from .handler import HandlerContext, OpusHTTPServer
-from .jobs import JobStore
+from .identity import GUEST, Identity, Users, identify
 from .plan import RunPlan
-from .records import RecordedRequest, RequestLog
+from .requestlog import RecordedRequest, RequestLog
 from .routes import OpusRoutes
 from .state import JobSnapshot
+from .store import JobStore
 
 __all__ = ["DEFAULT_LISTS", "OpusServer"]
 

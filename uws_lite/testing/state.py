@@ -23,10 +23,18 @@ __all__ = [
     "Param",
     "ResultEntry",
     "UploadedFile",
+    "local_now",
 ]
 
 # OPUS settings.DT_FMT: every time is written so, naive local time.
 DT_FMT = "%Y-%m-%dT%H:%M:%S"
+
+
+def local_now() -> datetime:
+    """Now as OPUS writes it: the server's local time, naive, to the second."""
+    return datetime.now().replace(microsecond=0)
+
+
 # Phases in which OPUS blocks a WAIT request (opus-server.md: QUEUED or EXECUTING).
 ACTIVE_PHASES = ("QUEUED", "EXECUTING")
 # Phases counted against ``max_active_jobs`` (OPUS settings.ACTIVE_PHASES).

@@ -17,6 +17,8 @@ import binascii
 from dataclasses import dataclass, field
 from typing import AbstractSet, FrozenSet, Iterable, Mapping, Optional, Tuple
 
+from .failures import AccessDenied
+
 __all__ = ["GUEST", "Identity", "Users", "identify"]
 
 # user name -> (token, job lists the account may use)
@@ -35,6 +37,18 @@ class Identity:
 
     def same_account(self, name: str, token: str) -> bool:
         return self.name == name and self.token == token
+
+    def check_list(self, list_name: str) -> None:
+        """OPUS check_permissions: the identity has the role of the job list."""
+        if list_name not in self.roles:
+            raise AccessDenied(
+                f"User {self.name} does not have permission to create/edit {list_name} jobs"
+            )
+
+    def check_owner(self, name: str, token: str) -> None:
+        """OPUS check_owner: the identity is the job's owner, (name, token)."""
+        if not self.same_account(name, token):
+            raise AccessDenied(f"User {self.name} is not the owner of the job")
 
 
 GUEST = Identity("anonymous", "anonymous")
