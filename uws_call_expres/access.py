@@ -8,7 +8,6 @@ authenticated users: any branch, 3 hours).
 from __future__ import annotations
 
 import ipaddress
-import netrc
 import os
 import re
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Mapping, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
 from uws_lite.numbers import check_seconds
+from uws_lite.text import has_control
 
 from .errors import AccessError
 from .words import PYTHON, Vocabulary
@@ -222,28 +222,20 @@ def _clean_token(token: str, where: str) -> str:
     if not isinstance(token, str):
         raise AccessError(f"{where} must be a string.")
     token = token.strip()
-    if _CONTROL_RE.search(token):
+    if has_control(token):
         raise AccessError(f"The token from {where} contains control characters; check it.")
     return token
 
 
 def _netrc_token(login: str, host: str, env: Mapping[str, str]) -> Optional[str]:
-    path = env.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
-    if not host or not os.path.isfile(path):
-        return None
-    try:
-        entry = netrc.netrc(path).authenticators(host)
-    except netrc.NetrcParseError as exc:
-        # The parser's message may quote the offending token: show only where it is.
-        raise AccessError(
-            f"{path} could not be read (line {exc.lineno}); fix it, or give the token "
-            f"with {TOKEN_ENV}."
-        ) from None
-    except OSError as exc:
-        raise AccessError(f"{path} could not be read ({exc.strerror}).") from None
+    # The one .netrc reader, as uws-lite's: a file others can read is refused (InsecureNetrc),
+    # a broken one named without quoting its words (NetrcError); both are usage errors.
+    from uws_lite.auth import netrc_entry
+
+    entry = netrc_entry(host, env)
     if entry is None:
         return None
-    entry_login, _account, password = entry
+    entry_login, password = entry
     # An entry for another user of the same host is not this user's token.
     if entry_login and entry_login != login:
         return None

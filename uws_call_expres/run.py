@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import IO, Callable, Dict, Optional, Tuple, Union
 
 from uws_lite import Client
-from uws_lite.client import DEFAULT_TIMEOUT
 from uws_lite.errors import InvalidRequest
 from uws_lite.models import Phase
 from uws_lite.naming import safe_filename
 from uws_lite.numbers import check_seconds
+from uws_lite.transport import DEFAULT_TIMEOUT
 
 from .access import DEFAULT_SERVER, Access, resolve_access
 from .config import CheckedInputs, check_inputs, check_run_id
@@ -322,7 +322,7 @@ def open_client(access: Access) -> Client:
     """A client for the access's job list, with its credentials and request timeout."""
     timeout = DEFAULT_TIMEOUT
     if access.request_timeout is not None:
-        timeout = (DEFAULT_TIMEOUT[0], access.request_timeout)
+        timeout = DEFAULT_TIMEOUT._replace(read=access.request_timeout)
     return Client(access.list_url, auth=access.auth, timeout=timeout)
 
 
