@@ -80,7 +80,7 @@ from .parse import (
     parse_parameters,
     parse_results,
 )
-from .transport import DEFAULT_TIMEOUT, Timeout, Transport
+from .transport import DEFAULT_TIMEOUT, Timeout, Timeouts, Transport
 from .urls import check_service_url, is_http_url
 from .wait import WaitPolicy, wait_for_job
 
@@ -167,6 +167,11 @@ class Client:
     def url(self) -> str:
         """The job list URL (no trailing slash)."""
         return self._url
+
+    @property
+    def timeout(self) -> Timeouts:
+        """The (connect, read) timeouts of every request, in seconds."""
+        return self._transport.timeouts
 
     def job_url(self, job_id: str) -> str:
         """The job's URL: the creation 303's Location when this client created it, else

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +16,9 @@ from uws_lite.auth import (
     OriginScopedAuth,
     basic_authorization,
     build_auth,
+    netrc_entry,
 )
-from uws_lite.errors import InvalidRequest
+from uws_lite.errors import InsecureNetrc, InvalidRequest, NetrcError
 from uws_lite.urls import origin_of
 
 URL = "https://uws.example.org/rest/ExPRES"
@@ -124,3 +126,54 @@ def test_build_auth_choices() -> None:
         build_auth(("u", "p", "x"), requests.Session(), origin)
     with pytest.raises(InvalidRequest):
         build_auth(42, requests.Session(), origin)
+
+
+# --- .netrc ---------------------------------------------------------------------------
+
+
+def _write(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def test_netrc_entry_from_NETRC_or_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    assert netrc_entry("uws.example.org", {}) is None  # no file at all
+    _write(home / ".netrc", "machine uws.example.org login alice password tok-1\n")
+    assert netrc_entry("uws.example.org", {}) == ("alice", "tok-1")
+    assert netrc_entry("other.example.org", {}) is None
+    assert netrc_entry("", {}) is None
+    mine = _write(tmp_path / "mine", "default login bob password tok-2\n")
+    assert netrc_entry("other.example.org", {"NETRC": str(mine)}) == ("bob", "tok-2")
+    assert netrc_entry("x", {"NETRC": str(tmp_path / "missing")}) is None
+    nopassword = _write(tmp_path / "nopw", "machine uws.example.org login carol\n", 0o644)
+    assert netrc_entry("uws.example.org", {"NETRC": str(nopassword)}) is None
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o620, 0o604, 0o602, 0o700 | 0o010])
+@pytest.mark.parametrize("where", ["NETRC", "HOME"])
+def test_netrc_with_a_password_others_may_read_or_change_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: int, where: str
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = _write(tmp_path / ".netrc", "machine h login alice password tok-1234\n", mode)
+    env = {"NETRC": str(path)} if where == "NETRC" else {}
+    with pytest.raises(InsecureNetrc) as info:
+        netrc_entry("h", env)
+    assert isinstance(info.value, InvalidRequest)  # a local mistake: nothing was sent
+    assert info.value.path == str(path)
+    assert f"(mode {mode:04o}), so it is not used: run chmod 600 {path}" in str(info.value)
+    assert "tok-1234" not in str(info.value)
+
+
+def test_unparsable_netrc_is_named_without_its_words(tmp_path: Path) -> None:
+    path = _write(tmp_path / "netrc", "machine h login alice password\ns3cr3t-word extra\n")
+    with pytest.raises(NetrcError) as info:
+        netrc_entry("h", {"NETRC": str(path)})
+    assert not isinstance(info.value, InsecureNetrc)
+    assert str(path) in str(info.value)
+    assert "cannot be parsed (line" in str(info.value)
+    assert "s3cr3t" not in str(info.value)

@@ -1162,3 +1162,86 @@ def test_download_many_keeps_completed_files_and_reports_the_failure(
         report.raise_for_failures()
     assert (tmp_path / "a").read_bytes() == b"aaa"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+
+
+# --- errors declare what they carry -------------------------------------------------------
+
+
+def _every_error_class() -> list[type]:
+    import inspect
+
+    import uws_lite.errors as errors
+
+    return [
+        cls
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, BaseException) and cls.__module__ == errors.__name__
+    ]
+
+
+def _declared(cls: type) -> set[str]:
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        names |= set(getattr(klass, "__annotations__", {}))
+    return names
+
+
+def test_every_attribute_an_error_carries_is_declared_on_its_class() -> None:
+    from uws_lite.models import Job
+
+    job = Job(job_id="j1", phase=Phase.ERROR)
+    samples = {
+        "message": "m",
+        "url": "https://u:p@uws.example.org/x",
+        "status": 404,
+        "job": job,
+        "timeout": 3.0,
+        "path": "/home/x/.netrc",
+        "job_url": JOB,
+        "job_id": "2a3490",
+    }
+    import inspect
+
+    for cls in _every_error_class():
+        params = inspect.signature(cls.__init__).parameters
+        kwargs = {n: samples[n] for n in params if n in samples and n != "message"}
+        args = ["m"] if "message" in params else []
+        error = cls(*args, **kwargs)
+        undeclared = set(vars(error)) - _declared(cls)
+        assert not undeclared, (cls.__name__, undeclared)
+        assert "url" not in vars(error) or "p@" not in str(vars(error)["url"])
+    assert {"job_id", "job_url"} <= _declared(ServerError)
+    assert {"url", "status"} <= _declared(IntegrityError)
+
+
+def test_a_creation_that_fails_later_names_the_job_on_the_error(
+    rsps: Rsps, make_client: Callable[..., Client]
+) -> None:
+    rsps.post(BASE, status=303, headers={"Location": JOB})
+    rsps.post(JOB + "/phase", status=500, body=b"<pre>cannot run</pre>", content_type="text/html")
+    client = make_client(retries=0)
+    with pytest.raises(ServerError) as info:
+        client.new_job({"runId": "x"}, run=True)
+    assert (info.value.job_id, info.value.job_url) == ("2a3490", JOB)
+    rsps.post(BASE, status=500, body=b"<pre>no</pre>", content_type="text/html")
+    with pytest.raises(ServerError) as info:
+        client.new_job({"runId": "y"})
+    assert (info.value.job_id, info.value.job_url) == (None, None)  # no job is known
+
+
+def test_ctrl_c_after_the_creation_names_the_job_and_is_still_a_keyboard_interrupt(
+    rsps: Rsps, make_client: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from uws_lite.errors import CreationInterrupted
+
+    rsps.post(BASE, status=303, headers={"Location": JOB})
+    client = make_client()
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(client, "_fetch_job", interrupted)
+    with pytest.raises(KeyboardInterrupt) as info:
+        client.new_job({"runId": "x"})
+    assert isinstance(info.value, CreationInterrupted)
+    assert (info.value.job_id, info.value.job_url) == ("2a3490", JOB)

@@ -408,3 +408,103 @@ def test_loopback_get_and_delete_retried_post_not(flaky_server: str) -> None:
     finally:
         transport.close()
     assert _Flaky.hits == {"GET": 2, "DELETE": 2, "POST": 1}
+
+
+# --- one path: the credential rule at every hop, for API requests and downloads ------------
+
+
+class _Hop(http.server.BaseHTTPRequestHandler):
+    """``/a`` redirects to the other server's ``/b``, which redirects back to ``/c``."""
+
+    seen: ClassVar[list[tuple[int, str, dict[str, str]]]] = []
+    other: ClassVar[dict[int, str]] = {}
+
+    def do_GET(self) -> None:
+        port = self.server.server_address[1]
+        self.seen.append((port, self.path, dict(self.headers.items())))
+        if self.path in ("/a", "/b"):
+            self.send_response(302)
+            self.send_header("Location", self.other[port] + {"/a": "/b", "/b": "/c"}[self.path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b"arrived"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def two_origins() -> Iterator[tuple[str, str]]:
+    _Hop.seen = []
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hop) for _ in range(2)]
+    urls = [f"http://127.0.0.1:{s.server_address[1]}" for s in servers]
+    _Hop.other = {
+        servers[0].server_address[1]: urls[1],
+        servers[1].server_address[1]: urls[0],
+    }
+    threads = [threading.Thread(target=s.serve_forever, args=(0.05,), daemon=True) for s in servers]
+    for thread in threads:
+        thread.start()
+    yield urls[0], urls[1]
+    for server, thread in zip(servers, threads):
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("way", ["send", "stream"])
+def test_session_credentials_never_reach_another_origin_on_any_hop(
+    two_origins: tuple[str, str], way: str
+) -> None:
+    # home /a -> elsewhere /b -> home /c: a session-wide Authorization header and a jar
+    # cookie (not port-scoped) go home, both times, never elsewhere; API requests (send)
+    # and downloads (stream) take the same path.
+    home, elsewhere = two_origins
+    session = requests.Session()
+    session.headers["Authorization"] = "Bearer session-secret"
+    session.cookies.set("jar", "jar-secret", domain="127.0.0.1")
+    transport = t.Transport(home + "/rest/ExPRES", session=session, timeout=5.0, retries=0)
+    if way == "send":
+        reply = transport.send("GET", home + "/a", max_body=100, follow_redirects=True)
+        assert (reply.status, reply.body, reply.url, reply.redirects) == (
+            200,
+            b"arrived",
+            home + "/c",
+            2,
+        )
+    else:
+        with transport.stream(home + "/a", headers={"Accept-Encoding": "identity"}) as opened:
+            assert (opened.url, opened.redirects) == (home + "/c", 2)
+            assert opened.response.raw.read() == b"arrived"
+    ports = [int(url.rsplit(":", 1)[1]) for url in (home, elsewhere, home)]
+    assert [(port, path) for port, path, _ in _Hop.seen] == list(zip(ports, ["/a", "/b", "/c"]))
+    hops = [(path, headers) for _, path, headers in _Hop.seen]
+    for path, headers in hops:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        if path == "/b":
+            assert not {"authorization", "cookie", "proxy-authorization"} & set(lowered)
+        else:
+            assert lowered["authorization"] == "Bearer session-secret"
+            assert lowered["cookie"] == "jar=jar-secret"
+
+
+def test_too_many_redirects_say_so_for_api_requests_and_downloads(
+    rsps: responses.RequestsMock,
+) -> None:
+    # One loop, one limit, one wording: the last redirect answer comes back, and its error
+    # (the one status table) says the server loops.
+    rsps.get(URL, status=302, headers={"Location": URL})
+    transport = make_transport()
+    reply = transport.send("GET", URL, max_body=100, follow_redirects=True)
+    with transport.stream(URL, headers={}) as opened:
+        streamed, _ = opened.read_reply(100)
+    for answer in (reply, streamed):
+        assert (answer.status, answer.redirects) == (302, MAX_REDIRECTS)
+        error = transport.status_error(answer)
+        assert f"redirected more than {MAX_REDIRECTS} times" in str(error)
+    assert len(rsps.calls) == 2 * (MAX_REDIRECTS + 1)
