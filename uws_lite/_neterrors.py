@@ -3,7 +3,8 @@ types (none of theirs escapes uws_lite), with a short, scrubbed description of t
 
 from __future__ import annotations
 
-from typing import Callable
+from http.client import HTTPException
+from typing import Callable, Optional
 
 import requests
 import urllib3.exceptions
@@ -17,7 +18,7 @@ from .errors import (
     redact_url,
 )
 
-__all__ = ["cut_off", "network_error"]
+__all__ = ["cut_off", "describe_break", "network_error"]
 
 
 def network_error(exc: Exception, method: str, url: str, scrub: Callable[[str], str]) -> UWSError:
@@ -66,21 +67,38 @@ def cut_off(method: str, url: str) -> RequestTimeout:
 
 def _innermost(exc: BaseException) -> str:
     """A short description of the root cause of a requests/urllib3 exception chain."""
-    seen = 0
-    inner: BaseException = exc
-    while seen < 10:
-        seen += 1
-        nxt = getattr(inner, "reason", None)
-        if (
-            not isinstance(nxt, BaseException)
-            and inner.args
-            and isinstance(inner.args[0], BaseException)
-        ):
-            nxt = inner.args[0]
-        if not isinstance(nxt, BaseException):
+    inner = exc
+    for _ in range(10):
+        cause = _cause(inner)
+        if cause is None:
             break
-        inner = nxt
+        inner = cause
     text = str(inner) or type(inner).__name__
     if len(text) > 200:
         text = text[:200] + "..."
     return f"{type(inner).__name__}: {text}"
+
+
+def _cause(exc: BaseException) -> Optional[BaseException]:
+    # urllib3 wraps the cause in MaxRetryError.reason; requests in its first argument.
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        return exc.reason
+    if exc.args and isinstance(exc.args[0], BaseException):
+        return exc.args[0]
+    return None
+
+
+def describe_break(exc: BaseException) -> str:
+    """Why a download's connection broke, in a fixed phrase (resumed, then logged)."""
+    # Only fixed phrases: exception texts from requests/urllib3 carry the URL's path and
+    # query, which may hold a token (pre-signed URLs).
+    if isinstance(exc, (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError, RequestTimeout)):
+        return "the server stopped sending (read timeout)"
+    if isinstance(exc, requests.ConnectTimeout):
+        return "the server could not be reached (connect timeout)"
+    if isinstance(
+        exc,
+        (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError, HTTPException),
+    ):
+        return f"the connection broke during the transfer ({type(exc).__name__})"
+    return f"the connection failed ({type(exc).__name__})"

@@ -19,6 +19,7 @@ import urllib3.exceptions
 
 from ._answers import MAX_ERROR_BODY
 from ._hashing import BackgroundSHA1
+from ._neterrors import describe_break
 from ._publish import create_part, publish, remove
 from .download import (
     DEFAULT_STALL_TIMEOUT,
@@ -34,7 +35,6 @@ from .errors import (
     IntegrityError,
     InvalidRequest,
     MalformedLocation,
-    RequestTimeout,
     TLSError,
     TransportError,
     UnsafeURL,
@@ -240,7 +240,7 @@ class Transfer:
             raise DownloadError(f"{exc} No file was written.", url=self.url) from exc
         except TransportError as exc:  # the connection failed or broke, a timeout
             self._check_deadline()
-            raise _Broken(_describe(exc.__cause__ or exc)) from exc
+            raise _Broken(describe_break(exc.__cause__ or exc)) from exc
         except InvalidRequest as exc:  # the transport cannot send it (a malformed href)
             raise DownloadError(f"could not request {self.shown} ({exc})", url=self.url) from exc
 
@@ -327,7 +327,7 @@ class Transfer:
             except (urllib3.exceptions.HTTPError, HTTPException, requests.RequestException) as exc:
                 if opened.cut:
                     self._check_deadline()
-                raise _Broken(_describe(exc)) from exc
+                raise _Broken(describe_break(exc)) from exc
             if opened.cut:
                 self._check_deadline()
             if not chunk:
@@ -405,18 +405,3 @@ def _int_header(response: requests.Response, name: str) -> Optional[int]:
     if not (value.isascii() and value.isdigit()) or len(value) > 30:
         return None
     return int(value)
-
-
-def _describe(exc: BaseException) -> str:
-    # Only fixed phrases: exception texts from requests/urllib3 carry the URL's path and
-    # query, which may hold a token (pre-signed URLs).
-    if isinstance(exc, (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError, RequestTimeout)):
-        return "the server stopped sending (read timeout)"
-    if isinstance(exc, requests.ConnectTimeout):
-        return "the server could not be reached (connect timeout)"
-    if isinstance(
-        exc,
-        (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError, HTTPException),
-    ):
-        return f"the connection broke during the transfer ({type(exc).__name__})"
-    return f"the connection failed ({type(exc).__name__})"
