@@ -234,10 +234,10 @@ def save_results(
             files.append(item.dest)
         elif outcome.status is DownloadStatus.SAVED:
             files.append(_keep_one(item, console))
-        elif outcome.status is DownloadStatus.PRESENT:  # appeared meanwhile, and verified
-            files.append(item.dest)
+        elif outcome.status is DownloadStatus.PRESENT and item.result.sha1:
+            files.append(item.dest)  # appeared meanwhile, and is the result (by its SHA-1)
         else:
-            reason = str(outcome.error)
+            reason = str(outcome.error or f"{item.dest} appeared meanwhile: it was left alone")
             failures.append((item.result.id, reason))
             console.warning(f"{printable(item.result.id)} was not saved: {reason}")
     return tuple(files), tuple(failures)

@@ -1,8 +1,10 @@
 """The UWS client: one method per UWS resource (UWS 1.1 §2.2.1).
 
-HTTP details (session, auth, retries, timeouts, error mapping) live in
-:mod:`uws_lite.transport`, the wait loop in :mod:`uws_lite.wait`, XML reading in
-:mod:`uws_lite.parse` and downloads in :mod:`uws_lite.download`.
+Every request goes through one :class:`uws_lite.transport.Transport` (session, retries,
+timeouts, redirects, error mapping; credentials in :mod:`uws_lite.auth`), downloads
+included (:mod:`uws_lite.download`). The wait loop is in :mod:`uws_lite.wait`, XML reading
+in :mod:`uws_lite.parse`; forms and URL pieces in :mod:`uws_lite._forms` and
+:mod:`uws_lite._urlparts`.
 
 Redirects are handled here, explicitly, never by requests:
 
