@@ -780,16 +780,18 @@ def test_redirect_loop_is_an_error(
 # --- download_many ------------------------------------------------------------------------
 
 
-def _files(count: int) -> Dict[str, bytes]:
-    return {f"/f{i}": os.urandom(200_000 + i) for i in range(count)}
+def _files(server: LoopbackServer, count: int) -> Dict[str, bytes]:
+    """``count`` files served at /f0, /f1...: their bytes by path."""
+    files = {f"/f{i}": os.urandom(200_000 + i) for i in range(count)}
+    for path, data in files.items():
+        server.state.routes[path] = Route(data=data)
+    return files
 
 
 def test_download_many_downloads_everything(
     server: LoopbackServer, session: requests.Session, tmp_path: Path
 ) -> None:
-    files = _files(6)
-    for path, data in files.items():
-        server.state.routes[path] = Route(data=data)
+    files = _files(server, 6)
     items = [
         DownloadItem(server.url(p), tmp_path / f"{p[1:]}.bin", len(d), sha1(d))
         for p, d in files.items()
@@ -847,9 +849,7 @@ def test_download_many_a_failure_stops_no_other(
 def test_download_many_keeps_completed_files_and_leaves_no_parts(
     server: LoopbackServer, session: requests.Session, tmp_path: Path
 ) -> None:
-    files = _files(4)
-    for path, data in files.items():
-        server.state.routes[path] = Route(data=data)
+    files = _files(server, 4)
     server.state.routes["/bad"] = Route(data=b"x" * 1000)
     items = [DownloadItem(server.url(p), tmp_path / p[1:]) for p in files]
     items.insert(2, DownloadItem(server.url("/bad"), tmp_path / "bad", sha1="0" * 40))
@@ -867,9 +867,7 @@ def test_download_many_interrupted_stops_all_and_leaves_no_parts(
     server: LoopbackServer, session: requests.Session, tmp_path: Path
 ) -> None:
     # Ctrl-C (here from a worker's progress callback) stops every download and is raised.
-    files = _files(4)
-    for path, data in files.items():
-        server.state.routes[path] = Route(data=data)
+    files = _files(server, 4)
     items = [DownloadItem(server.url(p), tmp_path / p[1:]) for p in files]
 
     def interrupt(item: DownloadItem, done: int, total: Optional[int]) -> None:
