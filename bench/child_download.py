@@ -4,11 +4,12 @@
 
 MODE is one of
 - ``client``: ``uws_lite.Client.download`` of each result, one after another;
-- ``many``: ``uws_lite.download.download_many`` of all results (``--workers`` in the env
+- ``many``: ``uws_lite.Client.download_many`` of all results (``--workers`` in the env
   variable BENCH_WORKERS, default 8);
 - ``naive``: ``requests.get(href).content`` written to a file (the documented recipe's
   simplest replacement);
-- ``nohash``: ``uws_lite.download.download_file`` without the SHA-1 check (diagnostic).
+- ``nohash``: ``uws_lite.Client.download`` of the href alone, without the SHA-1 check
+  (diagnostic).
 
 Prints one JSON object: total seconds, per-result seconds, the time the last byte was
 written (so verification/fsync time can be told apart), bytes, and VmHWM (peak RSS).
@@ -27,7 +28,6 @@ from typing import Any, Dict, List, Optional
 import requests
 
 from uws_lite import Client, Result
-from uws_lite.download import DownloadItem, download_file, download_many
 
 
 def _peak_rss() -> int:
@@ -66,33 +66,20 @@ def main(argv: List[str]) -> int:
                 client.download(result, dest_dir / result.id, progress=progress)
                 per_item.append(time.perf_counter() - t0)
         elif mode == "nohash":
-            # Diagnostic only: the same download without the SHA-1 check, to tell the cost
-            # of verification from the cost of the transfer.
+            # Diagnostic only: the same download without the SHA-1 check (an href has no
+            # hash), to tell the cost of verification from the cost of the transfer.
             for result in results:
                 t0 = time.perf_counter()
-                download_file(
-                    client.session,
-                    str(result.href),
-                    dest_dir / result.id,
-                    auth=client.auth,
-                    trusted_origin=client.url,
-                    progress=progress,
-                )
+                client.download(str(result.href), dest_dir / result.id, progress=progress)
                 per_item.append(time.perf_counter() - t0)
         elif mode == "many":
-            # The client's own session (pool of 10 connections) and origin-scoped auth, as
-            # the Client.session docstring recommends for download_many.
+            # Client.download_many: the client's own session (pool of 10 connections) and
+            # origin-scoped auth.
             workers = int(os.environ.get("BENCH_WORKERS", "8"))
-            items = [
-                DownloadItem(url=str(r.href), dest=dest_dir / r.id, sha1=r.sha1) for r in results
-            ]
-            download_many(
-                client.session,
-                items,
-                auth=client.auth,
-                trusted_origin=client.url,
-                max_workers=workers,
+            report = client.download_many(
+                [(r, dest_dir / r.id) for r in results], max_workers=workers
             )
+            report.raise_for_failures()
         elif mode == "naive":
             for result in results:
                 t0 = time.perf_counter()

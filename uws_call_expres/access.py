@@ -8,7 +8,6 @@ authenticated users: any branch, 3 hours).
 from __future__ import annotations
 
 import ipaddress
-import netrc
 import os
 import re
 from dataclasses import dataclass, field
@@ -16,9 +15,9 @@ from typing import Mapping, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
 from uws_lite import Client
-from uws_lite.client import DEFAULT_TIMEOUT
 from uws_lite.numbers import check_seconds
 from uws_lite.text import has_control
+from uws_lite.transport import DEFAULT_TIMEOUT
 from uws_lite.urls import is_http_url, split_url
 
 from .errors import AccessError
@@ -53,7 +52,6 @@ AUTHENTICATED_MAX_DURATION = 10_800
 
 # A job list is one path segment of the server URL; an id like "ExPRES-dev" or "tap_async".
 _JOB_LIST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # Job lists recognised at the end of a server URL that has no "rest" segment.
 _KNOWN_JOB_LISTS = (MAIN_JOB_LIST, DEV_JOB_LIST)
 
@@ -239,28 +237,20 @@ def _clean_token(token: str, where: str) -> str:
     if not isinstance(token, str):
         raise AccessError(f"{where} must be a string.")
     token = token.strip()
-    if _CONTROL_RE.search(token):
+    if has_control(token):
         raise AccessError(f"The token from {where} contains control characters; check it.")
     return token
 
 
 def _netrc_token(login: str, host: str, env: Mapping[str, str]) -> Optional[str]:
-    path = env.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
-    if not host or not os.path.isfile(path):
-        return None
-    try:
-        entry = netrc.netrc(path).authenticators(host)
-    except netrc.NetrcParseError as exc:
-        # The parser's message may quote the offending token: show only where it is.
-        raise AccessError(
-            f"{path} could not be read (line {exc.lineno}); fix it, or give the token "
-            f"with {TOKEN_ENV}."
-        ) from None
-    except OSError as exc:
-        raise AccessError(f"{path} could not be read ({exc.strerror}).") from None
+    # The one .netrc reader, as uws-lite's: a file others can read is refused (InsecureNetrc),
+    # a broken one named without quoting its words (NetrcError); both are usage errors.
+    from uws_lite.auth import netrc_entry
+
+    entry = netrc_entry(host, env)
     if entry is None:
         return None
-    entry_login, _account, password = entry
+    entry_login, password = entry
     # An entry for another user of the same host is not this user's token.
     if entry_login and entry_login != login:
         return None
@@ -371,5 +361,5 @@ def open_client(access: Access) -> Client:
     """A client for the access's job list, with its credentials and request timeout."""
     timeout = DEFAULT_TIMEOUT
     if access.request_timeout is not None:
-        timeout = (DEFAULT_TIMEOUT[0], access.request_timeout)
+        timeout = DEFAULT_TIMEOUT._replace(read=access.request_timeout)
     return Client(access.list_url, auth=access.auth, timeout=timeout)

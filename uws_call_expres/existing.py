@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from uws_lite.download import matches_local_file
+from uws_lite.download import file_sha1, matches_local_file
 
 from .output import LOGGER
 
@@ -83,7 +83,7 @@ def mark_saved(path: Path, result: Result) -> None:
     if result.sha1:
         return
     try:
-        digest = _sha1_of(path)
+        digest = file_sha1(path)
         size = path.stat().st_size
     except OSError as exc:
         LOGGER.debug("%s could not be read back to mark it: %s", path, exc.strerror)
@@ -120,14 +120,6 @@ def _read_mark(path: Path) -> Optional[Dict[str, Any]]:
 def _source(result: Result) -> str:
     # The URL identifies the result: OPUS's log URLs name the job (<list>/<job id>/stdout).
     return hashlib.sha256((result.href or "").encode("utf-8", "surrogateescape")).hexdigest()[:32]
-
-
-def _sha1_of(path: Path) -> str:
-    hasher = hashlib.sha1(usedforsecurity=False)  # an identity check, not a security one
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(block)
-    return hasher.hexdigest()
 
 
 def _int(value: object) -> Optional[int]:

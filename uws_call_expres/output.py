@@ -16,8 +16,6 @@ import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Optional, TextIO, Type, TypeVar
 
-from uws_lite.text import for_terminal
-
 from .words import PYTHON, Vocabulary
 
 if TYPE_CHECKING:
@@ -31,7 +29,6 @@ __all__ = [
     "close_bar",
     "in_notebook",
     "open_bar",
-    "printable",  # for saving.py, until it calls uws_lite.text.for_terminal itself
     "progress_wanted",
 ]
 
@@ -96,12 +93,6 @@ class Console:
                 for line in lines:
                     stream.write(f"{line}\n")
             stream.flush()
-
-
-def printable(text: str) -> str:
-    """Server-given text made safe for a terminal, on one line: the one sanitiser,
-    :func:`uws_lite.text.for_terminal` (new code calls it directly)."""
-    return for_terminal(text)
 
 
 def progress_wanted(progress: Optional[bool], verbose: bool) -> bool:

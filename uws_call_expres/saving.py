@@ -17,9 +17,9 @@ see :mod:`uws_call_expres.existing`) is not downloaded again, not duplicated, an
 ``<name> is already there (verified)``; it is one of the run's files. Re-attaching after
 Ctrl-C, or attaching twice, into the same directory downloads only what is missing.
 
-Results are downloaded :data:`DOWNLOAD_WORKERS` at a time (:meth:`uws_lite.Client.download_many`).
-That stops at its first failure; whatever was not saved then is tried again one by one, so
-that one broken result costs no other result and each failure has its own reason.
+Results are downloaded :data:`DOWNLOAD_WORKERS` at a time by
+:meth:`uws_lite.Client.download_many`, which says what happened to each: one broken result
+costs no other result, and each failure has its own reason.
 """
 
 from __future__ import annotations
@@ -28,20 +28,21 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from uws_lite.errors import InvalidRequest, UWSError
+from uws_lite.download import DownloadItem, DownloadOutcome, DownloadStatus
+from uws_lite.errors import InvalidRequest, UnsafeURL, redact_url
 from uws_lite.naming import safe_filename
+from uws_lite.text import for_terminal
+from uws_lite.urls import is_http_url
 
 from .errors import OutputError
 from .existing import is_known_copy, mark_saved, same_content
-from .output import Console, DownloadProgress, printable
+from .output import Console, DownloadProgress
 from .words import PYTHON, Vocabulary
 
 if TYPE_CHECKING:
     from uws_lite import Client
-    from uws_lite.download import DownloadItem
     from uws_lite.models import Result
 
 __all__ = [
@@ -222,17 +223,25 @@ def save_results(
     for item in plan:
         if item.status == PRESENT:
             console.info(f"{item.dest.name} is already there (verified): not downloaded again")
-    todo = [(item.result, item.dest) for item in plan if item.status != PRESENT]
-    saved, failures = _download_all(
-        client, todo, console, overwrite=overwrite, progress=progress, max_workers=max_workers
-    )
+    todo = [item for item in plan if item.status != PRESENT]
+    for item in todo:
+        console.info(f"Downloading {for_terminal(item.result.id)}")
+    outcomes = _download(client, todo, overwrite=overwrite, progress=progress, workers=max_workers)
     files: List[Path] = []
+    failures: List[Tuple[str, str]] = []
     for item in plan:
-        if item.status == PRESENT:
+        outcome = outcomes.get(id(item))
+        if outcome is None:  # PRESENT in the plan
             files.append(item.dest)
-        elif item.dest in saved:
+        elif outcome.status is DownloadStatus.SAVED:
             files.append(_keep_one(item, console))
-    return tuple(files), failures
+        elif outcome.status is DownloadStatus.PRESENT and item.result.sha1:
+            files.append(item.dest)  # appeared meanwhile, and is the result (by its SHA-1)
+        else:
+            reason = str(outcome.error or f"{item.dest} appeared meanwhile: it was left alone")
+            failures.append((item.result.id, reason))
+            console.warning(f"{for_terminal(item.result.id)} was not saved: {reason}")
+    return tuple(files), tuple(failures)
 
 
 def _pair(result: Result, dest: Path) -> Planned:
@@ -241,10 +250,54 @@ def _pair(result: Result, dest: Path) -> Planned:
     return Planned(result, dest, PRESENT if present else DOWNLOAD, dest if present else None)
 
 
+def _download(
+    client: Client, todo: Sequence[Planned], *, overwrite: str, progress: bool, workers: int
+) -> Dict[int, DownloadOutcome]:
+    """What happened to each planned item (by ``id``), downloaded in parallel by
+    :meth:`uws_lite.Client.download_many`. "Saved" is what that call saved: a file found
+    under a destination name is never taken for a result on sight (another process may
+    have put it there). A result whose href is not http(s) fails without a request."""
+    outcomes: Dict[int, DownloadOutcome] = {}
+    fetchable: List[Planned] = []
+    for item in todo:
+        href = item.result.href
+        if is_http_url(href):
+            fetchable.append(item)
+            continue
+        error = UnsafeURL(
+            f"its href {for_terminal(redact_url(href))!r} is not an http(s) URL: it cannot be "
+            "downloaded",
+            url=href,
+        )
+        download = DownloadItem(str(href or ""), item.dest)
+        outcomes[id(item)] = DownloadOutcome(download, DownloadStatus.FAILED, error)
+    if not fetchable:
+        return outcomes
+    bars = {item.dest: DownloadProgress(item.dest.name, progress) for item in fetchable}
+
+    def report(download: DownloadItem, done: int, total: Optional[int]) -> None:
+        # Called only from the worker running ``download``: each bar has a single writer.
+        bars[download.dest](done, total)
+
+    try:
+        report_all = client.download_many(
+            [(item.result, item.dest) for item in fetchable],
+            max_workers=workers,
+            progress=report if progress else None,
+            overwrite=overwrite == "always",
+        )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    for item, outcome in zip(fetchable, report_all):
+        outcomes[id(item)] = outcome
+    return outcomes
+
+
 def _keep_one(item: Planned, console: Console) -> Path:
     """The file that holds a downloaded result: the download, or (``"compare"``) the file
     that was already there when the download turned out identical (the download is removed)."""
-    shown = printable(item.result.id)
+    shown = for_terminal(item.result.id)
     if item.status == COMPARE and item.existing is not None:
         if same_content(item.existing, item.dest):
             try:
@@ -269,114 +322,6 @@ def _keep_one(item: Planned, console: Console) -> Path:
         console.info(f"{shown} saved as {item.dest.name}")
     mark_saved(item.dest, item.result)
     return item.dest
-
-
-def _download_all(
-    client: Client,
-    planned: Sequence[Tuple[Result, Path]],
-    console: Console,
-    *,
-    overwrite: str,
-    progress: bool,
-    max_workers: int,
-) -> Tuple[Set[Path], Tuple[Tuple[str, str], ...]]:
-    """Download ``planned``; return the destinations saved and the (result id, reason)
-    failures."""
-    for result, _ in planned:
-        console.info(f"Downloading {printable(result.id)}")
-    fetchable = [(r, d) for r, d in planned if _is_http(r.href)]
-    saved, error = _download_together(
-        client, fetchable, overwrite=overwrite, progress=progress, max_workers=max_workers
-    )
-    left = [(r, d) for r, d in fetchable if d not in saved]
-    if error is not None:
-        console.debug(f"the parallel download stopped at a failure ({error}); one by one now")
-    failures: List[Tuple[str, str]] = []
-    # One at a time, as before: hrefs that are not http(s) (Client.download says why), and
-    # what was left when the parallel download stopped at its first failure.
-    for result, dest in planned:
-        if dest in saved:
-            continue
-        reason: Optional[str]
-        if error is not None and left == [(result, dest)]:
-            # The only one not saved is the one that failed: no need to ask again.
-            reason = _reason(error, dest)
-        else:
-            reason = _download_one(client, result, dest, overwrite=overwrite, progress=progress)
-            if reason is None:
-                saved.add(dest)
-        if reason is not None:
-            failures.append((result.id, reason))
-            console.warning(f"{printable(result.id)} was not saved: {reason}")
-    return saved, tuple(failures)
-
-
-def _download_together(
-    client: Client,
-    planned: Sequence[Tuple[Result, Path]],
-    *,
-    overwrite: str,
-    progress: bool,
-    max_workers: int,
-) -> Tuple[Set[Path], Optional[Exception]]:
-    """Download ``planned`` in parallel; return the destinations saved, and the error that
-    stopped the downloads (None if all were saved).
-
-    :meth:`uws_lite.Client.download_many` stops everything at the first failure and keeps
-    the files already complete; its error lists them (``saved_paths``). A file found under
-    a destination name is never taken for a saved result on sight: another process may
-    have put it there during the download ("saved" means saved by this call).
-    """
-    if not planned:
-        return set(), None
-    bars = {dest: DownloadProgress(dest.name, progress) for _, dest in planned}
-
-    def report(item: DownloadItem, done: int, total: Optional[int]) -> None:
-        # Called only from the worker running ``item``: each bar has a single writer.
-        bars[item.dest](done, total)
-
-    try:
-        client.download_many(
-            planned,
-            max_workers=max_workers,
-            progress=report if progress else None,
-            overwrite=overwrite == "always",
-        )
-        return {dest for _, dest in planned}, None
-    except (UWSError, OSError) as exc:
-        error: Exception = exc
-    finally:
-        for bar in bars.values():
-            bar.close()
-    # Without that list (an error before any download started) nothing is proven saved:
-    # the rest is downloaded one by one, where each result is saved or named as missing.
-    saved = getattr(error, "saved_paths", ())
-    return set(saved) & {dest for _, dest in planned}, error
-
-
-def _download_one(
-    client: Client, result: Result, dest: Path, *, overwrite: str, progress: bool
-) -> Optional[str]:
-    """Download one result; None when saved, else why not."""
-    try:
-        with DownloadProgress(dest.name, progress) as bar:
-            client.download(result, dest, progress=bar, overwrite=overwrite == "always")
-    except (UWSError, OSError) as exc:
-        return _reason(exc, dest)
-    return None
-
-
-def _reason(exc: Exception, dest: Path) -> str:
-    if isinstance(exc, OSError):  # the local side: disk full, permissions
-        return f"{dest}: {exc.strerror or exc}"
-    return str(exc)
-
-
-def _is_http(href: Optional[str]) -> bool:
-    try:
-        return bool(href) and urlsplit(href or "").scheme.lower() in ("http", "https")
-    except ValueError:  # a malformed href from the server: Client.download says why
-        return False
 
 
 def _existing_names(directory: Path) -> List[str]:

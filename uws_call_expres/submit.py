@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import IO, Callable, Dict, Optional, Tuple
 
 from uws_lite import Client
-from uws_lite.errors import HTTPStatusError, MalformedLocation, RequestTimeout
+from uws_lite.errors import (
+    CreationInterrupted,
+    HTTPStatusError,
+    MalformedLocation,
+    RequestTimeout,
+    UWSError,
+)
 from uws_lite.models import Job
 from uws_lite.text import for_terminal
 
@@ -32,10 +38,12 @@ __all__ = ["created_job_id", "submit"]
 
 
 def created_job_id(error: BaseException) -> Optional[str]:
-    """The id of the job that exists although submitting it failed (set on the error by
-    :meth:`uws_lite.Client.new_job`), or None when no job is known to exist."""
-    job_id = getattr(error, "job_id", None)
-    return job_id if isinstance(job_id, str) and job_id else None
+    """The id of the job that exists although submitting it failed (named on the error by
+    :meth:`uws_lite.Client.new_job`: ``UWSError.job_id``, or a ``CreationInterrupted``
+    Ctrl-C), or None when no job is known to exist."""
+    if isinstance(error, (UWSError, CreationInterrupted)):
+        return error.job_id or None
+    return None
 
 
 def submit(

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     AuthenticationError,
     ConnectionFailed,
+    CreationInterrupted,
     DownloadError,
     DownloadTimeout,
     ForbiddenError,
     HTTPStatusError,
+    InsecureNetrc,
     IntegrityError,
     InvalidRequest,
     JobAborted,
@@ -27,11 +29,13 @@ from .errors import (
     JobNotFound,
     JobNotStarted,
     MalformedLocation,
+    NetrcError,
     NotFound,
     ParseError,
     RequestTimeout,
     ServerError,
     ServiceErrorDocument,
+    TLSError,
     TransportError,
     UnsafeURL,
     UWSError,
@@ -41,7 +45,7 @@ from .models import ErrorSummary, Job, JobList, JobRef, Parameter, Phase, Result
 
 if TYPE_CHECKING:
     from .client import Client
-    from .download import DownloadItem, download_file, download_many
+    from .download import DownloadItem, DownloadOutcome, DownloadReport, DownloadStatus
     from .naming import safe_filename
     from .wait import WaitPolicy
 
@@ -51,8 +55,9 @@ __all__ = [
     "Client",
     "WaitPolicy",
     "DownloadItem",
-    "download_file",
-    "download_many",
+    "DownloadOutcome",
+    "DownloadReport",
+    "DownloadStatus",
     "safe_filename",
     # models
     "ErrorSummary",
@@ -65,10 +70,12 @@ __all__ = [
     # errors
     "AuthenticationError",
     "ConnectionFailed",
+    "CreationInterrupted",
     "DownloadError",
     "DownloadTimeout",
     "ForbiddenError",
     "HTTPStatusError",
+    "InsecureNetrc",
     "IntegrityError",
     "InvalidRequest",
     "JobAborted",
@@ -78,11 +85,13 @@ __all__ = [
     "JobNotFound",
     "MalformedLocation",
     "JobNotStarted",
+    "NetrcError",
     "NotFound",
     "ParseError",
     "RequestTimeout",
     "ServerError",
     "ServiceErrorDocument",
+    "TLSError",
     "TransportError",
     "UWSError",
     "UnsafeURL",
@@ -95,8 +104,9 @@ __all__ = [
 _LAZY = {
     "Client": ".client",
     "DownloadItem": ".download",
-    "download_file": ".download",
-    "download_many": ".download",
+    "DownloadOutcome": ".download",
+    "DownloadReport": ".download",
+    "DownloadStatus": ".download",
     "safe_filename": ".naming",
     "WaitPolicy": ".wait",
 }

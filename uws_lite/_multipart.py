@@ -10,7 +10,7 @@ OPUS runs behind WSGI, which does not promise chunked request bodies).
 
 The body can be rewound to its start (``seek(0)``): urllib3 does that before it retries
 a request whose connection could not be opened. Job-creation POSTs are never retried
-otherwise (see :func:`uws_lite.transport.make_retry`).
+otherwise (see :func:`uws_lite._retry.make_retry`).
 """
 
 from __future__ import annotations

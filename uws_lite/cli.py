@@ -33,7 +33,6 @@ from typing import (
     TextIO,
     Tuple,
 )
-from urllib.parse import urlsplit
 
 from . import cli_format as fmt
 from .cli_auth import service
@@ -69,6 +68,8 @@ from .errors import (
     redact_url,
     secret_forms,
 )
+from .models import Phase
+from .urls import is_http_url
 
 if TYPE_CHECKING:
     from .client import Client
@@ -333,11 +334,9 @@ def _cmd_error(ctx: _Context, args: argparse.Namespace) -> _Outcome:
 
 
 def _cmd_download(ctx: _Context, args: argparse.Namespace) -> _Outcome:
-    from .download import DownloadItem, download_many
-
     job = ctx.client.get_job(args.job)
     chosen = _chosen_results(ctx, job, args.results)
-    if job.phase.value != "COMPLETED" and chosen:
+    if job.phase is not Phase.COMPLETED and chosen:
         ctx.out.info(
             f"Job {fmt.clean(job.job_id)} is {job.phase.value}: results may be incomplete."
         )
@@ -347,7 +346,6 @@ def _cmd_download(ctx: _Context, args: argparse.Namespace) -> _Outcome:
     except OSError as exc:
         raise CLIError(f"cannot create the directory {outdir}: {exc.strerror}") from None
     plan = _plan_downloads(chosen, outdir, args.overwrite)
-    todo = [(r, dest) for r, dest, state in plan if state in ("download", "renamed")]
     for result, dest, state in plan:
         if state == "present":
             ctx.out.info(f"{dest} is already there (verified): not downloaded again.")
@@ -355,29 +353,13 @@ def _cmd_download(ctx: _Context, args: argparse.Namespace) -> _Outcome:
             ctx.out.info(f"{dest} exists and cannot be verified: kept (--overwrite replaces it).")
         elif state == "renamed":
             ctx.out.info(f"Result {fmt.clean(result.id)}: its name is taken, saved as {dest}.")
-    items = [
-        DownloadItem(url=str(r.href), dest=dest, expected_size=r.size, sha1=r.sha1)
-        for r, dest in todo
-    ]
-    bars = _ProgressBars(ctx.out, items)
-    try:
-        download_many(
-            ctx.client.session,
-            items,
-            auth=ctx.client.auth,
-            trusted_origin=ctx.client.url,
-            timeout=ctx.client.timeout,
-            progress=bars.update if bars.active else None,
-            overwrite=args.overwrite == "always",
-        )
-    finally:
-        bars.close()
+    _fetch(ctx, [(r, dest) for r, dest, state in plan if state in ("download", "renamed")], args)
+    if not chosen:
+        ctx.out.info(f"Job {fmt.clean(job.job_id)} ({job.phase.value}) has no results to download.")
     files: List[Dict[str, Any]] = [
         {"id": r.id, "path": str(dest), "size": dest.stat().st_size, "status": state}
         for r, dest, state in plan
     ]
-    if not chosen:
-        ctx.out.info(f"Job {fmt.clean(job.job_id)} ({job.phase.value}) has no results to download.")
     rows = [[r.id, str(d), fmt.fmt_size(d.stat().st_size), state] for r, d, state in plan]
     return _Outcome(
         doc={"job_id": job.job_id, "directory": str(outdir), "files": files},
@@ -386,13 +368,31 @@ def _cmd_download(ctx: _Context, args: argparse.Namespace) -> _Outcome:
     )
 
 
+def _fetch(ctx: _Context, todo: List[Tuple[Result, Path]], args: argparse.Namespace) -> None:
+    """Download ``todo`` with :meth:`Client.download_many` (progress bars on a terminal).
+    Every result is tried; when some failed, each is named and the first one's error is
+    raised (exit 4; the files saved stay, and the same command fetches the rest)."""
+    bars = _ProgressBars(ctx.out, [(dest, r.size) for r, dest in todo])
+    try:
+        report = ctx.client.download_many(
+            todo,
+            progress=bars.update if bars.active else None,
+            overwrite=args.overwrite == "always",
+        )
+    finally:
+        bars.close()
+    for outcome in report.failed[1:]:
+        ctx.out.error(f"uws-lite: {outcome.path} was not saved: {fmt.clean(str(outcome.error))}")
+    report.raise_for_failures()
+
+
 def _chosen_results(ctx: _Context, job: Job, wanted: Sequence[str]) -> List[Result]:
     """The results asked for (all by default); results without an http(s) href are
     skipped with a note when downloading all, and refused when asked for by id."""
     if not wanted:
-        fetchable = [r for r in job.results if _fetchable(r)]
+        fetchable = [r for r in job.results if is_http_url(r.href)]
         for result in job.results:
-            if not _fetchable(result):
+            if not is_http_url(result.href):
                 ctx.out.info(
                     f"Skipping result {fmt.clean(result.id)}: its href "
                     f"{fmt.clean(redact_url(result.href))!r} is not an http(s) URL."
@@ -407,17 +407,13 @@ def _chosen_results(ctx: _Context, job: Job, wanted: Sequence[str]) -> List[Resu
                 f"job {fmt.clean(job.job_id)} has no result {fmt.clean(result_id)!r}",
                 hint=f"Its results: {known}.",
             )
-        if not _fetchable(found):
+        if not is_http_url(found.href):
             raise CLIError(
                 f"result {fmt.clean(result_id)!r} has no http(s) href "
                 f"({fmt.clean(redact_url(found.href))!r}), so it cannot be downloaded"
             )
         chosen.append(found)
     return chosen
-
-
-def _fetchable(result: Result) -> bool:
-    return bool(result.href) and urlsplit(str(result.href)).scheme.lower() in ("http", "https")
 
 
 def _plan_downloads(
@@ -484,18 +480,18 @@ def _renamed(result: Result, outdir: Path, taken: Sequence[str]) -> Tuple[Path, 
 class _ProgressBars:
     """One tqdm bar per download on stderr when it is a terminal (and not --quiet)."""
 
-    def __init__(self, out: _Out, items: Sequence[DownloadItem]) -> None:
+    def __init__(self, out: _Out, files: Sequence[Tuple[Path, Optional[int]]]) -> None:
         isatty = getattr(out.stderr, "isatty", None)
-        self.active = bool(items) and not out.quiet and isatty is not None and isatty()
-        self.bars: Dict[int, Any] = {}
+        self.active = bool(files) and not out.quiet and isatty is not None and isatty()
+        self.bars: Dict[Path, Any] = {}
         if not self.active:
             return
         from tqdm import tqdm
 
-        for position, item in enumerate(items):
-            self.bars[id(item)] = tqdm(
-                desc=fmt.clean(item.dest.name)[:40],
-                total=item.expected_size,
+        for position, (dest, size) in enumerate(files):
+            self.bars[dest] = tqdm(
+                desc=fmt.clean(dest.name)[:40],
+                total=size,
                 unit="B",
                 unit_scale=True,
                 unit_divisor=1024,
@@ -505,7 +501,7 @@ class _ProgressBars:
             )
 
     def update(self, item: DownloadItem, done: int, total: Optional[int]) -> None:
-        bar = self.bars.get(id(item))
+        bar = self.bars.get(item.dest)
         if bar is None:
             return
         if total is not None and bar.total != total:
@@ -549,7 +545,7 @@ def _exit_code(exc: BaseException) -> int:
 
 def _hint(exc: BaseException, again: str) -> str:
     """What to do next, in terms of this command line."""
-    job = fmt.shell_word(getattr(getattr(exc, "job", None), "job_id", "JOB"))
+    job = fmt.shell_word(exc.job.job_id if isinstance(exc, JobError) else "JOB")
     if isinstance(exc, CLIError):
         return exc.hint
     if isinstance(exc, WaitTimeout):
@@ -603,9 +599,8 @@ def _report(out: _Out, exc: BaseException, again: str, debug: bool) -> int:
         doc: Dict[str, Any] = {
             "error": {"type": type(exc).__name__, "message": line, "exit_code": code}
         }
-        job = getattr(exc, "job", None)
-        if job is not None:
-            doc["error"]["job"] = fmt.job_doc(job)
+        if isinstance(exc, JobError):
+            doc["error"]["job"] = fmt.job_doc(exc.job)
         print(out.scrub(fmt.to_json(doc)), file=out.stdout, flush=True)
     return code
 
@@ -712,9 +707,10 @@ def _run(args: argparse.Namespace, out: _Out, again: str) -> int:
     if auth is not None:
         user, token = auth
         out.secrets = secret_forms(token, user)
-    from .client import DEFAULT_TIMEOUT, Client
+    from .client import Client
+    from .transport import DEFAULT_TIMEOUT
 
-    timeout = (DEFAULT_TIMEOUT[0], args.timeout) if args.timeout else DEFAULT_TIMEOUT
+    timeout = DEFAULT_TIMEOUT._replace(read=args.timeout) if args.timeout else DEFAULT_TIMEOUT
     with Client(url, auth=auth, timeout=timeout) as client:
         outcome = _COMMANDS[args.command](_Context(client, out, again), args)
     out.emit(outcome)

@@ -3,7 +3,8 @@
 The job list URL comes from ``--url`` or ``UWS_URL``; the login from ``--login``,
 ``UWS_LOGIN`` or ``~/.netrc``; the token from ``UWS_TOKEN``, ``~/.netrc``, ``EXPRES_TOKEN``
 (uws-call-expres's variable, for an ExPRES job list only) or a prompt, never from the
-command line.
+command line. ``~/.netrc`` (or ``$NETRC``) is read by :func:`uws_lite.auth.netrc_entry`,
+as uws-call-expres reads it: a file others can read is refused the same way.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 from typing import Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
@@ -26,41 +26,6 @@ EXPRES_JOB_LISTS = ("ExPRES", "ExPRES-dev")
 _log = logging.getLogger(__name__)
 
 
-def _netrc_entry(host: str, env: Dict[str, str]) -> Optional[Tuple[str, str]]:
-    """(login, password) from ``$NETRC`` or ``~/.netrc`` for ``host``, or None."""
-    import netrc
-
-    path = env.get("NETRC")
-    default = Path("~/.netrc").expanduser()
-    if path is None and not default.is_file():
-        return None
-    try:
-        # With no file argument the stdlib also refuses a ~/.netrc readable by others.
-        entries = netrc.netrc(path) if path else netrc.netrc()
-    except FileNotFoundError:
-        return None
-    except netrc.NetrcParseError as exc:
-        where = exc.filename or str(default)
-        if "too permissive" in exc.msg:
-            raise CLIError(
-                f"{where} can be read by other users, so it is not used",
-                hint=f"Run: chmod 600 {where}",
-            ) from None
-        # exc.msg quotes the offending word, which may be a password: never show it.
-        raise CLIError(
-            f"{where} cannot be parsed (line {exc.lineno})", hint="Fix its syntax."
-        ) from None
-    except OSError as exc:
-        raise CLIError(f"cannot read {path or default}: {exc.strerror}") from None
-    found = entries.authenticators(host)
-    if found is None:
-        return None
-    login, _account, password = found
-    if not password:
-        return None
-    return (login or "", password)
-
-
 def _credentials(url: str, login: Optional[str], env: Dict[str, str]) -> Optional[Tuple[str, str]]:
     """HTTP Basic credentials for ``url``, or None for a guest.
 
@@ -72,7 +37,13 @@ def _credentials(url: str, login: Optional[str], env: Dict[str, str]) -> Optiona
     login = login or env.get("UWS_LOGIN") or None
     token = env.get("UWS_TOKEN") or None
     expres = _expres_token(url, env)
-    entry = _netrc_entry(host, env) if token is None or login is None else None
+    entry = None
+    if token is None or login is None:
+        # uws_lite.auth loads requests: imported here so that --help starts fast. Its
+        # errors (an unreadable, unparsable or world-readable file) are usage errors (2).
+        from .auth import netrc_entry
+
+        entry = netrc_entry(host, env)
     if token is not None:
         if login is None:
             login = entry[0] if entry else None

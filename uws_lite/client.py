@@ -1,8 +1,10 @@
 """The UWS client: one method per UWS resource (UWS 1.1 §2.2.1).
 
-HTTP details (session, auth, retries, timeouts, error mapping) live in
-:mod:`uws_lite.transport`, the wait loop in :mod:`uws_lite.wait`, XML reading in
-:mod:`uws_lite.parse` and downloads in :mod:`uws_lite.download`.
+Every request goes through one :class:`uws_lite.transport.Transport` (session, retries,
+timeouts, redirects, error mapping; credentials in :mod:`uws_lite.auth`), downloads
+included (:mod:`uws_lite.download`). The wait loop is in :mod:`uws_lite.wait`, XML reading
+in :mod:`uws_lite.documents` (over :mod:`uws_lite.xmlsafe`); forms and URL pieces in
+:mod:`uws_lite._forms` and :mod:`uws_lite._urlparts`.
 
 Redirects are handled here, explicitly, never by requests:
 
@@ -19,12 +21,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import mimetypes
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import (
-    IO,
     Any,
     Callable,
     Dict,
@@ -42,17 +42,25 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import requests
 from requests.auth import AuthBase
 
+from ._answers import Reply
+from ._batch import download_all
+from ._forms import FilePart, FormItems, FormValue, build_form, text_value
 from ._redaction import scrub_job, scrub_job_list, scrub_parameters
+from ._retry import MAX_RETRY_AFTER
+from ._transfer import TransferSettings
+from ._urlparts import check_job_id, iso_time, query_string, segment, strict_phase
+from .auth import NoAuth
 from .documents import parse_job, parse_job_list, parse_parameters, parse_results
 from .download import (
     DEFAULT_STALL_TIMEOUT,
     DownloadItem,
+    DownloadReport,
     ItemProgress,
-    download_file,
-    download_many,
+    Progress,
 )
 from .errorbodies import error_message
 from .errors import (
+    CreationInterrupted,
     HTTPStatusError,
     InvalidRequest,
     JobNotFound,
@@ -67,23 +75,16 @@ from .errors import (
 from .models import Job, JobList, Parameter, Phase, Result
 from .numbers import check_count, check_seconds
 from .times import parse_datetime
-from .transport import MAX_RETRY_AFTER, Reply, Transport
+from .transport import DEFAULT_TIMEOUT, Timeout, Timeouts, Transport
+from .urls import check_service_url, is_http_url
 from .wait import WaitPolicy, wait_for_job
 from .xmlsafe import MAX_DOCUMENT_BYTES, MAX_JOB_LIST_BYTES
 
-__all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "Client"]
+__all__ = ["DEFAULT_RETRIES", "Auth", "Client", "FilePart", "FormValue"]
 
-# A form value: text (an "@path" string means "upload this file", uws-client's convention),
-# a number, or a local path (Path) which is uploaded as a file part.
-FormValue = Union[str, int, float, Path]
-# A file part: a path, or (filename, content bytes or binary file object).
-FilePart = Union[str, Path, Tuple[str, Union[bytes, IO[bytes]]]]
 Auth = Union[Tuple[str, str], AuthBase, None]
-Timeout = Union[float, Tuple[float, float]]
 OnChange = Callable[[Job], None]
-Progress = Callable[[int, Optional[int]], None]
 
-DEFAULT_TIMEOUT: Tuple[float, float] = (10.0, 90.0)  # (connect, read) seconds
 DEFAULT_RETRIES = 4
 
 # Read timeout margin above a WAIT, and the read timeout for WAIT=-1 ("the server's
@@ -99,9 +100,6 @@ _LIST_TOO_LARGE = (
     "raise the limit with get_job_list(max_size=...) or Client(max_job_list_size=...), "
     "or ask for fewer jobs (phases=, after=, last=)"
 )
-
-_FormItems = List[Tuple[str, str]]
-_FileItems = List[Tuple[str, Tuple[str, Any, str]]]
 
 
 class Client:
@@ -133,7 +131,7 @@ class Client:
         max_retry_after: float = MAX_RETRY_AFTER,
         max_job_list_size: int = MAX_JOB_LIST_BYTES,
     ) -> None:
-        self._url = _check_service_url(url)
+        self._url = check_service_url(url)
         self._max_job_list_size = check_count(max_job_list_size, "max_job_list_size")
         self._transport = Transport(
             self._url,
@@ -157,7 +155,7 @@ class Client:
         self.close()
 
     def __repr__(self) -> str:
-        mode = "guest" if type(self._transport.auth).__name__ == "NoAuth" else "authenticated"
+        mode = "guest" if isinstance(self._transport.auth, NoAuth) else "authenticated"
         return f"Client({self._url!r}, {mode})"
 
     # -- URLs
@@ -167,24 +165,14 @@ class Client:
         return self._url
 
     @property
-    def session(self) -> requests.Session:
-        """The requests session in use (for :func:`uws_lite.download.download_many`)."""
-        return self._transport.session
-
-    @property
-    def auth(self) -> AuthBase:
-        """The auth object sent with requests (origin-scoped; its repr shows no secret)."""
-        return self._transport.auth
-
-    @property
-    def timeout(self) -> Tuple[float, float]:
-        """(connect, read) seconds."""
-        return self._transport.timeouts.as_tuple()
+    def timeout(self) -> Timeouts:
+        """The (connect, read) timeouts of every request, in seconds."""
+        return self._transport.timeouts
 
     def job_url(self, job_id: str) -> str:
         """The job's URL: the creation 303's Location when this client created it, else
         ``<list url>/<job id>`` (a jobref's href is never trusted)."""
-        _check_job_id(job_id)
+        check_job_id(job_id)
         known = self._job_urls.get(job_id)
         if known is not None:
             return known
@@ -215,14 +203,14 @@ class Client:
             limit = check_count(max_size, "max_size")
         query: List[Tuple[str, str]] = []
         if after is not None:
-            query.append(("AFTER", _iso_time(after, "after")))
+            query.append(("AFTER", iso_time(after, "after")))
         if last is not None:
             if isinstance(last, bool) or not isinstance(last, int) or last < 1:
                 raise InvalidRequest(f"last must be a positive integer, not {last!r}")
             query.append(("LAST", str(last)))
         for phase in phases if phases is not None else ():
-            query.append(("PHASE", _strict_phase(phase).value))
-        url = self._url + _query(query)
+            query.append(("PHASE", strict_phase(phase).value))
+        url = self._url + query_string(query)
         reply = self._get(url, not_found=NotFound, max_body=limit, too_large=_LIST_TOO_LARGE)
         jobs = self._parse(
             functools.partial(parse_job_list, max_bytes=limit),
@@ -252,13 +240,33 @@ class Client:
         missing local file raises InvalidRequest before anything is sent.
 
         When the job was created (the server gave its URL) but a later step failed (the
-        ``PHASE=RUN`` POST, or the GET of the job), the error raised carries the job's
-        ``job_url`` (redacted) and ``job_id`` as attributes: the job exists on the server,
-        it can be followed, listed or deleted. Read them with ``getattr(error, "job_id",
-        None)``: no other error has them.
+        ``PHASE=RUN`` POST, or the GET of the job), the error raised names the job: its
+        :attr:`~uws_lite.errors.UWSError.job_id` and ``job_url`` are set (a Ctrl-C then
+        raises :class:`~uws_lite.errors.CreationInterrupted`, a KeyboardInterrupt with the
+        same two attributes). The job exists on the server: it can be followed, listed or
+        deleted.
         """
+        reply = self._post_creation(parameters, files)
+        job_url, job = self._created(reply)
+        try:
+            if run:
+                self._post(job_url + "/phase", [("PHASE", "RUN")])
+            if job is None or run:
+                job = self._fetch_job(job_url)
+        except UWSError as exc:
+            exc.job_url, exc.job_id = self._remember_created(job_url)
+            raise
+        except KeyboardInterrupt as exc:
+            raise CreationInterrupted(*self._remember_created(job_url)) from exc
+        self._job_urls[job.job_id] = job_url
+        return job
+
+    def _post_creation(
+        self, parameters: Optional[Mapping[str, FormValue]], files: Optional[Mapping[str, FilePart]]
+    ) -> Reply:
+        """The creation POST, checked (a 303 is its success)."""
         with contextlib.ExitStack() as stack:
-            form, uploads = _build_form(parameters, files, stack)
+            form, uploads = build_form(parameters, files, stack)
             try:
                 reply = self._transport.send(
                     "POST",
@@ -270,36 +278,28 @@ class Client:
             except MalformedLocation as exc:
                 raise self._lost_job(exc) from exc
         self._transport.check(reply, not_found=NotFound, redirect_ok=True)
+        return reply
+
+    def _created(self, reply: Reply) -> Tuple[str, Optional[Job]]:
+        """The new job's URL, and the job when the answer was its document."""
         try:
             location = reply.location
         except MalformedLocation as exc:
             raise self._lost_job(exc) from exc
-        job: Optional[Job] = None
         if reply.status in _CREATED and location is not None:
-            job_url = location.rstrip("/")
-        elif reply.ok and reply.body.strip():
+            return location.rstrip("/"), None
+        if reply.ok and reply.body.strip():
             # Not the 303 of §2.2.3.1, but some servers answer the job document directly.
             job = self._parse(parse_job, self._transport.xml_body(reply, "a UWS job"), reply.url)
             job = self._scrubbed(job, scrub_job)
-            job_url = self.job_url(job.job_id)
-        else:
-            raise HTTPStatusError(
-                f"POST {redact_url(self._url)} answered HTTP {reply.status} without the "
-                "Location of the new job (UWS §2.2.3.1 requires a 303 to it): the job may "
-                "have been created anyway; check the job list.",
-                url=reply.url,
-                status=reply.status,
-            )
-        try:
-            if run:
-                self._post(job_url + "/phase", [("PHASE", "RUN")])
-            if job is None or run:
-                job = self._fetch_job(job_url)
-        except (UWSError, KeyboardInterrupt) as exc:
-            self._mark_created(exc, job_url)
-            raise
-        self._job_urls[job.job_id] = job_url
-        return job
+            return self.job_url(job.job_id), job
+        raise HTTPStatusError(
+            f"POST {redact_url(self._url)} answered HTTP {reply.status} without the "
+            "Location of the new job (UWS §2.2.3.1 requires a 303 to it): the job may "
+            "have been created anyway; check the job list.",
+            url=reply.url,
+            status=reply.status,
+        )
 
     def _lost_job(self, exc: MalformedLocation) -> MalformedLocation:
         # The server accepted the POST: a job may well exist, but its URL is unknown.
@@ -311,17 +311,18 @@ class Client:
             url=exc.url,
         )
 
-    def _mark_created(self, error: BaseException, job_url: str) -> None:
-        # The job exists although new_job fails: name it on the error, so that the caller
-        # can follow or delete it instead of leaving an unknown job behind (OPUS keeps it).
-        setattr(error, "job_url", redact_url(job_url))  # noqa: B010 (not declared on the class)
-        job_id = unquote(urlsplit(job_url).path.rstrip("/").rsplit("/", 1)[-1])
+    def _remember_created(self, job_url: str) -> Tuple[str, Optional[str]]:
+        """(redacted job URL, job id or None) of a job created although new_job fails: the
+        caller can follow or delete it instead of leaving an unknown job behind (OPUS keeps
+        it). Later calls use the 303's Location for it."""
+        job_id: Optional[str] = unquote(urlsplit(job_url).path.rstrip("/").rsplit("/", 1)[-1])
         try:
-            _check_job_id(job_id)
+            check_job_id(job_id or "")
         except InvalidRequest:
-            return
-        self._job_urls[job_id] = job_url  # later calls use the 303's Location
-        setattr(error, "job_id", job_id)  # noqa: B010
+            job_id = None
+        if job_id is not None:
+            self._job_urls[job_id] = job_url
+        return redact_url(job_url), job_id
 
     create_job = new_job
 
@@ -351,14 +352,14 @@ class Client:
             query.append(("WAIT", str(wait)))
             read_timeout = _UNLIMITED_WAIT_READ if wait == -1 else wait + _WAIT_MARGIN
         if phase is not None:
-            guard = _strict_phase(phase)
+            guard = strict_phase(phase)
             if wait is None:
                 raise InvalidRequest("phase is a guard for wait: give wait as well")
             if not guard.is_active:
                 raise InvalidRequest(f"phase must be PENDING, QUEUED or EXECUTING, not {guard}")
             query.append(("PHASE", guard.value))
         return self._fetch_job(
-            self.job_url(job_id) + _query(query), read_timeout=read_timeout, deadline=deadline
+            self.job_url(job_id) + query_string(query), read_timeout=read_timeout, deadline=deadline
         )
 
     def get_phase(self, job_id: str) -> Phase:
@@ -396,7 +397,7 @@ class Client:
     def get_parameter(self, job_id: str, name: str) -> str:
         """GET ``<job>/parameters/<name>``: the raw value (for a file parameter, its
         content or URL, as the server stores it). NotFound for an unknown parameter."""
-        url = f"{self.job_url(job_id)}/parameters/{_segment(name, 'parameter name')}"
+        url = f"{self.job_url(job_id)}/parameters/{segment(name, 'parameter name')}"
         try:
             return self._get_text(url, "the parameter's value", not_found=NotFound, strip=False)
         except ServiceErrorDocument:
@@ -421,7 +422,7 @@ class Client:
         read as in :meth:`new_job` (files are uploaded as multipart parts)."""
         url = self.job_url(job_id) + "/parameters"
         with contextlib.ExitStack() as stack:
-            form, uploads = _build_form(parameters, None, stack)
+            form, uploads = build_form(parameters, None, stack)
             reply = self._transport.send(
                 "POST", url, data=form, files=uploads or None, max_body=_TEXT_LIMIT
             )
@@ -431,8 +432,8 @@ class Client:
         """POST ``VALUE=<value>`` to ``<job>/parameters/<name>``: OPUS's way of changing
         one parameter of a PENDING job (UWS servers such as DaCHS take
         :meth:`set_parameters` instead)."""
-        url = f"{self.job_url(job_id)}/parameters/{_segment(name, 'parameter name')}"
-        self._post(url, [("VALUE", _text_value(name, value))])
+        url = f"{self.job_url(job_id)}/parameters/{segment(name, 'parameter name')}"
+        self._post(url, [("VALUE", text_value(name, value))])
 
     def get_execution_duration(self, job_id: str) -> Optional[int]:
         """GET ``<job>/executionduration``: seconds (0 = unlimited), None when empty."""
@@ -471,7 +472,7 @@ class Client:
         """POST ``DESTRUCTION`` (ISO 8601; aware -> UTC with Z, naive -> as written, which
         OPUS reads as its local time; the server may override it)."""
         url = self.job_url(job_id) + "/destruction"
-        self._post(url, [("DESTRUCTION", _iso_time(when, "when"))])
+        self._post(url, [("DESTRUCTION", iso_time(when, "when"))])
 
     def get_error(self, job_id: str) -> str:
         """The ``<job>/error`` document reduced to readable text ("" when empty).
@@ -523,7 +524,7 @@ class Client:
         the time left, its retries and body included. NaN, inf, booleans, strings and
         negative values raise InvalidRequest before any request.
         """
-        _check_job_id(job_id)
+        check_job_id(job_id)
         if timeout is not None:
             timeout = check_seconds(timeout, "timeout", zero_ok=True)
         policy = policy or WaitPolicy()
@@ -557,36 +558,32 @@ class Client:
         stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     ) -> Path:
         """Stream a result (or an href) to ``dest``, atomically, resumably, verified
-        (length, and OPUS's SHA-1 ``hash`` when given; see :mod:`uws_lite.download`).
-        Credentials go only to the service's origin. Raises UnsafeURL for a result
-        without an http(s) href (``uws:executing:10``, ``file:``, none at all).
+        (length, and OPUS's SHA-1 ``hash`` when given; see :mod:`uws_lite.download`), and
+        return ``dest``. Credentials go only to the service's origin. A file already at
+        ``dest`` that is the result (verified) is not downloaded again.
 
-        ``timeout``: total seconds for the download (None: no limit); past it,
-        DownloadTimeout. ``stall_timeout``: seconds without a byte before it resumes."""
-        if isinstance(result, Result):
-            href, size, sha1 = result.href, result.size, result.sha1
-        else:
-            href, size, sha1 = result, None, None
-        if not href or not _is_http(href):
-            raise UnsafeURL(
-                f"Result href {redact_url(href)!r} is not an http(s) URL: it will not be "
-                "fetched. Use the job's results list (Client.get_results).",
-                url=href,
-            )
-        return download_file(
-            self._transport.session,
-            href,
-            Path(dest),
-            auth=self._transport.auth,
-            trusted_origin=self._url,
-            timeout=self._transport.timeouts.as_tuple(),
-            expected_size=size,
-            sha1=sha1,
-            progress=progress,
+        Raises UnsafeURL for a result without an http(s) href (``uws:executing:10``,
+        ``file:``, none at all), InvalidRequest when ``dest`` holds another file (without
+        ``overwrite``), and the download's error when it fails. ``timeout``: total seconds
+        (None: no limit); past it, DownloadTimeout. ``stall_timeout``: seconds without a
+        byte before it resumes."""
+
+        report: Optional[ItemProgress] = None
+        if progress is not None:
+            one = progress
+
+            def report(item: DownloadItem, done: int, total: Optional[int]) -> None:
+                one(done, total)
+
+        outcomes = self.download_many(
+            [(result, dest)],
+            progress=report,
             overwrite=overwrite,
+            timeout=timeout,
             stall_timeout=stall_timeout,
-            total_timeout=timeout,
         )
+        outcomes.raise_for_failures()
+        return outcomes[0].path
 
     def download_many(
         self,
@@ -597,44 +594,31 @@ class Client:
         overwrite: bool = False,
         timeout: Optional[float] = None,
         stall_timeout: float = DEFAULT_STALL_TIMEOUT,
-    ) -> List[Path]:
+    ) -> DownloadReport:
         """Download several results (or hrefs), at most ``max_workers`` at a time, each
-        as :meth:`download` does; return the paths in the order given.
+        as :meth:`download` does; return what happened to each, in the order given: a
+        :class:`~uws_lite.download.DownloadReport` of SAVED, PRESENT (already there,
+        verified) or FAILED outcomes (``report.raise_for_failures()`` raises the first
+        failure). One failure stops no other.
 
-        Every href is checked before any request: one that is not http(s) raises
-        UnsafeURL and nothing is downloaded. Then :func:`uws_lite.download.download_many`
-        runs with this client's session, auth (sent only to the service's origin) and
-        timeouts: on the first failure the other downloads stop and that error is raised;
-        files completed before it stay (each complete and verified).
+        Raises before any request: UnsafeURL (an href that is not http(s): nothing is
+        downloaded), InvalidRequest (two results with one destination, a bad number). A
+        destination holding another file (without ``overwrite``) is left alone: that item
+        fails with InvalidRequest. Ctrl-C stops them all (their partial files removed) and
+        is re-raised; files saved before stay.
         ``progress(item, done, total)`` is called from the worker threads. ``timeout``:
-        total seconds for all of them (DownloadTimeout past it); ``stall_timeout`` as in
-        :meth:`download`.
+        total seconds for all of them (the unfinished fail with DownloadTimeout);
+        ``stall_timeout`` as in :meth:`download`.
         """
-        items: List[DownloadItem] = []
-        for result, dest in results_and_dests:
-            if isinstance(result, Result):
-                href, size, sha1 = result.href, result.size, result.sha1
-            else:
-                href, size, sha1 = result, None, None
-            if not href or not _is_http(href):
-                raise UnsafeURL(
-                    f"Result href {redact_url(href)!r} is not an http(s) URL: it will not be "
-                    "fetched (nothing was downloaded). Leave it out, or use the job's results "
-                    "list (Client.get_results).",
-                    url=href,
-                )
-            items.append(DownloadItem(href, Path(dest), expected_size=size, sha1=sha1))
-        return download_many(
-            self._transport.session,
-            items,
-            auth=self._transport.auth,
-            trusted_origin=self._url,
-            timeout=self._transport.timeouts.as_tuple(),
-            max_workers=max_workers,
-            progress=progress,
-            overwrite=overwrite,
-            stall_timeout=stall_timeout,
-            total_timeout=timeout,
+        items = [_download_item(result, dest) for result, dest in results_and_dests]
+        deadline = None
+        if timeout is not None:
+            deadline = time.monotonic() + check_seconds(timeout, "the download's total timeout")
+        settings = TransferSettings(
+            overwrite=overwrite, stall_timeout=stall_timeout, deadline=deadline
+        )
+        return download_all(
+            self._transport, items, settings, max_workers=max_workers, progress=progress
         )
 
     # -- internals
@@ -673,7 +657,7 @@ class Client:
         text = self._transport.scrub(self._transport.text_body(reply, what))
         return text.strip() if strip else text
 
-    def _post(self, url: str, form: _FormItems) -> Reply:
+    def _post(self, url: str, form: FormItems) -> Reply:
         reply = self._transport.send("POST", url, data=form, max_body=_TEXT_LIMIT)
         self._transport.check(reply, not_found=JobNotFound, redirect_ok=True)
         return reply
@@ -711,167 +695,16 @@ class Client:
         return self._fetch_job(url)
 
 
-# --- helpers -------------------------------------------------------------------------
-
-
-def _is_http(href: Optional[str]) -> bool:
-    """Whether a (server-given) href is an http(s) URL; never raises."""
-    try:
-        return bool(href) and urlsplit(href or "").scheme.lower() in ("http", "https")
-    except ValueError:  # "http://[::1": not a URL at all
-        return False
-
-
-def _check_service_url(url: str) -> str:
-    if not isinstance(url, str) or not url.strip():
-        raise InvalidRequest("the job list URL must be a non-empty string")
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError on a bad port)
-    except ValueError as exc:
-        raise InvalidRequest(f"not a valid URL: {redact_url(url)!r} ({exc})") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidRequest(
-            f"the job list URL must be http(s)://host/..., not {redact_url(url)!r}"
+def _download_item(result: Union[Result, str], dest: Union[str, Path]) -> DownloadItem:
+    if isinstance(result, Result):
+        href, size, sha1 = result.href, result.size, result.sha1
+    else:
+        href, size, sha1 = result, None, None
+    if not href or not is_http_url(href):
+        raise UnsafeURL(
+            f"Result href {redact_url(href)!r} is not an http(s) URL: it will not be "
+            "fetched (nothing was downloaded). Leave it out, or use the job's results "
+            "list (Client.get_results).",
+            url=href,
         )
-    if parts.username is not None or parts.password is not None:
-        raise InvalidRequest(
-            f"credentials in the URL {redact_url(url)!r} are refused: pass auth=(user, password)"
-        )
-    if parts.query or parts.fragment:
-        raise InvalidRequest(
-            f"the job list URL {redact_url(url)!r} must not have a query or fragment"
-        )
-    return url.rstrip("/")
-
-
-def _check_job_id(job_id: str) -> None:
-    if not isinstance(job_id, str) or not job_id.strip() or job_id in (".", ".."):
-        raise InvalidRequest(f"not a job id: {job_id!r}")
-    if any(ord(c) < 33 or ord(c) == 127 for c in job_id):
-        raise InvalidRequest(f"a job id has no spaces or control characters: {job_id!r}")
-
-
-def _segment(text: str, what: str) -> str:
-    if not isinstance(text, str) or not text or text in (".", ".."):
-        raise InvalidRequest(f"not a {what}: {text!r}")
-    return quote(text, safe="")
-
-
-def _query(items: List[Tuple[str, str]]) -> str:
-    # Built by hand, in order: OPUS reads PHASE with a regex on the raw query string.
-    if not items:
-        return ""
-    return "?" + "&".join(f"{key}={quote(value, safe='')}" for key, value in items)
-
-
-def _strict_phase(value: Union[Phase, str]) -> Phase:
-    if isinstance(value, Phase):
-        return value
-    if isinstance(value, str):
-        try:
-            return Phase(value.strip().upper())
-        except ValueError:
-            pass
-    names = ", ".join(p.value for p in Phase)
-    raise InvalidRequest(f"not a UWS phase: {value!r} (one of {names})")
-
-
-def _iso_time(value: Union[datetime, str], what: str) -> str:
-    if isinstance(value, datetime):
-        if value.tzinfo is not None and value.utcoffset() is not None:
-            utc = value.astimezone(timezone.utc).replace(tzinfo=None)
-            return utc.isoformat(timespec=_timespec(utc)) + "Z"
-        return value.isoformat(timespec=_timespec(value))
-    if isinstance(value, str) and value.strip():
-        try:
-            parsed = parse_datetime(value.strip())
-        except ParseError:
-            parsed = None
-        if parsed is not None:
-            if parsed.tzinfo is not None:
-                # UWS 1.1 §2.2.1: times are UTC with Z; DaCHS refuses other offsets.
-                return _iso_time(parsed, what)
-            return value.strip()
-    raise InvalidRequest(f"{what} must be a datetime or an ISO 8601 string, not {value!r}")
-
-
-def _timespec(value: datetime) -> str:
-    return "microseconds" if value.microsecond else "seconds"
-
-
-def _text_value(name: str, value: Any) -> str:
-    if isinstance(value, bool):
-        raise InvalidRequest(f"parameter {name!r}: give a boolean as text ('true'/'false')")
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)):
-        return str(value)
-    raise InvalidRequest(f"parameter {name!r}: cannot send a {type(value).__name__} as a value")
-
-
-def _build_form(
-    parameters: Optional[Mapping[str, Any]],
-    files: Optional[Mapping[str, Any]],
-    stack: contextlib.ExitStack,
-) -> Tuple[_FormItems, _FileItems]:
-    """Form fields and multipart file parts; every local file is checked and opened
-    here, before anything is sent, and closed by ``stack``."""
-    form: _FormItems = []
-    uploads: _FileItems = []
-    for name, value in (parameters or {}).items():
-        _check_name(name)
-        if value is None:
-            continue
-        if isinstance(value, Path):
-            uploads.append(_file_part(name, value, stack))
-        elif isinstance(value, str) and value.startswith("@@"):
-            form.append((name, value[1:]))
-        elif isinstance(value, str) and value.startswith("@"):
-            uploads.append(_file_part(name, Path(value[1:]), stack))
-        else:
-            form.append((name, _text_value(name, value)))
-    for name, part in (files or {}).items():
-        _check_name(name)
-        if isinstance(part, (str, Path)):
-            uploads.append(_file_part(name, Path(part), stack))
-        elif isinstance(part, tuple) and len(part) == 2 and isinstance(part[0], str):
-            filename = _basename(part[0])
-            content = part[1]
-            if not isinstance(content, bytes) and not hasattr(content, "read"):
-                raise InvalidRequest(f"file {name!r}: content must be bytes or a binary file")
-            uploads.append((name, (filename, content, _mime(filename))))
-        else:
-            raise InvalidRequest(f"file {name!r}: give a path or (filename, bytes or binary file)")
-    return form, uploads
-
-
-def _check_name(name: Any) -> None:
-    if not isinstance(name, str) or not name:
-        raise InvalidRequest(f"parameter names are non-empty strings, not {name!r}")
-
-
-def _file_part(
-    name: str, path: Path, stack: contextlib.ExitStack
-) -> Tuple[str, Tuple[str, Any, str]]:
-    path = path.expanduser()
-    if not path.is_file():
-        raise InvalidRequest(f"parameter {name!r}: no such file {str(path)!r}; nothing was sent")
-    try:
-        handle = stack.enter_context(path.open("rb"))
-    except OSError as exc:
-        raise InvalidRequest(f"parameter {name!r}: cannot read {str(path)!r} ({exc})") from None
-    # Only the base name goes to the server (OPUS keeps a sanitised base name anyway).
-    return name, (path.name, handle, _mime(path.name))
-
-
-def _basename(filename: str) -> str:
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    if not base or base in (".", ".."):
-        raise InvalidRequest(f"not a usable file name: {filename!r}")
-    return base
-
-
-def _mime(filename: str) -> str:
-    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return DownloadItem(href, Path(dest), expected_size=size, sha1=sha1)

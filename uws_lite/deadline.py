@@ -5,7 +5,7 @@ A request sent with a deadline (a :func:`time.monotonic` instant) gets:
 
 - a :class:`DeadlineTimeout`: each connect and each read of each attempt (urllib3 retries
   included) waits at most ``min(its own timeout, time left)``;
-- :func:`deadline_scope` around it, read by :class:`uws_lite.transport.CappedRetry`: no retry
+- :func:`deadline_scope` around it, read by :class:`uws_lite._retry.CappedRetry`: no retry
   starts once the time is up, and a backoff or ``Retry-After`` sleep is cut to the time left
   (logged as a warning when a ``Retry-After`` is cut);
 - a :class:`Watchdog` around the whole request: a server trickling its headers or a

@@ -17,11 +17,13 @@ if TYPE_CHECKING:
 __all__ = [
     "AuthenticationError",
     "ConnectionFailed",
+    "CreationInterrupted",
     "DownloadError",
     "DownloadTimeout",
     "ForbiddenError",
     "HTTPStatusError",
     "IntegrityError",
+    "InsecureNetrc",
     "InvalidRequest",
     "JobAborted",
     "JobError",
@@ -30,11 +32,13 @@ __all__ = [
     "JobHeld",
     "JobNotFound",
     "MalformedLocation",
+    "NetrcError",
     "NotFound",
     "ParseError",
     "RequestTimeout",
     "ServerError",
     "ServiceErrorDocument",
+    "TLSError",
     "TransportError",
     "UWSError",
     "UnsafeURL",
@@ -94,9 +98,54 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 class UWSError(Exception):
     """Base class of every error raised by uws_lite."""
 
+    job_id: Optional[str] = None
+    """The id of a job this failure leaves on the server, when one is known to exist: set by
+    :meth:`uws_lite.Client.new_job` when the server created the job but a later step (the
+    ``PHASE=RUN`` POST, or reading the job) failed. None otherwise. The job can be followed,
+    listed or deleted by this id."""
+
+    job_url: Optional[str] = None
+    """The URL of that job (credentials removed), when :attr:`job_id` is set; else None."""
+
 
 class InvalidRequest(UWSError, ValueError):
     """A local mistake found before anything was sent (bad argument, missing file, ...)."""
+
+
+class NetrcError(InvalidRequest):
+    """A ``.netrc`` file (``$NETRC`` or ``~/.netrc``) cannot be used: it cannot be read or
+    parsed. The message names the file and the line, never the file's words (one may be a
+    password)."""
+
+    path: str
+    """The file in question."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class InsecureNetrc(NetrcError):
+    """A ``.netrc`` file holding a password is readable or writable by other users, or owned
+    by another user: it is not used (the rule of Python's :mod:`netrc` for ``~/.netrc``,
+    applied to every file read)."""
+
+
+class CreationInterrupted(KeyboardInterrupt):
+    """Ctrl-C arrived after :meth:`uws_lite.Client.new_job` created the job, while it was
+    starting or reading it: still a :class:`KeyboardInterrupt`, naming the job it leaves on
+    the server."""
+
+    job_id: Optional[str]
+    """The id of the job created (None when its URL names no usable id)."""
+
+    job_url: str
+    """The URL of the job created (credentials removed)."""
+
+    def __init__(self, job_url: str, job_id: Optional[str]) -> None:
+        super().__init__()
+        self.job_url = job_url
+        self.job_id = job_id
 
 
 # --- network ------------------------------------------------------------------------
@@ -105,28 +154,45 @@ class InvalidRequest(UWSError, ValueError):
 class TransportError(UWSError):
     """The request did not get an HTTP answer (after any retries)."""
 
+    url: str
+    """The URL of the request (credentials removed)."""
+
     def __init__(self, message: str, url: Optional[str] = None) -> None:
         self.url = redact_url(url)
         super().__init__(message)
 
 
 class ConnectionFailed(TransportError):
-    """The server could not be reached, or the connection broke (DNS, refused, reset, TLS)."""
+    """The server could not be reached, or the connection broke (DNS, refused, reset)."""
+
+
+class TLSError(ConnectionFailed):
+    """The TLS handshake failed (certificate, protocol): trying again will not help."""
 
 
 class RequestTimeout(TransportError):
-    """The server did not answer within the connect or read timeout."""
+    """The server did not answer within the connect or read timeout, or the request's
+    deadline passed."""
 
 
 # --- HTTP status ----------------------------------------------------------------------
 
 
 class HTTPStatusError(UWSError):
-    """The server answered with an error status (or an error document).
+    """The server answered with an error status (or an error document)."""
 
-    ``server_message`` is the message extracted from the body (HTML ``<pre>``,
-    VOTable ``QUERY_STATUS`` INFO, or plain text); ``body_excerpt`` the start of the body.
-    """
+    url: str
+    """The URL that answered (credentials removed)."""
+
+    status: int
+    """The HTTP status of the answer."""
+
+    body_excerpt: str
+    """The start of the answer's body (scrubbed of credentials)."""
+
+    server_message: Optional[str]
+    """The message extracted from the body (HTML ``<pre>``, VOTable ``QUERY_STATUS`` INFO,
+    or plain text), when there is one."""
 
     def __init__(
         self,
@@ -174,6 +240,12 @@ class ServiceErrorDocument(HTTPStatusError):
 class ParseError(UWSError):
     """A response could not be read as the expected UWS document (or was refused as unsafe)."""
 
+    url: str
+    """The URL of the document (credentials removed; "" when not known)."""
+
+    excerpt: str
+    """The start of the document, to show where it went wrong ("" when not known)."""
+
     def __init__(self, message: str, *, url: Optional[str] = None, excerpt: str = "") -> None:
         self.url = redact_url(url)
         self.excerpt = excerpt
@@ -189,7 +261,10 @@ class MalformedLocation(ParseError):
 
 
 class JobError(UWSError):
-    """Base of the errors about a job's outcome; ``job`` is the last state seen."""
+    """Base of the errors about a job's outcome."""
+
+    job: Job
+    """The job as last seen."""
 
     def __init__(self, message: str, job: Job) -> None:
         self.job = job
@@ -197,7 +272,10 @@ class JobError(UWSError):
 
 
 class JobFailed(JobError):
-    """The job ended in ERROR. ``detail`` is the text of ``<job>/error`` when fetched."""
+    """The job ended in ERROR."""
+
+    detail: Optional[str]
+    """The text of ``<job>/error``, when it was fetched."""
 
     def __init__(self, message: str, job: Job, detail: Optional[str] = None) -> None:
         self.detail = detail
@@ -219,6 +297,9 @@ class JobNotStarted(JobError):
 class WaitTimeout(JobError):
     """The wait's total deadline passed before the job ended; ``job`` is the last state."""
 
+    timeout: float
+    """The deadline that passed, in seconds."""
+
     def __init__(self, message: str, job: Job, timeout: float) -> None:
         self.timeout = timeout
         super().__init__(message, job)
@@ -230,8 +311,17 @@ class WaitTimeout(JobError):
 class DownloadError(UWSError):
     """A result could not be downloaded completely; no file was left under the final name."""
 
-    def __init__(self, message: str, *, url: Optional[str] = None) -> None:
+    url: str
+    """The URL of the result (credentials removed; "" when not known)."""
+
+    status: Optional[int]
+    """The HTTP status of the refusal, when the server refused the download; else None."""
+
+    def __init__(
+        self, message: str, *, url: Optional[str] = None, status: Optional[int] = None
+    ) -> None:
         self.url = redact_url(url)
+        self.status = status
         super().__init__(message)
 
 
@@ -240,7 +330,8 @@ class IntegrityError(DownloadError):
 
 
 class UnsafeURL(DownloadError):
-    """A result href that will not be fetched (not http(s), or no URL at all)."""
+    """A result href that will not be fetched (not http(s), or no URL at all), or a download
+    redirected to such a URL."""
 
 
 class DownloadTimeout(DownloadError):

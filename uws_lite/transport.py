@@ -1,120 +1,92 @@
-"""HTTP for uws_lite: one requests session, origin-scoped auth, retries, timeouts, and the
-checks every answer goes through before anything is parsed.
+"""HTTP for uws_lite: one path for every request, API calls and downloads alike.
 
-All requests/urllib3 exceptions are caught here and turned into :mod:`uws_lite.errors`
-types, so none of them escapes the client.
+:class:`Transport` holds the session (retries, :mod:`uws_lite._retry`), the auth
+(:mod:`uws_lite.auth`), one :class:`Timeouts` value and the service's origin. Every request
+goes out through :meth:`Transport._exchange`: credentials only to the service's origin (at
+every hop), ONE redirect loop (GETs only, at most :data:`~uws_lite._answers.MAX_REDIRECTS`
+hops, each ``Location`` checked), the deadline of :mod:`uws_lite.deadline` over the whole
+exchange, and every requests/urllib3 exception turned into a :mod:`uws_lite.errors` type.
+:meth:`Transport.send` reads a bounded answer for the client; :meth:`Transport.stream`
+hands a download the live answer. One table maps an unsuccessful status to its typed error
+and advice, for both (:meth:`Transport.status_error`).
 """
 
 from __future__ import annotations
 
-import base64
-import inspect
-import logging
+import contextlib
 import time
 from dataclasses import dataclass
 from typing import (
-    TYPE_CHECKING,
     Any,
     Dict,
+    Iterator,
     List,
     Mapping,
+    NamedTuple,
     Optional,
     Sequence,
     Tuple,
     Type,
     Union,
 )
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
-from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 from requests.utils import default_user_agent
-from urllib3.util.retry import Retry
 
-from . import _scoped as scoped
+from . import _answers
+from ._answers import MAX_ERROR_BODY, MAX_REDIRECTS, REDIRECT_STATUSES, Reply, resolve_location
 from ._multipart import MultipartBody
+from ._neterrors import cut_off, network_error
+from ._retry import MAX_RETRY_AFTER, make_retry
 from ._version import __version__
-from .deadline import (
-    DeadlineAdapter,
-    DeadlineTimeout,
-    Watchdog,
-    current_deadline,
-    deadline_scope,
-)
-from .errorbodies import error_message, votable_error
+from .auth import BasicAuth, build_auth, header_secrets
+from .auth import send as send_scoped
+from .deadline import DeadlineAdapter, DeadlineTimeout, Watchdog, deadline_scope
 from .errors import (
-    AuthenticationError,
-    ConnectionFailed,
-    ForbiddenError,
     HTTPStatusError,
     InvalidRequest,
-    MalformedLocation,
     NotFound,
     ParseError,
     RequestTimeout,
-    ServerError,
-    ServiceErrorDocument,
-    TransportError,
     redact,
     redact_url,
-    secret_forms,
 )
-from .numbers import check_count, check_seconds
-
-if TYPE_CHECKING:
-    from urllib3.response import BaseHTTPResponse
+from .numbers import check_seconds
+from .urls import is_http_url, origin_of
 
 __all__ = [
     "ACCEPT",
+    "DEFAULT_TIMEOUT",
     "USER_AGENT",
-    "BasicAuth",
-    "CappedRetry",
-    "NoAuth",
-    "OriginScopedAuth",
-    "Reply",
+    "Opened",
+    "Timeout",
     "Timeouts",
     "Transport",
-    "basic_authorization",
-    "make_retry",
-    "origin_of",
 ]
-
-logger = logging.getLogger(__name__)
 
 # UWS 1.1 §2.2.2: rich clients ask for XML first; some servers send HTML to browser Accepts.
 ACCEPT = "application/xml, text/plain"
 
-
 # IVOA "softid" note: product/version, then the purpose of the request in parentheses.
 USER_AGENT = f"uws_lite/{__version__} (IVOA-science; UWS client) {default_user_agent()}"
 
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "PUT", "OPTIONS"})
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-MAX_RETRY_AFTER = 120.0  # seconds; a server asking for an hour must not hang the caller
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-MAX_GET_REDIRECTS = 5
-MAX_ERROR_BODY = 64 * 1024  # bytes of an error answer read for its message
-EXCERPT_CHARS = 500
 _CHUNK = 64 * 1024
 
-Timeout = Union[float, Tuple[float, float]]
 
-
-# --- timeouts ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Connect and read timeouts in seconds; every request has both."""
+class Timeouts(NamedTuple):
+    """Connect and read timeouts in seconds; every request has both. A tuple, so it is
+    also what requests takes as ``timeout=``."""
 
     connect: float
     read: float
 
     @classmethod
     def of(cls, value: Timeout) -> Timeouts:
+        """Seconds (both), ``(connect, read)`` or a Timeouts; checked (InvalidRequest)."""
         if isinstance(value, tuple):
             if len(value) != 2:
                 raise InvalidRequest(f"timeout must be seconds or (connect, read), not {value!r}")
@@ -126,291 +98,60 @@ class Timeouts:
         )
 
     def with_read_at_least(self, seconds: Optional[float]) -> Timeouts:
+        """The same, with a read timeout of at least ``seconds`` (a blocking WAIT)."""
         if seconds is None or seconds <= self.read:
             return self
         return Timeouts(self.connect, float(seconds))
+
+    def with_read_at_most(self, seconds: float) -> Timeouts:
+        """The same, with a read timeout of at most ``seconds`` (a download's stall timeout)."""
+        return self if self.read <= seconds else Timeouts(self.connect, float(seconds))
 
     def as_tuple(self) -> Tuple[float, float]:
         return (self.connect, self.read)
 
 
-# --- retries -------------------------------------------------------------------------
+Timeout = Union[float, Tuple[float, float], Timeouts]
+DEFAULT_TIMEOUT = Timeouts(connect=10.0, read=90.0)
 
 
-class CappedRetry(Retry):
-    """urllib3's Retry with the ``Retry-After`` wait capped at ``max_retry_after`` seconds.
-
-    urllib3 sleeps as long as the server asks (up to 6 h in urllib3 2). A service
-    announcing an hour of maintenance should produce an error after a bounded wait,
-    not a frozen program. An unparsable header falls back to the normal backoff.
-    """
-
-    max_retry_after: float = MAX_RETRY_AFTER
-    # urllib3 1.26 reads the backoff cap from this class attribute (2.x: backoff_max=).
-    DEFAULT_BACKOFF_MAX = 10
-
-    def get_retry_after(self, response: BaseHTTPResponse) -> Optional[float]:
-        try:
-            value = super().get_retry_after(response)
-        except (urllib3.exceptions.InvalidHeader, ValueError, OverflowError):
-            return None  # unparsable, or more digits than int() accepts
-        if value is None:
-            return None
-        try:
-            asked = float(value)
-        except OverflowError:
-            asked = self.max_retry_after
-        capped = min(asked, self.max_retry_after)
-        left = _seconds_left()
-        if left is not None and capped > left:
-            logger.warning(
-                "the server asks to retry after %g s; waiting only the %.1f s left before "
-                "the deadline",
-                asked,
-                max(0.0, left),
-            )
-            return max(0.0, left)
-        if capped < asked:
-            logger.warning(
-                "the server asks to retry after %g s; waiting at most %g s (max_retry_after)",
-                asked,
-                capped,
-            )
-        return capped
-
-    def get_backoff_time(self) -> float:
-        backoff = float(super().get_backoff_time())
-        left = _seconds_left()
-        return backoff if left is None else max(0.0, min(backoff, left))
-
-    def is_exhausted(self) -> bool:
-        # With a deadline (uws_lite.deadline), no retry starts once the time is up.
-        left = _seconds_left()
-        return bool(super().is_exhausted()) or (left is not None and left <= 0.05)
-
-    def new(self, **kw: Any) -> CappedRetry:
-        # Retry.new() rebuilds the object from its constructor arguments; carry the cap over.
-        retry = super().new(**kw)
-        retry.max_retry_after = self.max_retry_after
-        return retry
-
-
-def _seconds_left() -> Optional[float]:
-    deadline = current_deadline()
-    return None if deadline is None else deadline - time.monotonic()
-
-
-def make_retry(retries: int, *, max_retry_after: float = MAX_RETRY_AFTER) -> CappedRetry:
-    """The retry policy: connection errors, 429/502/503/504 honouring ``Retry-After``,
-    only for idempotent methods (a job-creation POST is never repeated), exponential
-    backoff with jitter where urllib3 supports it (>= 2.0)."""
-    check_count(retries, "retries", minimum=0)
-    check_seconds(max_retry_after, "max_retry_after", zero_ok=True)
-    kwargs: Dict[str, Any] = {
-        "total": retries,
-        "connect": retries,
-        "read": retries,
-        "status": retries,
-        "allowed_methods": IDEMPOTENT_METHODS,
-        "status_forcelist": RETRY_STATUSES,
-        "backoff_factor": 0.5,
-        "respect_retry_after_header": True,
-        # Give the last error answer back instead of raising: its body carries the message.
-        "raise_on_status": False,
-    }
-    accepted = inspect.signature(Retry.__init__).parameters
-    if "backoff_max" in accepted:
-        kwargs["backoff_max"] = 10.0
-    if "backoff_jitter" in accepted:
-        kwargs["backoff_jitter"] = 0.5
-    retry = CappedRetry(**kwargs)
-    retry.max_retry_after = float(max_retry_after)
-    return retry
-
-
-# --- auth ----------------------------------------------------------------------------
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host:port`` with the default port made explicit ("" if unparsable)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return ""
-    scheme = parts.scheme.lower()
-    if port is None:
-        port = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
-def basic_authorization(user: str, password: str) -> str:
-    """The ``Authorization`` value for HTTP Basic (RFC 7617, UTF-8).
-
-    b64encode never inserts line breaks, unlike the ``encodestring`` that broke
-    uws-client for ``user:token`` longer than 57 bytes.
-    """
-    raw = f"{user}:{password}".encode()
-    return "Basic " + base64.b64encode(raw).decode("ascii")
-
-
-class NoAuth(AuthBase):
-    """Guest access: no Authorization header. Passing an auth object at all also stops
-    requests from reading credentials out of ``~/.netrc``."""
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        return r
-
-    def __repr__(self) -> str:
-        return "NoAuth()"
-
-
-class BasicAuth(AuthBase):
-    """Pre-emptive HTTP Basic (OPUS never sends a 401 challenge), only to ``origin``."""
-
-    def __init__(self, user: str, password: str, origin: str) -> None:
-        if not isinstance(user, str) or not isinstance(password, str):
-            raise InvalidRequest("auth must be a (user, password) pair of strings")
-        if ":" in user:
-            raise InvalidRequest("an HTTP Basic user name cannot contain ':' (RFC 7617)")
-        if any(ord(c) < 32 or ord(c) == 127 for c in user + password):
-            raise InvalidRequest("the user name or password contains a control character")
-        self.origin = origin
-        self._header = basic_authorization(user, password)
-        self.secrets: Tuple[str, ...] = secret_forms(password, user)
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        if r.url and origin_of(r.url) == self.origin:
-            r.headers["Authorization"] = self._header
-        return r
-
-    def __repr__(self) -> str:
-        return f"BasicAuth(<hidden>, origin={self.origin!r})"
-
-
-class OriginScopedAuth(AuthBase):
-    """A caller's AuthBase (token, digest, ...) applied only to requests for ``origin``."""
-
-    def __init__(self, inner: Any, origin: str) -> None:
-        self.inner = inner
-        self.origin = origin
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        if r.url and origin_of(r.url) == self.origin:
-            result: requests.PreparedRequest = self.inner(r)
-            return result
-        return r
-
-    def __repr__(self) -> str:
-        return f"OriginScopedAuth(<{type(self.inner).__name__}>, origin={self.origin!r})"
-
-
-def _build_auth(auth: Any, session: requests.Session, origin: str) -> AuthBase:
-    if auth is None:
-        # A caller's session may carry its own auth: keep it, scoped to the service.
-        if session.auth is not None:
-            return _build_auth(session.auth, session, origin)
-        return NoAuth()
-    if isinstance(auth, tuple):
-        if len(auth) != 2:
-            raise InvalidRequest("auth must be a (user, password) pair")
-        return BasicAuth(auth[0], auth[1], origin)
-    if isinstance(auth, AuthBase) or callable(auth):
-        return OriginScopedAuth(auth, origin)
-    raise InvalidRequest(
-        f"auth must be (user, password), a requests AuthBase or None, not {type(auth).__name__}"
-    )
-
-
-# --- answers -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An HTTP answer read into memory (bounded): what the client parses."""
+@dataclass
+class Opened:
+    """An answer whose body has not been read yet (see :meth:`Transport.stream`)."""
 
     method: str
-    url: str
-    status: int
-    reason: str
-    headers: Mapping[str, str]
-    body: bytes
+    url: str  # the URL that answered, after the redirects followed
+    response: requests.Response
+    redirects: int
+    watchdog: Watchdog
 
     @property
-    def content_type(self) -> Optional[str]:
-        """The media type, lower case, without parameters (None when absent)."""
-        value = self.headers.get("Content-Type")
-        if not value:
-            return None
-        return value.split(";", 1)[0].strip().lower() or None
+    def cut(self) -> bool:
+        """Whether the deadline cut the exchange (a read that ended may be short)."""
+        return self.watchdog.fired
 
-    @property
-    def location(self) -> Optional[str]:
-        """The ``Location`` header resolved against the request URL (it may be relative).
-
-        Raises :class:`ParseError` when it is no usable URL (``http://[::1``, a port that is
-        not a number): a server's header never surfaces as a raw ``ValueError``."""
-        value = self.headers.get("Location")
-        if not value or not value.strip():
-            return None
-        try:
-            url = urljoin(self.url, value.strip())
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 (raises ValueError on a bad port)
-        except ValueError:
-            raise MalformedLocation(
-                f"{self.method} {redact_url(self.url)} answered HTTP {self.status} with a "
-                "malformed Location header (not a URL); the server is misconfigured: "
-                "report it to its administrators",
-                url=self.url,
-            ) from None
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise MalformedLocation(
-                f"{self.method} {redact_url(self.url)} answered HTTP {self.status} with a "
-                f"Location that is not an http(s) URL ({redact_url(url)[:200]!r}); the server "
-                "is misconfigured: report it to its administrators",
-                url=self.url,
-            )
-        return url
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    @property
-    def is_redirect(self) -> bool:
-        return self.status in REDIRECT_STATUSES
-
-    def text(self) -> str:
-        charset = "utf-8"
-        for param in self.headers.get("Content-Type", "").split(";")[1:]:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "charset" and value.strip():
-                charset = value.strip().strip('"')
-        try:
-            return self.body.decode(charset, errors="replace")
-        except LookupError:  # unknown charset name
-            return self.body.decode("utf-8", errors="replace")
-
-    def looks_like_html(self) -> bool:
-        if self.content_type in ("text/html", "application/xhtml+xml"):
-            return True
-        head = self.body[:256].lstrip().lower()
-        return head.startswith((b"<!doctype html", b"<html"))
-
-
-_ADVICE = {
-    401: "Check the user name and token (password) given as auth.",
-    403: "The operation is not allowed to this user, or not in the job's current phase "
-    "(UWS §2.2): check the job's phase and your credentials.",
-    404: "Check the job id and the job list URL; the job may have been deleted or destroyed, "
-    "or belong to another user.",
-    429: "The server is rate-limiting requests: wait a while and try again.",
-}
-_SERVER_ADVICE = (
-    "The server failed. OPUS also answers 500 for client mistakes (wrong phase, bad value, "
-    "unknown job list): read the server's message; if it is temporary, try again later."
-)
+    def read_reply(self, limit: int) -> Tuple[Reply, bool]:
+        """The answer read into a :class:`Reply`, at most ``limit`` bytes of its body, and
+        whether there was more."""
+        chunks: List[bytes] = []
+        size, truncated = 0, False
+        for chunk in self.response.iter_content(_CHUNK):
+            if size + len(chunk) > limit:
+                chunks.append(chunk[: limit - size])
+                truncated = True
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        reply = Reply(
+            method=self.method,
+            url=self.url,
+            status=self.response.status_code,
+            reason=self.response.reason or "",
+            headers=CaseInsensitiveDict(self.response.headers),
+            body=b"".join(chunks),
+            redirects=self.redirects,
+        )
+        return reply, truncated
 
 
 class Transport:
@@ -429,10 +170,14 @@ class Transport:
         *,
         auth: Any = None,
         session: Optional[requests.Session] = None,
-        timeout: Timeout,
+        timeout: Timeout = DEFAULT_TIMEOUT,
         retries: int,
         max_retry_after: float = MAX_RETRY_AFTER,
     ) -> None:
+        if not is_http_url(service_url):
+            raise InvalidRequest(
+                f"the service URL {redact_url(service_url)!r} is not an http(s) URL"
+            )
         self.origin = origin_of(service_url)
         self.timeouts = Timeouts.of(timeout)
         retry = make_retry(retries, max_retry_after=max_retry_after)
@@ -447,13 +192,11 @@ class Transport:
             current = session.get_adapter(service_url)
             # requests' stock adapter: Retry(0, read=False). Anything else is the caller's.
             if type(current) is HTTPAdapter and current.max_retries.total == 0:
-                prefix = _origin_prefix(service_url)
-                session.mount(prefix, DeadlineAdapter(max_retries=retry))
+                session.mount(_origin_prefix(service_url), DeadlineAdapter(max_retries=retry))
         self.session = session
-        self.auth = _build_auth(auth, session, self.origin)
-        self._secrets: Tuple[str, ...] = tuple(getattr(self.auth, "secrets", ())) + (
-            _header_secrets(session)
-        )
+        self.auth = build_auth(auth, session, self.origin)
+        own = self.auth.secrets if isinstance(self.auth, BasicAuth) else ()
+        self._secrets: Tuple[str, ...] = own + header_secrets(session)
 
     def close(self) -> None:
         if self.owns_session:
@@ -473,136 +216,132 @@ class Transport:
         deadline: Optional[float] = None,
         too_large: Optional[str] = None,
     ) -> Reply:
-        """Send one request (redirects are never followed by requests itself; with
-        ``follow_redirects`` a GET follows up to 5 of them, auth staying origin-scoped)
-        and read at most ``max_body`` bytes of a 2xx body (ParseError beyond; its message
-        ends with ``too_large``, the advice on the setting that raises the limit).
+        """Send one request and read at most ``max_body`` bytes of a 2xx body (ParseError
+        beyond; its message ends with ``too_large``, the advice on the setting that raises
+        the limit). With ``follow_redirects`` a GET follows redirects (the one loop).
 
         ``deadline`` (a :func:`time.monotonic` instant): the whole request, its retries,
         their sleeps, the redirects and the body, ends by then (see :mod:`uws_lite.deadline`),
         or raises :class:`RequestTimeout`."""
-        timeouts = self.timeouts.with_read_at_least(read_timeout)
-        for _ in range(MAX_GET_REDIRECTS + 1):
-            if deadline is not None and time.monotonic() >= deadline:
-                raise RequestTimeout(
-                    f"{method} {redact_url(url)}: not sent, the deadline has passed. "
-                    "Wait again with a larger timeout.",
-                    url,
-                )
-            reply = self._send_once(
-                method, url, data, files, timeouts, (max_body, too_large), deadline
-            )
-            if not (follow_redirects and method == "GET" and reply.is_redirect):
-                return reply
-            location = reply.location  # ParseError when malformed
-            if not location:
-                return reply
-            url = location
-        return reply
-
-    def _send_once(
-        self,
-        method: str,
-        url: str,
-        data: Optional[Sequence[Tuple[str, str]]],
-        files: Optional[List[Tuple[str, Any]]],
-        timeouts: Timeouts,
-        max_body: Tuple[int, Optional[str]],
-        deadline: Optional[float] = None,
-    ) -> Reply:
-        headers = {"Accept": ACCEPT}
-        if self.session.headers.get("User-Agent") in (None, default_user_agent()):
-            headers["User-Agent"] = USER_AGENT
-        timeout: Any = timeouts.as_tuple()
-        if deadline is not None:
-            timeout = DeadlineTimeout(timeouts.connect, timeouts.read, deadline)
-        watchdog = Watchdog(deadline)
-        try:
-            with watchdog, deadline_scope(deadline):
-                return self._exchange(
-                    method, url, data, files, headers, timeout, max_body, watchdog
-                )
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            if watchdog.fired:
-                raise _cut_off(method, url) from exc
-            raise self._transport_error(exc, method, url) from exc
-
-    def _exchange(
-        self,
-        method: str,
-        url: str,
-        data: Optional[Sequence[Tuple[str, str]]],
-        files: Optional[List[Tuple[str, Any]]],
-        headers: Dict[str, str],
-        timeout: Any,
-        max_body: Tuple[int, Optional[str]],
-        watchdog: Watchdog,
-    ) -> Reply:
+        headers: Dict[str, str] = {"Accept": ACCEPT}
         body: Any = list(data) if data is not None else None
         if files:
             # Streamed from disk with a Content-Length, not read into memory (issue 12).
             body = MultipartBody(body or [], files)
-            headers = {**headers, "Content-Type": body.content_type}
-        with scoped.send(
-            self.session,
-            method,
-            url,
-            trusted=origin_of(url) == self.origin,
-            data=body,
-            headers=headers,
-            auth=self.auth,
-            timeout=timeout,
-            stream=True,
-        ) as response:
-            watchdog.watch_response(response)
-            ok = 200 <= response.status_code < 300
-            limit = max_body[0] if ok else MAX_ERROR_BODY
-            body, truncated = _read_limited(response, limit)
-            if watchdog.fired:
-                raise _cut_off(method, url)
-            if truncated and ok:
-                advice = max_body[1] or "no UWS document is that big: is the URL right?"
-                raise ParseError(
-                    f"{method} {redact_url(url)}: the answer is larger than {limit} bytes "
-                    f"({limit / 2**20:g} MiB), the limit for this request; it was not read: "
-                    f"{advice}",
-                    url=url,
-                )
-            return Reply(
-                method=method,
-                url=url,
-                status=response.status_code,
-                reason=response.reason or "",
-                headers=CaseInsensitiveDict(response.headers),
-                body=body,
+            headers["Content-Type"] = body.content_type
+        timeouts = self.timeouts.with_read_at_least(read_timeout)
+        follow = follow_redirects and method == "GET"
+        with self._exchange(method, url, body, headers, timeouts, deadline, follow) as opened:
+            ok = 200 <= opened.response.status_code < 300
+            limit = max_body if ok else MAX_ERROR_BODY
+            reply, truncated = opened.read_reply(limit)
+            if opened.cut:
+                raise cut_off(method, opened.url)
+        if truncated and ok:
+            advice = too_large or "no UWS document is that big: is the URL right?"
+            raise ParseError(
+                f"{method} {redact_url(reply.url)}: the answer is larger than {limit} bytes "
+                f"({limit / 2**20:g} MiB), the limit for this request; it was not read: {advice}",
+                url=reply.url,
             )
+        return reply
 
-    def _transport_error(self, exc: Exception, method: str, url: str) -> UWSErrorLike:
-        where = f"{method} {redact_url(url)}"
-        reason = self.scrub(_innermost(exc))
-        if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError)) or (
-            "timed out" in reason.lower() or "timeout" in reason.lower()
-        ):
-            return RequestTimeout(
-                f"{where}: no answer within the timeout ({reason}). The server is slow or "
-                "unreachable: try again later, or pass a larger timeout=(connect, read).",
-                url,
+    @contextlib.contextmanager
+    def stream(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        timeouts: Optional[Timeouts] = None,
+        deadline: Optional[float] = None,
+    ) -> Iterator[Opened]:
+        """GET ``url`` for a download, redirects followed (the one loop, credentials only to
+        the service's origin at each hop), and yield the answer before its body is read.
+
+        Errors before the answer, and requests/urllib3 errors escaping the ``with`` block,
+        become :class:`TransportError` types (:class:`TLSError` for TLS failures); a
+        malformed or non-http ``Location`` raises :class:`MalformedLocation`. ``deadline``
+        bounds the whole exchange, body included (``Opened.cut`` says it was cut)."""
+        with self._exchange(
+            "GET", url, None, dict(headers), timeouts or self.timeouts, deadline, True
+        ) as opened:
+            yield opened
+
+    @contextlib.contextmanager
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        body: Any,
+        headers: Dict[str, str],
+        timeouts: Timeouts,
+        deadline: Optional[float],
+        follow: bool,
+    ) -> Iterator[Opened]:
+        if self.session.headers.get("User-Agent") in (None, default_user_agent()):
+            headers = {**headers, "User-Agent": USER_AGENT}
+        timeout: Any = timeouts
+        if deadline is not None:
+            timeout = DeadlineTimeout(timeouts.connect, timeouts.read, deadline)
+        watchdog = Watchdog(deadline)
+        where = [url]  # the URL of the hop under way, for messages
+        try:
+            with watchdog, deadline_scope(deadline):
+                response, hops = self._follow(
+                    method, where, body, headers, timeout, deadline, follow
+                )
+                with response:
+                    watchdog.watch_response(response)
+                    yield Opened(method, where[0], response, hops, watchdog)
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            if watchdog.fired:
+                raise cut_off(method, where[0]) from exc
+            raise network_error(exc, method, where[0], self.scrub) from exc
+
+    def _follow(
+        self,
+        method: str,
+        where: List[str],
+        body: Any,
+        headers: Dict[str, str],
+        timeout: Any,
+        deadline: Optional[float],
+        follow: bool,
+    ) -> Tuple[requests.Response, int]:
+        """THE redirect loop: the answer, and how many redirects led to it. Stops after
+        :data:`MAX_REDIRECTS` hops, giving the last redirect answer back."""
+        hops = 0
+        while True:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise RequestTimeout(
+                    f"{method} {redact_url(where[0])}: not sent, the deadline has passed. "
+                    "Try again with a larger timeout.",
+                    where[0],
+                )
+            response = send_scoped(
+                self.session,
+                method,
+                where[0],
+                origin=self.origin,
+                auth=self.auth,
+                headers=headers,
+                timeout=timeout,
+                data=body,
             )
-        if isinstance(
-            exc,
-            (
-                requests.exceptions.InvalidURL,
-                requests.exceptions.MissingSchema,
-                requests.exceptions.InvalidSchema,
-                requests.exceptions.InvalidHeader,
-            ),
-        ):
-            return InvalidRequest(f"{where}: the request cannot be sent ({reason}).")
-        return ConnectionFailed(
-            f"{where}: could not reach the server or the connection broke ({reason}). "
-            "Check the URL and the network, then try again.",
-            url,
-        )
+            status = response.status_code
+            if not follow or status not in REDIRECT_STATUSES or hops >= MAX_REDIRECTS:
+                return response, hops
+            try:
+                location = resolve_location(
+                    method, where[0], status, response.headers.get("Location")
+                )
+            except BaseException:
+                response.close()
+                raise
+            if location is None:
+                return response, hops
+            response.close()
+            where[0], hops = location, hops + 1
 
     # -- checking
     @property
@@ -613,6 +352,13 @@ class Transport:
     def scrub(self, text: str) -> str:
         """Remove the credentials from a text shown to the user (server messages may echo)."""
         return redact(text, self._secrets)
+
+    def status_error(
+        self, reply: Reply, *, not_found: Type[NotFound] = NotFound
+    ) -> HTTPStatusError:
+        """The typed error for an unsuccessful answer (the one status table of
+        :mod:`uws_lite._answers`), credentials scrubbed; not raised."""
+        return _answers.status_error(reply, self.scrub, not_found=not_found)
 
     def check(
         self,
@@ -628,182 +374,34 @@ class Transport:
         carrying a VOTable error document is an error unless ``error_document_ok`` (the
         job's ``/error`` resource, where such a document is the expected answer)."""
         if reply.ok:
-            if error_document_ok:
-                return
-            # DaCHS refuses a request with HTTP 200 and a VOTable error document: a 2xx
-            # is only a success when its body is not such a document.
-            self._refuse_votable_error(reply, "a success answer")
+            if not error_document_ok:
+                # DaCHS refuses a request with HTTP 200 and a VOTable error document: a 2xx
+                # is only a success when its body is not such a document.
+                _answers.refuse_votable_error(reply, "a success answer", self.scrub)
             return
         if redirect_ok and reply.status in (301, 302, 303):
             return
-        where = f"{reply.method} {redact_url(reply.url)}"
-        server_message = self._server_message(reply)
-        said = f" Server says: {_sentence(server_message)}" if server_message else ""
-        status = f"HTTP {reply.status} {reply.reason}".rstrip()
-        cls: Type[HTTPStatusError]
-        if reply.is_redirect:
-            cls = HTTPStatusError
-            try:
-                target = redact_url(reply.location)
-            except MalformedLocation:
-                target = "a malformed Location"
-            advice = f"Unexpected redirect to {target}: check the URL (http/https, trailing path)."
-        elif reply.status == 404:
-            cls, advice = not_found, _ADVICE[404]
-        elif reply.status == 401:
-            cls, advice = AuthenticationError, _ADVICE[401]
-        elif reply.status == 403:
-            cls, advice = ForbiddenError, _ADVICE[403]
-        elif reply.status >= 500:
-            cls, advice = ServerError, _SERVER_ADVICE
-        else:
-            cls = HTTPStatusError
-            advice = _ADVICE.get(reply.status, "Read the server's message and fix the request.")
-        raise cls(
-            self.scrub(f"{where} failed: {status}.{said} {advice}"),
-            url=reply.url,
-            status=reply.status,
-            body_excerpt=self._excerpt(reply),
-            server_message=server_message,
-        )
+        raise self.status_error(reply, not_found=not_found)
 
     def xml_body(self, reply: Reply, what: str) -> bytes:
         """The body of a 2xx answer that should be a UWS XML document, refusing HTML pages
         and error documents (DaCHS: a VOTable with QUERY_STATUS=ERROR, even with HTTP 200)."""
-        self._refuse_error_documents(reply, what)
+        _answers.refuse_error_documents(reply, what, self.scrub)
         if reply.content_type in ("application/json", "text/json"):
             raise ParseError(
                 f"{reply.method} {redact_url(reply.url)} answered JSON where {what} (XML) "
                 "was expected: is the URL a UWS job list?",
                 url=reply.url,
-                excerpt=self._excerpt(reply),
+                excerpt=_answers.excerpt(reply, self.scrub),
             )
         return reply.body
 
     def text_body(self, reply: Reply, what: str) -> str:
         """The body of a 2xx text/plain answer, refusing HTML pages and error documents."""
-        self._refuse_error_documents(reply, what)
+        _answers.refuse_error_documents(reply, what, self.scrub)
         return reply.text()
-
-    def _refuse_error_documents(self, reply: Reply, what: str) -> None:
-        where = f"{reply.method} {redact_url(reply.url)}"
-        if reply.looks_like_html():
-            message = self._server_message(reply)
-            said = f" The page says: {message}" if message else ""
-            raise ServiceErrorDocument(
-                self.scrub(
-                    f"{where} answered HTTP {reply.status} with an HTML page instead of "
-                    f"{what}.{said} Check that the URL is a UWS service (not a web page or a "
-                    "login portal)."
-                ),
-                url=reply.url,
-                status=reply.status,
-                body_excerpt=self._excerpt(reply),
-                server_message=message,
-            )
-        self._refuse_votable_error(reply, what)
-
-    def _refuse_votable_error(self, reply: Reply, what: str) -> None:
-        where = f"{reply.method} {redact_url(reply.url)}"
-        if reply.body.lstrip()[:1] == b"<":
-            message = votable_error(reply.body)
-            if message is not None:
-                message = self.scrub(message)
-                raise ServiceErrorDocument(
-                    self.scrub(
-                        f"{where} answered HTTP {reply.status} with an error document instead "
-                        f"of {what}: {message}"
-                    ),
-                    url=reply.url,
-                    status=reply.status,
-                    body_excerpt=self._excerpt(reply),
-                    server_message=message,
-                )
-
-    def _server_message(self, reply: Reply) -> Optional[str]:
-        try:
-            message = error_message(reply.body, reply.headers.get("Content-Type"))
-        except ParseError:
-            message = None
-        if message is None:
-            return None
-        message = " ".join(message.split())
-        if len(message) > EXCERPT_CHARS:
-            message = message[:EXCERPT_CHARS] + "..."
-        return self.scrub(message) or None
-
-    def _excerpt(self, reply: Reply) -> str:
-        return self.scrub(reply.text()[:EXCERPT_CHARS])
-
-
-UWSErrorLike = Union[TransportError, InvalidRequest]
-
-
-def _read_limited(response: requests.Response, limit: int) -> Tuple[bytes, bool]:
-    """At most ``limit`` bytes of the (decoded) body, and whether there was more."""
-    chunks: List[bytes] = []
-    size = 0
-    for chunk in response.iter_content(_CHUNK):
-        if size + len(chunk) > limit:
-            chunks.append(chunk[: limit - size])
-            return b"".join(chunks), True
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks), False
-
-
-def _cut_off(method: str, url: str) -> RequestTimeout:
-    return RequestTimeout(
-        f"{method} {redact_url(url)}: the answer was not complete at the deadline (the "
-        "server holds it or sends it too slowly); cut off.",
-        url,
-    )
-
-
-def _innermost(exc: BaseException) -> str:
-    """A short description of the root cause of a requests/urllib3 exception chain."""
-    seen = 0
-    inner: BaseException = exc
-    while seen < 10:
-        seen += 1
-        nxt = getattr(inner, "reason", None)
-        if (
-            not isinstance(nxt, BaseException)
-            and inner.args
-            and isinstance(inner.args[0], BaseException)
-        ):
-            nxt = inner.args[0]
-        if not isinstance(nxt, BaseException):
-            break
-        inner = nxt
-    text = str(inner) or type(inner).__name__
-    if len(text) > 200:
-        text = text[:200] + "..."
-    return f"{type(inner).__name__}: {text}"
-
-
-def _sentence(text: str) -> str:
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _origin_prefix(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}/"
-
-
-def _header_secrets(session: requests.Session) -> Tuple[str, ...]:
-    """The secrets of a caller's session-wide ``Authorization`` header (Basic or a token)."""
-    value = session.headers.get("Authorization")
-    if not isinstance(value, str) or not value.strip():
-        return ()
-    scheme, _, credentials = value.strip().partition(" ")
-    credentials = credentials.strip() or scheme
-    forms = list(secret_forms(credentials))
-    if scheme.lower() == "basic":
-        try:
-            user, sep, password = base64.b64decode(credentials).decode("utf-8").partition(":")
-        except (ValueError, UnicodeDecodeError):
-            sep = ""
-        if sep:
-            forms += secret_forms(password, user)
-    return tuple(forms)

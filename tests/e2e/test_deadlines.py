@@ -4,7 +4,8 @@
   stated margin when the server holds, trickles or rate-limits the wait (before: 35-300 s);
 - a download that stalls (no byte, connection open) is noticed after ``stall_timeout``
   (20 s by default, not the 90 s read timeout) and resumed with Range;
-- a download's total ``timeout`` raises DownloadTimeout on time, leaving no file.
+- a download's total ``timeout`` raises DownloadTimeout on time (download_many: every
+  unfinished item fails with it), leaving no file.
 
 Timing is asserted generously (bound + 5 s) so a loaded machine does not make them flaky.
 """
@@ -144,11 +145,13 @@ def test_download_many_total_timeout_bounds_all_of_them(ws: Any, tmp_path: Path)
     ws.server.faults.stall_download_at = 0.5
     ws.server.faults.stall_download_count = FOREVER
     started = time.monotonic()
-    with pytest.raises(DownloadTimeout):
-        client.download_many(
-            [(result, tmp_path / "dl" / "a.cdf"), (result, tmp_path / "dl" / "b.cdf")], timeout=3
-        )
+    report = client.download_many(
+        [(result, tmp_path / "dl" / "a.cdf"), (result, tmp_path / "dl" / "b.cdf")], timeout=3
+    )
     assert time.monotonic() - started < 3 + DEADLINE_MARGIN + SLACK
+    assert [type(o.error) for o in report] == [DownloadTimeout, DownloadTimeout]  # both FAILED
+    with pytest.raises(DownloadTimeout):
+        report.raise_for_failures()
     assert list((tmp_path / "dl").iterdir()) == []
     client.close()
 

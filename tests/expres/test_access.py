@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,6 +16,7 @@ from uws_call_expres.access import (
     resolve_access,
 )
 from uws_call_expres.errors import AccessError
+from uws_lite.errors import InsecureNetrc, NetrcError
 
 # -- the routing table, row by row -------------------------------------------------------
 
@@ -160,9 +162,34 @@ def test_broken_netrc_error_does_not_quote_its_content(tmp_path: Path) -> None:
     netrc = _netrc(
         tmp_path / "netrc", "machine voparis-uws-maser.obspm.fr login jdoe password x s3cr3t\n"
     )
-    with pytest.raises(AccessError) as info:
+    with pytest.raises(NetrcError) as info:  # an InvalidRequest, as AccessError is
         resolve_access(login="jdoe", environ={"NETRC": str(netrc)})
     assert "s3cr3t" not in str(info.value)
+    assert f"{netrc} cannot be parsed (line " in str(info.value)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
+def test_netrc_readable_or_writable_by_others_is_refused(tmp_path: Path, mode: int) -> None:
+    # Before: the path was passed to the netrc module, which then checks nothing, and the
+    # token of a world-readable file was used silently.
+    netrc = _netrc(
+        tmp_path / "netrc", "machine voparis-uws-maser.obspm.fr login jdoe password fromnetrc\n"
+    )
+    os.chmod(netrc, mode)
+    with pytest.raises(InsecureNetrc) as info:
+        resolve_access(login="jdoe", environ={"NETRC": str(netrc)})
+    assert str(info.value) == (
+        f"{netrc} can be read or changed by other users (mode {mode:04o}), so it is not used: "
+        f"run chmod 600 {netrc}"
+    )
+    assert "fromnetrc" not in str(info.value)
+
+
+def test_netrc_without_a_password_may_be_readable(tmp_path: Path) -> None:
+    netrc = _netrc(tmp_path / "netrc", "machine voparis-uws-maser.obspm.fr login jdoe\n")
+    os.chmod(netrc, 0o644)
+    with pytest.raises(AccessError, match="no token was found"):
+        resolve_access(login="jdoe", environ={"NETRC": str(netrc)})
 
 
 def test_token_is_not_in_repr(kit: SimpleNamespace) -> None:
@@ -209,3 +236,38 @@ def test_plain_http_to_a_remote_host_warns_when_authenticated() -> None:
     local = resolve_access(server="http://127.0.0.1:9/rest/", login="jdoe", token="t")
     assert any("unencrypted" in w for w in remote.warnings)
     assert local.warnings == ()
+
+
+def test_the_same_insecure_netrc_is_refused_the_same_way_everywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One reader (uws_lite.auth.netrc_entry) for uws_call_expres, uws-call-expres and
+    # uws-lite: the same world-readable $NETRC is refused by each, in the same words,
+    # before any request (nothing listens on port 9).
+    from uws_call_expres.cli import main as expres_main
+    from uws_lite.cli import main as uws_lite_main
+
+    netrc = _netrc(tmp_path / "netrc", "machine 127.0.0.1 login jdoe password tok-1234\n")
+    os.chmod(netrc, 0o644)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.delenv("EXPRES_TOKEN", raising=False)
+    monkeypatch.delenv("UWS_TOKEN", raising=False)
+    said = (
+        f"{netrc} can be read or changed by other users (mode 0644), so it is not used: "
+        f"run chmod 600 {netrc}"
+    )
+    with pytest.raises(InsecureNetrc) as info:
+        resolve_access(server="http://127.0.0.1:9/rest/", login="jdoe")
+    assert str(info.value) == said
+    code = expres_main(["--list", "--server", "http://127.0.0.1:9/rest/", "--login", "jdoe"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"uws-call-expres: error: {said}" in err
+    out, errs = io.StringIO(), io.StringIO()
+    code = uws_lite_main(
+        ["--url", "http://127.0.0.1:9/rest/ExPRES", "list"], stdout=out, stderr=errs
+    )
+    assert code == 2
+    assert f"uws-lite: {said}" in errs.getvalue()
+    for text in (err, errs.getvalue(), out.getvalue()):
+        assert "tok-1234" not in text

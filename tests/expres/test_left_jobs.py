@@ -64,7 +64,7 @@ def test_new_job_names_the_created_job_when_the_get_fails(run: bool) -> None:
         with Client(LIST, retries=0) as client, pytest.raises(ServerError) as info:
             client.new_job({"runId": "x"}, run=run)
         assert created_job_id(info.value) == "2a3490"
-        assert vars(info.value)["job_url"] == f"{LIST}/2a3490"
+        assert info.value.job_url == f"{LIST}/2a3490"
         # later calls use the creation's Location
         assert client.job_url("2a3490") == f"{LIST}/2a3490"
 
@@ -84,7 +84,7 @@ def test_new_job_names_no_job_when_the_creation_itself_fails() -> None:
         with Client(LIST) as client, pytest.raises(ServerError) as info:
             client.new_job({"runId": "x"}, run=True)
     assert created_job_id(info.value) is None
-    assert not hasattr(info.value, "job_url")
+    assert info.value.job_url is None
 
 
 def test_new_job_credentials_in_the_location_are_not_shown() -> None:
@@ -94,7 +94,7 @@ def test_new_job_credentials_in_the_location_are_not_shown() -> None:
         mock.add("GET", location, status=500, body=OPUS_500, content_type="text/html")
         with Client(LIST, retries=0) as client, pytest.raises(ServerError) as info:
             client.new_job({"runId": "x"})
-    assert vars(info.value)["job_url"] == f"{LIST}/2a3490"
+    assert info.value.job_url == f"{LIST}/2a3490"
 
 
 # --- the job exists: its id and the re-attach command ------------------------------------------

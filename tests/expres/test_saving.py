@@ -18,6 +18,7 @@ from uws_call_expres.saving import (
     check_output_dir,
     check_overwrite,
     plan_destinations,
+    plan_saving,
     save_results,
 )
 from uws_lite import Client
@@ -300,3 +301,27 @@ def test_nothing_planned_prints_nothing(
 ) -> None:
     assert save_results(client, (), Console(), overwrite="rename", progress=True) == ((), ())
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_file_that_takes_a_name_after_planning_is_never_taken_for_the_result_on_sight(
+    rsps: responses.RequestsMock, client: Client, tmp_path: Path
+) -> None:
+    # Planned while the names were free; then other files take them. "Saved" is what this
+    # call saved: a file of the same size is no proof; an identical SHA-1 is.
+    same = _serve(rsps, "same.cdf", b"the result")
+    sized = Result("sized", STORE + "sized", size=8)
+    rsps.get(STORE + "sized", body=b"the logs")
+    other = _serve(rsps, "other.cdf", b"result")
+    fine = _serve(rsps, "fine", b"fine")
+    planned = plan_saving((same, sized, other, fine), tmp_path)
+    (tmp_path / "same.cdf").write_bytes(b"the result")
+    (tmp_path / "sized").write_bytes(b"not logs")  # same size, other bytes
+    (tmp_path / "other.cdf").write_bytes(b"someone else's")
+    saved, failures = save_results(client, planned, Console(), overwrite="rename", progress=False)
+    assert [p.name for p in saved] == ["same.cdf", "fine"]
+    assert [rid for rid, _ in failures] == ["sized", "other.cdf"]
+    assert "appeared meanwhile" in failures[0][1]
+    assert "already exists" in failures[1][1]
+    assert (tmp_path / "sized").read_bytes() == b"not logs"
+    assert (tmp_path / "other.cdf").read_bytes() == b"someone else's"
+    assert [c.request.url for c in rsps.calls] == [STORE + "fine"]

@@ -21,11 +21,14 @@ import responses
 from requests.auth import AuthBase
 
 from uws_lite import Client
+from uws_lite.download import DownloadStatus
 from uws_lite.errors import (
     AuthenticationError,
     ConnectionFailed,
+    DownloadError,
     ForbiddenError,
     HTTPStatusError,
+    IntegrityError,
     InvalidRequest,
     JobNotFound,
     NotFound,
@@ -106,32 +109,34 @@ def test_job_ids_are_quoted_into_one_segment(client: Client) -> None:
     assert client.job_url("a/b?c") == BASE + "/a%2Fb%3Fc"
 
 
-def test_context_manager_closes_own_session_only() -> None:
-    closed: list[str] = []
-    with Client(BASE) as own:
-        own.session.close = lambda: closed.append("own")  # type: ignore[method-assign]
+def test_context_manager_closes_own_session_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[requests.Session] = []
+    monkeypatch.setattr(requests.Session, "close", lambda self: closed.append(self))
+    with Client(BASE):
+        pass
+    assert len(closed) == 1
     mine = requests.Session()
-    mine.close = lambda: closed.append("caller")  # type: ignore[method-assign]
-    with Client(BASE, session=mine) as borrowed:
-        assert borrowed.session is mine
-    assert closed == ["own"]
+    with Client(BASE, session=mine):
+        pass
+    assert len(closed) == 1
+    assert closed[0] is not mine
 
 
 # --- headers and auth ----------------------------------------------------------------
 
 
-def test_requests_carry_accept_user_agent_and_timeouts(
-    rsps: Rsps, client: Client, job_xml: JobXml
-) -> None:
+def test_requests_carry_accept_user_agent_and_timeouts(rsps: Rsps, job_xml: JobXml) -> None:
     rsps.get(JOB, body=job_xml(), content_type=XML)
     seen: dict[str, Any] = {}
-    original = client.session.request
+    session = requests.Session()
+    original = session.request
 
     def spy(method: str, url: str, **kwargs: Any) -> requests.Response:
         seen.update(kwargs)
         return original(method, url, **kwargs)
 
-    client.session.request = spy  # type: ignore[method-assign]
+    session.request = spy  # type: ignore[method-assign]
+    client = Client(BASE, session=session)
     client.get_job("2a3490")
     headers = rsps.calls[0].request.headers
     assert headers["Accept"] == "application/xml, text/plain"
@@ -458,16 +463,17 @@ def test_get_job(rsps: Rsps, client: Client, job_xml: JobXml) -> None:
 def test_get_job_wait_and_phase_extend_the_read_timeout(
     rsps: Rsps, make_client: Callable[..., Client], job_xml: JobXml
 ) -> None:
-    client = make_client(timeout=(3, 20))
+    session = requests.Session()
+    client = make_client(timeout=(3, 20), session=session)
     rsps.get(JOB, body=job_xml(), content_type=XML)
     timeouts: list[Any] = []
-    original = client.session.request
+    original = session.request
 
     def spy(method: str, url: str, **kwargs: Any) -> requests.Response:
         timeouts.append(kwargs["timeout"])
         return original(method, url, **kwargs)
 
-    client.session.request = spy  # type: ignore[method-assign]
+    session.request = spy  # type: ignore[method-assign]
     client.get_job("2a3490", wait=30, phase="EXECUTING")
     client.get_job("2a3490", wait=-1)
     client.get_job("2a3490", wait=5)
@@ -933,34 +939,52 @@ def test_download_refuses_non_http(client: Client, tmp_path: Path, href: Any) ->
         client.download(Result(id="x", href=href), tmp_path / "x")
 
 
-def test_download_delegates_with_client_settings(
-    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_download_uses_the_client_settings_and_the_results_facts(
+    rsps: Rsps, make_client: Callable[..., Client], tmp_path: Path
 ) -> None:
-    seen: dict[str, Any] = {}
-
-    def fake(session: Any, url: str, dest: Path, **kwargs: Any) -> Path:
-        seen.update(session=session, url=url, dest=dest, **kwargs)
-        return dest
-
-    monkeypatch.setattr("uws_lite.client.download_file", fake)
-    result = Result(
-        id="a.cdf",
-        href="http://127.0.0.1:8082/store?ID=6b2aa7",
-        size=12,
-        attributes={"hash": "AB" * 20},
+    # The result's size and hash are checked, its credentials sent home only, its progress
+    # reported, overwrite honoured: through the client's one transport.
+    client = make_client(auth=(USER, TOKEN), timeout=(3.0, 7.0))
+    content = b"result bytes"
+    href = "https://uws.example.org/store?ID=6b2aa7"
+    rsps.get(href, body=content, headers={"Content-Length": str(len(content))})
+    digest = hashlib.sha1(content).hexdigest().upper()  # noqa: S324
+    right = Result(id="a.cdf", href=href, size=len(content), attributes={"hash": digest})
+    calls: list[tuple[int, Any]] = []
+    dest = tmp_path / "a.cdf"
+    dest.write_bytes(b"old")
+    path = client.download(
+        right, str(dest), progress=lambda d, t: calls.append((d, t)), overwrite=True
     )
-    progress = lambda done, total: None  # noqa: E731
-    client.download(result, str(tmp_path / "a.cdf"), progress=progress, overwrite=True)
-    assert seen["session"] is client.session
-    assert seen["url"] == "http://127.0.0.1:8082/store?ID=6b2aa7"
-    assert seen["dest"] == tmp_path / "a.cdf"
-    assert seen["expected_size"] == 12
-    assert seen["sha1"] == "ab" * 20
-    assert seen["auth"] is client.auth
-    assert seen["trusted_origin"] == BASE
-    assert seen["timeout"] == client.timeout
-    assert seen["progress"] is progress
-    assert seen["overwrite"] is True
+    assert path == dest
+    assert dest.read_bytes() == content
+    assert calls[-1] == (len(content), len(content))
+    assert rsps.calls[0].request.headers["Authorization"] == basic(USER, TOKEN)
+    assert rsps.calls[0].request.headers["Accept-Encoding"] == "identity"
+    wrong_size = Result(id="b", href=href, size=len(content) + 1)
+    with pytest.raises(IntegrityError, match="expected"):
+        client.download(wrong_size, tmp_path / "b")
+    wrong_hash = Result(id="c", href=href, attributes={"hash": "0" * 40})
+    with pytest.raises(IntegrityError, match="SHA-1"):
+        client.download(wrong_hash, tmp_path / "c")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.cdf"]
+
+
+def test_download_of_a_file_already_there_is_present_and_fetches_nothing(
+    rsps: Rsps, client: Client, tmp_path: Path
+) -> None:
+    content = b"result bytes"
+    href = "https://uws.example.org/store?ID=6b2aa7"
+    rsps.get(href, body=content)
+    result = Result(id="a", href=href, attributes={"hash": hashlib.sha1(content).hexdigest()})  # noqa: S324
+    (tmp_path / "a").write_bytes(content)
+    assert client.download(result, tmp_path / "a") == tmp_path / "a"
+    assert len(rsps.calls) == 0
+    (tmp_path / "b").write_bytes(b"something else")
+    with pytest.raises(InvalidRequest, match="already exists"):
+        client.download(result, tmp_path / "b")
+    assert len(rsps.calls) == 0
+    assert (tmp_path / "b").read_bytes() == b"something else"
 
 
 def test_download_real_file_verified(rsps: Rsps, client: Client, tmp_path: Path) -> None:
@@ -1054,49 +1078,42 @@ def test_download_many_refuses_non_http_before_any_request(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_download_many_delegates_with_client_settings(
-    make_client: Callable[..., Client], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_download_many_reports_each_item_in_order(
+    rsps: Rsps, client: Client, tmp_path: Path
 ) -> None:
-    client = make_client(auth=(USER, TOKEN), timeout=(3.0, 7.0))
-    seen: dict[str, Any] = {}
-
-    def fake(session: Any, items: Any, **kwargs: Any) -> list[Path]:
-        seen.update(session=session, items=list(items), **kwargs)
-        return [item.dest for item in items]
-
-    monkeypatch.setattr("uws_lite.client.download_many", fake)
-    result = Result(
-        id="a.cdf",
-        href="http://127.0.0.1:8082/store?ID=6b2aa7",
-        size=12,
-        attributes={"hash": "AB" * 20},
-    )
-    href = "https://uws.example.org/rest/ExPRES/2a3490/stdout"
-    paths = client.download_many([(result, str(tmp_path / "a.cdf")), (href, tmp_path / "out")])
-    assert paths == [tmp_path / "a.cdf", tmp_path / "out"]
-    first, second = seen["items"]
-    assert (first.url, first.dest, first.expected_size, first.sha1) == (
-        "http://127.0.0.1:8082/store?ID=6b2aa7",
-        tmp_path / "a.cdf",
-        12,
-        "ab" * 20,
-    )
-    assert (second.url, second.dest, second.expected_size, second.sha1) == (
-        href,
-        tmp_path / "out",
-        None,
-        None,
-    )
-    assert seen["session"] is client.session
-    assert seen["auth"] is client.auth
-    assert seen["trusted_origin"] == BASE
-    assert seen["timeout"] == client.timeout == (3.0, 7.0)
-    assert seen["max_workers"] == 4
-    assert seen["progress"] is None
-    assert seen["overwrite"] is False
-    progress = lambda item, done, total: None  # noqa: E731
-    client.download_many([], max_workers=2, progress=progress, overwrite=True)
-    assert (seen["max_workers"], seen["progress"], seen["overwrite"]) == (2, progress, True)
+    # saved, present (verified, not fetched), failed with its error: the others go on.
+    ok, there, bad, late = (f"https://uws.example.org/store?ID={n}" for n in range(4))
+    for href, body in ((ok, b"ok"), (there, b"there"), (late, b"late")):
+        rsps.get(href, body=body)
+    rsps.get(bad, status=404, body=b"no such result")
+    (tmp_path / "there").write_bytes(b"there")
+    sha1 = hashlib.sha1(b"there").hexdigest()  # noqa: S324
+    pairs = [
+        (ok, tmp_path / "ok"),
+        (Result(id="there", href=there, attributes={"hash": sha1}), tmp_path / "there"),
+        (bad, str(tmp_path / "bad")),
+        (late, tmp_path / "late"),
+    ]
+    report = client.download_many(pairs, max_workers=1)
+    assert [o.status for o in report] == [
+        DownloadStatus.SAVED,
+        DownloadStatus.PRESENT,
+        DownloadStatus.FAILED,
+        DownloadStatus.SAVED,
+    ]
+    assert [o.path for o in report] == [tmp_path / n for n in ("ok", "there", "bad", "late")]
+    assert report.paths == (tmp_path / "ok", tmp_path / "there", tmp_path / "late")
+    assert [o.path.name for o in report.saved] == ["ok", "late"]
+    assert [o.path.name for o in report.present] == ["there"]
+    (failed,) = report.failed
+    assert isinstance(failed.error, DownloadError)
+    assert failed.error.status == 404
+    assert "404" in str(failed.error)
+    assert not report.ok
+    with pytest.raises(DownloadError, match="404"):
+        report.raise_for_failures()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["late", "ok", "there"]
+    assert [c.request.url for c in rsps.calls] == [ok, bad, late]  # "there" not fetched
 
 
 def test_download_many_real_files_in_order_credentials_only_home(
@@ -1112,11 +1129,13 @@ def test_download_many_real_files_in_order_credentials_only_home(
         sha1 = hashlib.sha1(content).hexdigest()  # noqa: S324
         pairs.append((Result(id=f"r{n}", href=href, attributes={"hash": sha1}), tmp_path / f"r{n}"))
     seen: list[tuple[str, int, Any]] = []
-    paths = client.download_many(
+    report = client.download_many(
         pairs,
         max_workers=3,
         progress=lambda item, done, total: seen.append((item.dest.name, done, total)),
     )
+    assert report.ok
+    paths = list(report.paths)
     assert paths == [dest for _, dest in pairs]
     assert [p.read_bytes() for p in paths] == contents
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"r{n}" for n in range(5)]  # no .part
@@ -1129,18 +1148,100 @@ def test_download_many_real_files_in_order_credentials_only_home(
     }
 
 
-def test_download_many_keeps_completed_files_and_raises_the_failure(
+def test_download_many_keeps_completed_files_and_reports_the_failure(
     rsps: Rsps, client: Client, tmp_path: Path
 ) -> None:
-    from uws_lite.errors import DownloadError
-
     rsps.get("https://uws.example.org/a", body=b"aaa")
     rsps.get("https://uws.example.org/b", status=404, body=b"no")
     pairs = [
         ("https://uws.example.org/a", tmp_path / "a"),
         ("https://uws.example.org/b", tmp_path / "b"),
     ]
+    report = client.download_many(pairs, max_workers=1)
     with pytest.raises(DownloadError, match="404"):
-        client.download_many(pairs, max_workers=1)
+        report.raise_for_failures()
     assert (tmp_path / "a").read_bytes() == b"aaa"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+
+
+# --- errors declare what they carry -------------------------------------------------------
+
+
+def _every_error_class() -> list[type]:
+    import inspect
+
+    import uws_lite.errors as errors
+
+    return [
+        cls
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, BaseException) and cls.__module__ == errors.__name__
+    ]
+
+
+def _declared(cls: type) -> set[str]:
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        names |= set(getattr(klass, "__annotations__", {}))
+    return names
+
+
+def test_every_attribute_an_error_carries_is_declared_on_its_class() -> None:
+    from uws_lite.models import Job
+
+    job = Job(job_id="j1", phase=Phase.ERROR)
+    samples = {
+        "message": "m",
+        "url": "https://u:p@uws.example.org/x",
+        "status": 404,
+        "job": job,
+        "timeout": 3.0,
+        "path": "/home/x/.netrc",
+        "job_url": JOB,
+        "job_id": "2a3490",
+    }
+    import inspect
+
+    for cls in _every_error_class():
+        params = inspect.signature(cls.__init__).parameters
+        kwargs = {n: samples[n] for n in params if n in samples and n != "message"}
+        args = ["m"] if "message" in params else []
+        error = cls(*args, **kwargs)
+        undeclared = set(vars(error)) - _declared(cls)
+        assert not undeclared, (cls.__name__, undeclared)
+        assert "url" not in vars(error) or "p@" not in str(vars(error)["url"])
+    assert {"job_id", "job_url"} <= _declared(ServerError)
+    assert {"url", "status"} <= _declared(IntegrityError)
+
+
+def test_a_creation_that_fails_later_names_the_job_on_the_error(
+    rsps: Rsps, make_client: Callable[..., Client]
+) -> None:
+    rsps.post(BASE, status=303, headers={"Location": JOB})
+    rsps.post(JOB + "/phase", status=500, body=b"<pre>cannot run</pre>", content_type="text/html")
+    client = make_client(retries=0)
+    with pytest.raises(ServerError) as info:
+        client.new_job({"runId": "x"}, run=True)
+    assert (info.value.job_id, info.value.job_url) == ("2a3490", JOB)
+    rsps.post(BASE, status=500, body=b"<pre>no</pre>", content_type="text/html")
+    with pytest.raises(ServerError) as info:
+        client.new_job({"runId": "y"})
+    assert (info.value.job_id, info.value.job_url) == (None, None)  # no job is known
+
+
+def test_ctrl_c_after_the_creation_names_the_job_and_is_still_a_keyboard_interrupt(
+    rsps: Rsps, make_client: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from uws_lite.errors import CreationInterrupted
+
+    rsps.post(BASE, status=303, headers={"Location": JOB})
+    client = make_client()
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(client, "_fetch_job", interrupted)
+    with pytest.raises(KeyboardInterrupt) as info:
+        client.new_job({"runId": "x"})
+    assert isinstance(info.value, CreationInterrupted)
+    assert (info.value.job_id, info.value.job_url) == ("2a3490", JOB)

@@ -22,7 +22,6 @@ from typing import Any, Callable, Dict
 import pytest
 
 from uws_lite import Client, WaitTimeout
-from uws_lite.download import DownloadItem, download_many
 from uws_lite.errors import InvalidRequest, UWSError
 from uws_lite.numbers import check_count, check_seconds
 from uws_lite.testing.faults import FOREVER, Faults
@@ -116,7 +115,7 @@ def test_huge_retry_after_is_cut_to_the_time_left_and_says_so(
     client, job_id = running
     opus_server.faults.request_filter = WAITS
     _huge_retry_after(opus_server.faults)
-    with caplog.at_level(logging.WARNING, logger="uws_lite.transport"), pytest.raises(WaitTimeout):
+    with caplog.at_level(logging.WARNING, logger="uws_lite._retry"), pytest.raises(WaitTimeout):
         client.wait(job_id, timeout=T)
     said = [r.getMessage() for r in caplog.records]
     assert any("retry after" in m and "left before the deadline" in m for m in said), said
@@ -129,7 +128,7 @@ def test_without_a_deadline_a_huge_retry_after_is_capped_and_logged(
     opus_server.faults.status_429, opus_server.faults.retry_after = 1, "999999999"
     with (
         Client(opus_server.list_url(), max_retry_after=0.5) as client,
-        caplog.at_level(logging.WARNING, logger="uws_lite.transport"),
+        caplog.at_level(logging.WARNING, logger="uws_lite._retry"),
     ):
         assert client.get_job(job_id).phase.value == "EXECUTING"  # retried after 0.5 s
     assert any("max_retry_after" in r.getMessage() for r in caplog.records)
@@ -252,15 +251,9 @@ def test_download_numbers_refused_before_any_request(
 
 @pytest.mark.parametrize("bad", [True, 0, 1.5, math.nan])
 def test_download_many_max_workers_refused(opus_server: Any, tmp_path: Path, bad: Any) -> None:
-    item = DownloadItem(opus_server.base_url + "/store?ID=1", tmp_path / "a")
-    with pytest.raises(InvalidRequest):
-        download_many(
-            Client(opus_server.list_url()).session,
-            [item],
-            auth=None,
-            trusted_origin=opus_server.base_url,
-            max_workers=bad,
-        )
+    href = opus_server.base_url + "/store?ID=1"
+    with Client(opus_server.list_url()) as client, pytest.raises(InvalidRequest):
+        client.download_many([(href, tmp_path / "a")], max_workers=bad)
     assert opus_server.requests == ()
 
 

@@ -1,4 +1,5 @@
-"""uws_lite.download: streaming, atomic, resumable, verified downloads.
+"""uws_lite.download (and its engine, uws_lite._transfer and _batch): streaming, atomic,
+resumable, verified downloads, one outcome per item.
 
 Most tests use a real loopback HTTP server (started here) because broken connections,
 resumes and redirects need real sockets; the server records every request's headers
@@ -24,9 +25,11 @@ import requests
 import responses
 from requests.auth import HTTPBasicAuth
 
-import uws_lite.download as download_module
-from uws_lite.download import DownloadItem, download_file, download_many
+from uws_lite._answers import MAX_REDIRECTS
+from uws_lite.download import DownloadItem, DownloadStatus
 from uws_lite.errors import DownloadError, IntegrityError, InvalidRequest, UnsafeURL
+
+from .engine import fetch_many, fetch_one
 
 DATA = os.urandom(3 * (1 << 20) + 12345)  # not a multiple of any chunk size
 
@@ -247,7 +250,7 @@ def _get(
     kwargs.setdefault("auth", None)
     kwargs.setdefault("trusted_origin", server.origin)
     kwargs.setdefault("timeout", (5.0, 5.0))
-    return download_file(session, server.url(path), dest, **kwargs)  # type: ignore[arg-type]
+    return fetch_one(session, server.url(path), dest, **kwargs)  # type: ignore[arg-type]
 
 
 # --- normal downloads -------------------------------------------------------------------
@@ -381,9 +384,7 @@ def test_only_http_urls_are_fetched(href: str, tmp_path: Path) -> None:
             raise AssertionError("no request may be made")
 
     with pytest.raises(UnsafeURL):
-        download_file(
-            NoNetwork(), href, tmp_path / "x", auth=None, trusted_origin="http://127.0.0.1"
-        )
+        fetch_one(NoNetwork(), href, tmp_path / "x", auth=None, trusted_origin="http://127.0.0.1")
     assert os.listdir(tmp_path) == []
 
 
@@ -403,9 +404,9 @@ def test_a_hash_that_is_not_sha1_is_not_checked(
 def test_bad_arguments_are_refused(session: requests.Session, tmp_path: Path) -> None:
     url = "http://127.0.0.1:9/x"
     with pytest.raises(InvalidRequest, match="negative"):
-        download_file(session, url, tmp_path / "x", auth=None, trusted_origin=url, expected_size=-1)
-    with pytest.raises(InvalidRequest, match="trusted_origin"):
-        download_file(session, url, tmp_path / "x", auth=None, trusted_origin="file:///")
+        fetch_one(session, url, tmp_path / "x", auth=None, trusted_origin=url, expected_size=-1)
+    with pytest.raises(InvalidRequest, match="not an http"):  # the service's origin
+        fetch_one(session, url, tmp_path / "x", auth=None, trusted_origin="file:///")
 
 
 # --- integrity ----------------------------------------------------------------------------
@@ -576,22 +577,22 @@ def test_a_stale_part_file_is_left_alone_not_resumed(
 @responses.activate
 def test_connection_refused_then_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps: List[float] = []
-    monkeypatch.setattr("uws_lite.download.time.sleep", sleeps.append)
+    monkeypatch.setattr("uws_lite._transfer.time.sleep", sleeps.append)
     url = "http://uws.example/r"
     responses.get(url, body=requests.ConnectionError("refused"))
     responses.get(url, body=b"abc")
-    download_file(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
+    fetch_one(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
     assert (tmp_path / "x").read_bytes() == b"abc"
     assert sleeps == [0.25]  # backs off when an attempt made no progress
 
 
 @responses.activate
 def test_connection_never_possible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("uws_lite.download.time.sleep", lambda s: None)
+    monkeypatch.setattr("uws_lite._transfer.time.sleep", lambda s: None)
     url = "http://user:secret@uws.example/r?ID=1"
     responses.get("http://uws.example/r", body=requests.ConnectionError("refused"))
     with pytest.raises(DownloadError) as caught:
-        download_file(
+        fetch_one(
             requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url, max_resumes=3
         )
     assert len(responses.calls) == 4
@@ -610,7 +611,7 @@ def test_416_with_another_total_starts_again(tmp_path: Path) -> None:
     )
     responses.get(url, status=416, headers={"Content-Range": "bytes */7"})
     responses.get(url, body=b"abcdefg")
-    download_file(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
+    fetch_one(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
     assert (tmp_path / "x").read_bytes() == b"abcdefg"
     assert [c.request.headers.get("Range") for c in responses.calls] == [None, "bytes=4-", None]
 
@@ -623,7 +624,7 @@ def test_206_at_the_wrong_offset_starts_again(tmp_path: Path) -> None:
     )
     responses.get(url, status=206, body=b"abcdefghij", headers={"Content-Range": "bytes 0-9/10"})
     responses.get(url, body=b"abcdefghij")
-    download_file(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
+    fetch_one(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
     assert (tmp_path / "x").read_bytes() == b"abcdefghij"
     assert [c.request.headers.get("Range") for c in responses.calls] == [None, "bytes=4-", None]
 
@@ -634,7 +635,7 @@ def test_http_errors_are_download_errors(status: int, hint: str, tmp_path: Path)
     url = "http://uws.example/r"
     responses.get(url, status=status, body="<html>oops</html>")
     with pytest.raises(DownloadError, match=hint) as caught:
-        download_file(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
+        fetch_one(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
     assert str(status) in str(caught.value)
     assert os.listdir(tmp_path) == []
 
@@ -644,7 +645,7 @@ def test_tls_failure_is_not_retried(tmp_path: Path) -> None:
     url = "https://uws.example/r"
     responses.get(url, body=requests.exceptions.SSLError("bad certificate"))
     with pytest.raises(DownloadError, match="TLS"):
-        download_file(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
+        fetch_one(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
     assert len(responses.calls) == 1
 
 
@@ -724,7 +725,7 @@ def test_redirect_from_another_origin_back_home_sends_credentials_again(
     # The origin is judged per hop, on the current URL.
     other_server.state.routes["/start"] = Route(redirect=server.url("/file"))
     server.state.routes["/file"] = Route()
-    download_file(
+    fetch_one(
         session,
         other_server.url("/start"),
         tmp_path / "x",
@@ -772,29 +773,31 @@ def test_redirect_loop_is_an_error(
     server.state.routes["/b"] = Route(redirect="/a")
     with pytest.raises(DownloadError, match="redirected"):
         _get(session, server, "/a", tmp_path / "x")
-    assert len(server.state.requests) == download_module.MAX_REDIRECTS + 1
+    assert len(server.state.requests) == MAX_REDIRECTS + 1
     assert os.listdir(tmp_path) == []
 
 
 # --- download_many ------------------------------------------------------------------------
 
 
-def _files(count: int) -> Dict[str, bytes]:
-    return {f"/f{i}": os.urandom(200_000 + i) for i in range(count)}
+def _files(server: LoopbackServer, count: int) -> Dict[str, bytes]:
+    """``count`` files served at /f0, /f1...: their bytes by path."""
+    files = {f"/f{i}": os.urandom(200_000 + i) for i in range(count)}
+    for path, data in files.items():
+        server.state.routes[path] = Route(data=data)
+    return files
 
 
 def test_download_many_downloads_everything(
     server: LoopbackServer, session: requests.Session, tmp_path: Path
 ) -> None:
-    files = _files(6)
-    for path, data in files.items():
-        server.state.routes[path] = Route(data=data)
+    files = _files(server, 6)
     items = [
         DownloadItem(server.url(p), tmp_path / f"{p[1:]}.bin", len(d), sha1(d))
         for p, d in files.items()
     ]
     seen: Dict[DownloadItem, int] = {}
-    paths = download_many(
+    report = fetch_many(
         session,
         items,
         auth=None,
@@ -802,16 +805,20 @@ def test_download_many_downloads_everything(
         max_workers=3,
         progress=lambda item, d, t: seen.__setitem__(item, d),
     )
-    assert paths == [item.dest for item in items]
+    assert [o.item for o in report] == items
+    assert [o.status for o in report] == [DownloadStatus.SAVED] * 6
+    assert list(report.paths) == [item.dest for item in items]
     for item, (_, data) in zip(items, files.items()):
         assert item.dest.read_bytes() == data
         assert seen[item] == len(data)
     assert _leftovers(tmp_path) == []
 
 
-def test_download_many_first_failure_cancels_the_rest(
+def test_download_many_a_failure_stops_no_other(
     server: LoopbackServer, session: requests.Session, tmp_path: Path
 ) -> None:
+    # Before: the first failure cancelled the rest. Now the big one, running alongside
+    # the failed one and held until that failure happened, is still saved.
     big = os.urandom(4 << 20)
     server.state.routes["/big"] = Route(data=big)
     server.state.routes["/bad"] = Route(status=404)
@@ -820,75 +827,132 @@ def test_download_many_first_failure_cancels_the_rest(
     bad_done = server.state.served.setdefault("/bad", threading.Event())
 
     def slow_big(item: DownloadItem, done: int, total: Optional[int]) -> None:
-        # Holds the big download after its first chunk until the other one failed
-        # (plus time for download_many to notice), so it must see the cancellation.
         if item is big_item and done > 0:
             bad_done.wait(10)
             time.sleep(0.5)
 
-    with pytest.raises(DownloadError, match="404"):
-        download_many(
-            session,
-            [big_item, bad_item],
-            auth=None,
-            trusted_origin=server.origin,
-            max_workers=2,
-            progress=slow_big,
-        )
-    assert os.listdir(tmp_path) == []
-    assert server.state.sent.get("/big", 0) > 0
+    report = fetch_many(
+        session,
+        [big_item, bad_item],
+        auth=None,
+        trusted_origin=server.origin,
+        max_workers=2,
+        progress=slow_big,
+    )
+    assert [o.status for o in report] == [DownloadStatus.SAVED, DownloadStatus.FAILED]
+    assert isinstance(report[1].error, DownloadError)
+    assert report[1].error.status == 404
+    assert (tmp_path / "big.bin").read_bytes() == big
+    assert sorted(os.listdir(tmp_path)) == ["big.bin"]
 
 
 def test_download_many_keeps_completed_files_and_leaves_no_parts(
     server: LoopbackServer, session: requests.Session, tmp_path: Path
 ) -> None:
-    files = _files(4)
-    for path, data in files.items():
-        server.state.routes[path] = Route(data=data)
+    files = _files(server, 4)
     server.state.routes["/bad"] = Route(data=b"x" * 1000)
     items = [DownloadItem(server.url(p), tmp_path / p[1:]) for p in files]
     items.insert(2, DownloadItem(server.url("/bad"), tmp_path / "bad", sha1="0" * 40))
+    report = fetch_many(session, items, auth=None, trusted_origin=server.origin, max_workers=1)
     with pytest.raises(IntegrityError):
-        download_many(session, items, auth=None, trusted_origin=server.origin, max_workers=1)
+        report.raise_for_failures()
     assert _leftovers(tmp_path) == []
     assert not (tmp_path / "bad").exists()
+    for path, data in files.items():  # each file is complete: the failure stopped none
+        assert (tmp_path / path[1:]).read_bytes() == data
+    assert [o.path.name for o in report.failed] == ["bad"]
+
+
+def test_download_many_interrupted_stops_all_and_leaves_no_parts(
+    server: LoopbackServer, session: requests.Session, tmp_path: Path
+) -> None:
+    # Ctrl-C (here from a worker's progress callback) stops every download and is raised.
+    files = _files(server, 4)
+    items = [DownloadItem(server.url(p), tmp_path / p[1:]) for p in files]
+
+    def interrupt(item: DownloadItem, done: int, total: Optional[int]) -> None:
+        if item is items[1] and done > 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fetch_many(
+            session,
+            items,
+            auth=None,
+            trusted_origin=server.origin,
+            max_workers=2,
+            progress=interrupt,
+            chunk_size=CHUNK,
+        )
+    assert _leftovers(tmp_path) == []
+    assert not (tmp_path / "f1").exists()
     for path, data in files.items():  # each file is either absent or complete
         dest = tmp_path / path[1:]
         assert not dest.exists() or dest.read_bytes() == data
-    assert (tmp_path / "f0").read_bytes() == files["/f0"]  # finished before the failure
+
+
+def test_download_many_present_and_taken_destinations(
+    server: LoopbackServer, session: requests.Session, tmp_path: Path
+) -> None:
+    # A file already there that is the result: PRESENT, not fetched. Another file under a
+    # destination: that item FAILED, the file left alone, no request for it; others go on.
+    data = b"r" * 5000
+    server.state.routes["/r"] = Route(data=data)
+    (tmp_path / "same").write_bytes(data)
+    (tmp_path / "sized").write_bytes(data)
+    (tmp_path / "other").write_bytes(b"mine")
+    items = [
+        DownloadItem(server.url("/r"), tmp_path / "same", sha1=sha1(data)),
+        DownloadItem(server.url("/r"), tmp_path / "sized", expected_size=len(data)),
+        DownloadItem(server.url("/r"), tmp_path / "other", sha1=sha1(data)),
+        DownloadItem(server.url("/r"), tmp_path / "new", sha1=sha1(data)),
+    ]
+    report = fetch_many(session, items, auth=None, trusted_origin=server.origin)
+    assert [o.status for o in report] == [
+        DownloadStatus.PRESENT,
+        DownloadStatus.PRESENT,
+        DownloadStatus.FAILED,
+        DownloadStatus.SAVED,
+    ]
+    assert isinstance(report[2].error, InvalidRequest)
+    assert "already exists" in str(report[2].error)
+    assert (tmp_path / "other").read_bytes() == b"mine"
+    assert (tmp_path / "new").read_bytes() == data
+    assert len(server.state.requests) == 1
+    assert report.paths == (tmp_path / "same", tmp_path / "sized", tmp_path / "new")
 
 
 def test_download_many_checks_every_item_before_any_request(
     server: LoopbackServer, session: requests.Session, tmp_path: Path
 ) -> None:
     server.state.routes["/r"] = Route()
-    (tmp_path / "exists").write_bytes(b"")
+    (tmp_path / "dir").mkdir()
     ok = DownloadItem(server.url("/r"), tmp_path / "new")
-    with pytest.raises(InvalidRequest, match="exists"):
-        download_many(
+    with pytest.raises(InvalidRequest, match="directory"):
+        fetch_many(
             session,
-            [ok, DownloadItem(server.url("/r"), tmp_path / "exists")],
+            [ok, DownloadItem(server.url("/r"), tmp_path / "dir")],
             auth=None,
             trusted_origin=server.origin,
         )
     with pytest.raises(UnsafeURL):
-        download_many(
+        fetch_many(
             session,
             [ok, DownloadItem("file:///etc/passwd", tmp_path / "p")],
             auth=None,
             trusted_origin=server.origin,
         )
     with pytest.raises(InvalidRequest, match="same file name"):
-        download_many(
+        fetch_many(
             session,
             [ok, DownloadItem(server.url("/r"), tmp_path / "NEW")],
             auth=None,
             trusted_origin=server.origin,
         )
     with pytest.raises(InvalidRequest, match="max_workers"):
-        download_many(session, [ok], auth=None, trusted_origin=server.origin, max_workers=0)
+        fetch_many(session, [ok], auth=None, trusted_origin=server.origin, max_workers=0)
     assert server.state.requests == []
-    assert download_many(session, [], auth=None, trusted_origin=server.origin) == []
+    assert len(fetch_many(session, [], auth=None, trusted_origin=server.origin)) == 0
 
 
 def test_the_hashing_thread_ends_with_every_download(

@@ -12,11 +12,11 @@ import requests
 import responses
 
 from uws_lite import Client
-from uws_lite.download import download_file
+from uws_lite._retry import make_retry
 from uws_lite.errors import MalformedLocation, ParseError, UnsafeURL, UWSError
-from uws_lite.transport import make_retry
 
 from .conftest import BASE, OPUS_RESULTS, XML, opus_job
+from .engine import fetch_one
 
 Rsps = responses.RequestsMock
 JOB = BASE + "/2a3490"
@@ -62,7 +62,7 @@ def test_a_malformed_download_redirect_is_unsafe(tmp_path: Path) -> None:
     url = "http://uws.example/r"
     responses.get(url, status=302, headers={"Location": "http://[::1"})
     with pytest.raises(UnsafeURL, match="malformed Location"):
-        download_file(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
+        fetch_one(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -73,7 +73,7 @@ def test_a_malformed_content_length_is_ignored(tmp_path: Path, length: str) -> N
     responses.get(
         url, body=b"abc", headers={"Content-Length": length}, auto_calculate_content_length=False
     )
-    download_file(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
+    fetch_one(requests.Session(), url, tmp_path / "x", auth=None, trusted_origin=url)
     assert (tmp_path / "x").read_bytes() == b"abc"
 
 

@@ -1,8 +1,7 @@
-"""uws_lite.transport: timeouts, retry policy, origin-scoped auth, answers, error mapping."""
+"""uws_lite.transport: timeouts, retry policy, sessions, answers, status and error mapping."""
 
 from __future__ import annotations
 
-import base64
 import http.server
 import socket
 import threading
@@ -12,11 +11,12 @@ import pytest
 import requests
 import responses
 from requests.adapters import HTTPAdapter
-from requests.auth import HTTPDigestAuth
 from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
 from uws_lite import transport as t
+from uws_lite._answers import MAX_ERROR_BODY, MAX_REDIRECTS, Reply
+from uws_lite._retry import CappedRetry, make_retry
 from uws_lite.errors import (
     AuthenticationError,
     ConnectionFailed,
@@ -65,7 +65,7 @@ def test_timeouts_read_extension_only_grows() -> None:
 
 
 def test_retry_policy_retries_idempotent_methods_only() -> None:
-    retry = t.make_retry(4)
+    retry = make_retry(4)
     assert retry.total == 4
     assert {429, 502, 503, 504} <= set(retry.status_forcelist or ())
     for method in ("GET", "HEAD", "DELETE", "PUT", "OPTIONS"):
@@ -78,7 +78,7 @@ def test_retry_policy_retries_idempotent_methods_only() -> None:
 @pytest.mark.parametrize("bad", [-1, True, 1.5, "3"])
 def test_retry_count_validated(bad: Any) -> None:
     with pytest.raises(InvalidRequest):
-        t.make_retry(bad)
+        make_retry(bad)
 
 
 def _response(retry_after: str) -> HTTPResponse:
@@ -86,20 +86,20 @@ def _response(retry_after: str) -> HTTPResponse:
 
 
 def test_retry_after_is_capped() -> None:
-    retry = t.make_retry(3, max_retry_after=120)
+    retry = make_retry(3, max_retry_after=120)
     assert retry.get_retry_after(_response("3600")) == 120
     assert retry.get_retry_after(_response("7")) == 7
 
 
 def test_retry_after_unparsable_falls_back_to_backoff() -> None:
-    assert t.make_retry(3).get_retry_after(_response("soon, maybe")) is None
+    assert make_retry(3).get_retry_after(_response("soon, maybe")) is None
 
 
 def test_retry_cap_survives_increment() -> None:
     # urllib3 builds a new Retry per attempt with Retry.new(): the cap must follow.
-    retry = t.make_retry(3, max_retry_after=5)
+    retry = make_retry(3, max_retry_after=5)
     later = retry.increment(method="GET", url="/x", response=_response("100"))
-    assert isinstance(later, t.CappedRetry)
+    assert isinstance(later, CappedRetry)
     assert later.max_retry_after == 5
     assert later.get_retry_after(_response("100")) == 5
 
@@ -107,112 +107,8 @@ def test_retry_cap_survives_increment() -> None:
 def test_retry_sleep_uses_capped_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
     monkeypatch.setattr("urllib3.util.retry.time.sleep", slept.append)
-    t.make_retry(3, max_retry_after=42).sleep(_response("3600"))
+    make_retry(3, max_retry_after=42).sleep(_response("3600"))
     assert slept == [42]
-
-
-# --- origins and auth ------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "same"),
-    [
-        ("https://Host.org/x", "https://host.org:443/y", True),
-        ("http://host.org/x", "http://host.org:80", True),
-        ("https://host.org/x", "http://host.org/x", False),
-        ("https://host.org/x", "https://host.org:8443/x", False),
-        ("https://host.org/x", "https://evil.org/x", False),
-        ("https://host.org.evil.org/", "https://host.org/", False),
-    ],
-)
-def test_origin_of(a: str, b: str, same: bool) -> None:
-    assert (t.origin_of(a) == t.origin_of(b)) is same
-
-
-def test_origin_of_bad_port_is_empty() -> None:
-    assert t.origin_of("https://host:notaport/") == ""
-
-
-def _decode(header: str) -> str:
-    scheme, _, token = header.partition(" ")
-    assert scheme == "Basic"
-    return base64.b64decode(token, validate=True).decode()
-
-
-def test_basic_header_long_credentials_have_no_newline() -> None:
-    # uws-client used base64.encodestring: a newline every 76 chars -> "Invalid header value".
-    user, token = "someone.with.a.long.login@example.org", "0b5e7f8a-6d2c-4c1e-9a3b-1f2e3d4c5b6a"
-    header = t.basic_authorization(user, token)
-    assert len(f"{user}:{token}") > 57
-    assert "\n" not in header
-    assert _decode(header) == f"{user}:{token}"
-
-
-def test_basic_header_non_ascii_is_utf8() -> None:
-    header = t.basic_authorization("zoë", "pässwörd€")
-    assert _decode(header) == "zoë:pässwörd€"
-
-
-@pytest.mark.parametrize(
-    ("user", "password"), [("a:b", "x"), ("a", "x\r\ny"), ("a\n", "x"), (1, "x")]
-)
-def test_basic_auth_refuses_bad_credentials(user: Any, password: Any) -> None:
-    with pytest.raises(InvalidRequest):
-        t.BasicAuth(user, password, t.origin_of(URL))
-
-
-def _prepared(url: str) -> requests.PreparedRequest:
-    return requests.Request("GET", url).prepare()
-
-
-def test_basic_auth_only_for_its_origin() -> None:
-    auth = t.BasicAuth("alice", "s3cret-token", t.origin_of(URL))
-    assert "Authorization" in auth(_prepared(URL + "/abc")).headers
-    assert "Authorization" in auth(_prepared("https://uws.example.org:443/store?ID=1")).headers
-    for other in (
-        "http://uws.example.org/rest/ExPRES",  # downgrade to http
-        "https://files.example.org/store",
-        "https://uws.example.org:8443/x",
-    ):
-        assert "Authorization" not in auth(_prepared(other)).headers
-
-
-def test_auth_reprs_hide_secrets() -> None:
-    auth = t.BasicAuth("alice", "s3cret-token", t.origin_of(URL))
-    scoped = t.OriginScopedAuth(HTTPDigestAuth("alice", "s3cret-token"), t.origin_of(URL))
-    for text in (repr(auth), repr(scoped), repr(t.NoAuth())):
-        assert "s3cret" not in text
-        assert "alice" not in text
-
-
-def test_caller_auth_is_origin_scoped() -> None:
-    calls: list[str] = []
-
-    def bearer(r: requests.PreparedRequest) -> requests.PreparedRequest:
-        calls.append(r.url or "")
-        r.headers["Authorization"] = "Bearer tok"
-        return r
-
-    scoped = t.OriginScopedAuth(bearer, t.origin_of(URL))
-    assert scoped(_prepared(URL)).headers["Authorization"] == "Bearer tok"
-    assert "Authorization" not in scoped(_prepared("https://cdn.example.org/f")).headers
-    assert calls == [URL]
-
-
-def test_build_auth_choices() -> None:
-    origin = t.origin_of(URL)
-    session = requests.Session()
-    assert isinstance(t._build_auth(None, session, origin), t.NoAuth)
-    assert isinstance(t._build_auth(("u", "p"), session, origin), t.BasicAuth)
-    assert isinstance(t._build_auth(HTTPDigestAuth("u", "p"), session, origin), t.OriginScopedAuth)
-    session.auth = ("u", "p")
-    assert isinstance(t._build_auth(None, session, origin), t.BasicAuth)
-    session.auth = HTTPDigestAuth("u", "p")
-    assert isinstance(t._build_auth(None, session, origin), t.OriginScopedAuth)
-    with pytest.raises(InvalidRequest):
-        t._build_auth(("u", "p", "x"), requests.Session(), origin)
-    with pytest.raises(InvalidRequest):
-        t._build_auth(42, requests.Session(), origin)
 
 
 # --- sessions and adapters -----------------------------------------------------------
@@ -264,7 +160,7 @@ def test_caller_session_with_own_adapter_class_is_left_alone() -> None:
 # --- replies -------------------------------------------------------------------------
 
 
-def _reply(**kwargs: Any) -> t.Reply:
+def _reply(**kwargs: Any) -> Reply:
     options: dict[str, Any] = {
         "method": "GET",
         "url": URL + "/abc",
@@ -274,7 +170,7 @@ def _reply(**kwargs: Any) -> t.Reply:
         "body": b"",
     }
     options.update(kwargs)
-    return t.Reply(**options)
+    return Reply(**options)
 
 
 def test_reply_content_type_and_location() -> None:
@@ -387,10 +283,10 @@ def test_send_reads_at_most_max_body(rsps: responses.RequestsMock) -> None:
 
 
 def test_error_bodies_are_read_bounded(rsps: responses.RequestsMock) -> None:
-    rsps.get(URL, body=b"y" * (t.MAX_ERROR_BODY + 10), status=500)
+    rsps.get(URL, body=b"y" * (MAX_ERROR_BODY + 10), status=500)
     reply = make_transport().send("GET", URL, max_body=10)
     assert reply.status == 500
-    assert len(reply.body) == t.MAX_ERROR_BODY
+    assert len(reply.body) == MAX_ERROR_BODY
 
 
 def test_send_follows_get_redirects_only_when_asked(rsps: responses.RequestsMock) -> None:
@@ -406,7 +302,7 @@ def test_send_stops_after_five_redirects(rsps: responses.RequestsMock) -> None:
     rsps.get(URL, status=302, headers={"Location": URL})
     reply = make_transport().send("GET", URL, max_body=100, follow_redirects=True)
     assert reply.status == 302
-    assert len(rsps.calls) == t.MAX_GET_REDIRECTS + 1
+    assert len(rsps.calls) == MAX_REDIRECTS + 1
 
 
 @pytest.mark.parametrize(
@@ -512,3 +408,103 @@ def test_loopback_get_and_delete_retried_post_not(flaky_server: str) -> None:
     finally:
         transport.close()
     assert _Flaky.hits == {"GET": 2, "DELETE": 2, "POST": 1}
+
+
+# --- one path: the credential rule at every hop, for API requests and downloads ------------
+
+
+class _Hop(http.server.BaseHTTPRequestHandler):
+    """``/a`` redirects to the other server's ``/b``, which redirects back to ``/c``."""
+
+    seen: ClassVar[list[tuple[int, str, dict[str, str]]]] = []
+    other: ClassVar[dict[int, str]] = {}
+
+    def do_GET(self) -> None:
+        port = self.server.server_address[1]
+        self.seen.append((port, self.path, dict(self.headers.items())))
+        if self.path in ("/a", "/b"):
+            self.send_response(302)
+            self.send_header("Location", self.other[port] + {"/a": "/b", "/b": "/c"}[self.path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b"arrived"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def two_origins() -> Iterator[tuple[str, str]]:
+    _Hop.seen = []
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hop) for _ in range(2)]
+    urls = [f"http://127.0.0.1:{s.server_address[1]}" for s in servers]
+    _Hop.other = {
+        servers[0].server_address[1]: urls[1],
+        servers[1].server_address[1]: urls[0],
+    }
+    threads = [threading.Thread(target=s.serve_forever, args=(0.05,), daemon=True) for s in servers]
+    for thread in threads:
+        thread.start()
+    yield urls[0], urls[1]
+    for server, thread in zip(servers, threads):
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("way", ["send", "stream"])
+def test_session_credentials_never_reach_another_origin_on_any_hop(
+    two_origins: tuple[str, str], way: str
+) -> None:
+    # home /a -> elsewhere /b -> home /c: a session-wide Authorization header and a jar
+    # cookie (not port-scoped) go home, both times, never elsewhere; API requests (send)
+    # and downloads (stream) take the same path.
+    home, elsewhere = two_origins
+    session = requests.Session()
+    session.headers["Authorization"] = "Bearer session-secret"
+    session.cookies.set("jar", "jar-secret", domain="127.0.0.1")
+    transport = t.Transport(home + "/rest/ExPRES", session=session, timeout=5.0, retries=0)
+    if way == "send":
+        reply = transport.send("GET", home + "/a", max_body=100, follow_redirects=True)
+        assert (reply.status, reply.body, reply.url, reply.redirects) == (
+            200,
+            b"arrived",
+            home + "/c",
+            2,
+        )
+    else:
+        with transport.stream(home + "/a", headers={"Accept-Encoding": "identity"}) as opened:
+            assert (opened.url, opened.redirects) == (home + "/c", 2)
+            assert opened.response.raw.read() == b"arrived"
+    ports = [int(url.rsplit(":", 1)[1]) for url in (home, elsewhere, home)]
+    assert [(port, path) for port, path, _ in _Hop.seen] == list(zip(ports, ["/a", "/b", "/c"]))
+    hops = [(path, headers) for _, path, headers in _Hop.seen]
+    for path, headers in hops:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        if path == "/b":
+            assert not {"authorization", "cookie", "proxy-authorization"} & set(lowered)
+        else:
+            assert lowered["authorization"] == "Bearer session-secret"
+            assert lowered["cookie"] == "jar=jar-secret"
+
+
+def test_too_many_redirects_say_so_for_api_requests_and_downloads(
+    rsps: responses.RequestsMock,
+) -> None:
+    # One loop, one limit, one wording: the last redirect answer comes back, and its error
+    # (the one status table) says the server loops.
+    rsps.get(URL, status=302, headers={"Location": URL})
+    transport = make_transport()
+    reply = transport.send("GET", URL, max_body=100, follow_redirects=True)
+    with transport.stream(URL, headers={}) as opened:
+        streamed, _ = opened.read_reply(100)
+    for answer in (reply, streamed):
+        assert (answer.status, answer.redirects) == (302, MAX_REDIRECTS)
+        error = transport.status_error(answer)
+        assert f"redirected more than {MAX_REDIRECTS} times" in str(error)
+    assert len(rsps.calls) == 2 * (MAX_REDIRECTS + 1)

@@ -100,17 +100,35 @@ def test_netrc_from_the_NETRC_variable(
 ) -> None:
     path = tmp_path / "my-netrc"
     path.write_text(f"machine {HOST} login carol password {TOKEN}\n")
+    path.chmod(0o600)  # the permission rule holds for $NETRC too
     monkeypatch.setenv("NETRC", str(path))
     assert cli("show", "2a3490").code == 0
     assert uws.requests[-1].headers["Authorization"] == _basic("carol", TOKEN)
 
 
 def test_netrc_readable_by_others_is_refused(cli: Callable[..., Any], uws: Any) -> None:
-    _netrc(f"machine {HOST} login alice password {TOKEN}\n", mode=0o644)
+    path = _netrc(f"machine {HOST} login alice password {TOKEN}\n", mode=0o644)
     run = cli("list")
     assert run.code == 2
-    assert "chmod 600" in run.err
+    assert f"chmod 600 {path}" in run.err
     assert not _secrets(run.out, run.err)
+    assert uws.requests == []
+
+
+def test_a_NETRC_file_readable_by_others_is_refused_too(
+    cli: Callable[..., Any], uws: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Before: Python's check covers ~/.netrc only, so $NETRC was used whatever its mode.
+    path = tmp_path / "my-netrc"
+    path.write_text(f"machine {HOST} login carol password {TOKEN}\n")
+    path.chmod(0o644)
+    monkeypatch.setenv("NETRC", str(path))
+    run = cli("list")
+    assert run.code == 2
+    assert f"uws-lite: {path} can be read or changed by other users (mode 0644)" in run.err
+    assert f"chmod 600 {path}" in run.err
+    assert not _secrets(run.out, run.err)
+    assert uws.requests == []
 
 
 def test_unparsable_netrc_never_quotes_its_words(cli: Callable[..., Any], uws: Any) -> None:

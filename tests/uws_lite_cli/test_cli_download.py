@@ -205,3 +205,27 @@ def test_no_progress_bar_when_not_a_terminal(
 ) -> None:
     run = cli("download", "2a3490", "-o", str(tmp_path))
     assert "%" not in run.err
+
+
+def test_every_result_is_tried_and_each_failure_named(
+    cli: Callable[..., Any], uws: Any, tmp_path: Path
+) -> None:
+    # Before: the first failure stopped the others. Now the good one is saved, each failed
+    # one is named, and the command exits 4 with the first failure's error.
+    real = hashlib.sha1(b"the real file").hexdigest()  # noqa: S324 (OPUS integrity hash)
+    results = [
+        uws.result_class("a.cdf", b"truncated", sha1=real),
+        uws.result_class("ok.txt", b"fine"),
+        uws.result_class("b.cdf", b"also truncated", sha1=real),
+    ]
+    uws.add(uws.job_class("m1", phase="COMPLETED", results=results))
+    run = cli("download", "m1", "-o", str(tmp_path))
+    assert run.code == 4
+    assert [p.name for p in tmp_path.iterdir()] == ["ok.txt"]
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 2
+    assert f"{tmp_path / 'b.cdf'} was not saved" in lines[0]
+    assert "a.cdf" in lines[1]
+    assert "SHA-1" in lines[1]
+    assert "the same command fetches the rest" in lines[1]
+    assert (tmp_path / "ok.txt").read_bytes() == b"fine"
