@@ -384,6 +384,7 @@ class PageRun:
         flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
         runner = doctest.DocTestRunner(optionflags=flags)
         result = runner.run(test, out=report.append, clear_globs=False)
+        self.namespace.update(test.globs)  # DocTest ran in a copy of the namespace
         if result.failed:
             pytest.fail(self.publish("".join(report)))
 
