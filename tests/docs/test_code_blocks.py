@@ -55,6 +55,19 @@ def test_the_docs_have_pages_and_blocks() -> None:
     assert len(run) > 40 and len(run) > 4 * (len(blocks) - len(run))
 
 
+def test_a_page_cannot_reach_the_real_service(page_run: PageRun) -> None:
+    import requests
+
+    proxies = requests.utils.get_environ_proxies("https://voparis-uws-maser.obspm.fr/rest/")
+    assert proxies["https"] == "http://127.0.0.1:9"
+    assert not requests.utils.get_environ_proxies(page_run.server.rest_url)
+    assert page_run.localise("https://voparis-uws-maser.obspm.fr/rest/ExPRES") == (
+        page_run.server.base_url + "/rest/ExPRES"
+    )
+    done = page_run.bash("env | grep -c -E '^(EXPRES_TOKEN|UWS_TOKEN|UWS_URL)=' || true")
+    assert done.stdout.strip() == "0"
+
+
 def test_blocks_are_read_with_their_markers(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(
