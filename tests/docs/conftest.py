@@ -53,7 +53,7 @@ PRODUCTION = "https://voparis-uws-maser.obspm.fr"
 PRODUCTION_HOST = "voparis-uws-maser.obspm.fr"
 DEMO_SERVER = "http://127.0.0.1:8082"
 DOCS_USER = "jdoe"
-DOCS_TOKEN = "YOUR_TOKEN"  # noqa: S105 (the placeholder the pages show)
+DOCS_TOKEN = "YOUR_TOKEN"  # the placeholder the pages show
 # A closed port: a request that would leave the machine fails at once instead.
 DEAD_PROXY = "http://127.0.0.1:9"
 # Variables of the machine that would change what a block does.
@@ -146,7 +146,7 @@ def normalise(line: str) -> str:
     return line
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _line_pattern(expected: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(part) for part in normalise(expected).split("...")))
 
@@ -158,14 +158,16 @@ def lines_match(expected: Sequence[str], actual: Sequence[str]) -> bool:
     want = [line.rstrip() for line in expected]
     got = [normalise(line) for line in actual]
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def match(i: int, j: int) -> bool:
         if i == len(want):
             return j == len(got)
         if want[i].strip() == "...":
             return any(match(i + 1, k) for k in range(j, len(got) + 1))
         return (
-            j < len(got) and _line_pattern(want[i]).fullmatch(got[j]) is not None and match(i + 1, j + 1)
+            j < len(got)
+            and _line_pattern(want[i]).fullmatch(got[j]) is not None
+            and match(i + 1, j + 1)
         )
 
     return match(0, 0)
@@ -418,7 +420,5 @@ def docs_server() -> Iterator[OpusServer]:
 
 
 @pytest.fixture
-def page_run(
-    tmp_path: Path, docs_server: OpusServer, monkeypatch: pytest.MonkeyPatch
-) -> PageRun:
+def page_run(tmp_path: Path, docs_server: OpusServer, monkeypatch: pytest.MonkeyPatch) -> PageRun:
     return PageRun(tmp_path, docs_server, monkeypatch)
