@@ -412,7 +412,7 @@ def docs_server() -> Iterator[OpusServer]:
     """The service the pages talk to: short simulated runs, the guests' 10-minute limit."""
     server = OpusServer(
         users={DOCS_USER: (DOCS_TOKEN, {"ExPRES", "ExPRES-dev"})},
-        run_plan=RunPlan(duration=1.0, queued=0.1),
+        run_plan=RunPlan(duration=1.5, queued=0.1),
         default_execution_duration=600,
     )
     with server:
