@@ -1,9 +1,9 @@
-"""uws_lite: a small, typed, hardened client for IVOA UWS 1.0/1.1 job services.
+"""uws_lite: a small, typed, hardened client for IVOA UWS 1.0/1.1 job services. ::
 
-from uws_lite import Client
-with Client("https://voparis-uws-maser.obspm.fr/rest/ExPRES") as client:
-    job = client.new_job({"runId": "demo"}, files={"config": "example.json"}, run=True)
-    job = client.wait(job.job_id, timeout=600)
+    from uws_lite import Client
+    with Client("https://voparis-uws-maser.obspm.fr/rest/ExPRES") as client:
+        job = client.new_job({"runId": "demo"}, files={"config": "example.json"}, run=True)
+        job = client.wait(job.job_id, timeout=600)
 """
 
 from __future__ import annotations
