@@ -1,4 +1,6 @@
-"""uws_lite: a small, typed, hardened client for IVOA UWS 1.0/1.1 job services. ::
+"""uws_lite: a small, typed, hardened client for IVOA UWS 1.0/1.1 job services.
+
+Example::
 
     from uws_lite import Client
     with Client("https://voparis-uws-maser.obspm.fr/rest/ExPRES") as client:
