@@ -71,7 +71,7 @@ class Ticker:
         self.reads_per_tick = reads_per_tick
         self.listing = True  # False: the job list is of no use here; read jobs round-robin
         self.use_after = True
-        self.misses = 0  # followed jobs the list left out although they had not ended
+        self.after_sent = False  # whether the last list request had an AFTER filter
         self.bad_lists = 0  # unreadable job lists in a row
         self.failures = 0  # failed ticks in a row (for the backoff)
 
@@ -85,9 +85,10 @@ class Ticker:
         return base * random.uniform(0.9, 1.1)  # noqa: S311 (timing jitter, not security)
 
     def list_tick(self, entries: Sequence[Entry]) -> Observations:
-        asked = self.clock()
+        asked, after = self.clock(), self.after(entries)
+        self.after_sent = after is not None
         try:
-            listed = self.client.get_job_list(phases=LISTED_PHASES, after=self.after(entries))
+            listed = self.client.get_job_list(phases=LISTED_PHASES, after=after)
         except UWSError as exc:
             return self.list_failed(exc, entries, asked)
         self.bad_lists = self.failures = 0
@@ -159,9 +160,10 @@ class Ticker:
         return self.read_tick(entries)
 
     def missed(self, job: Job) -> None:
-        self.misses += 1
+        """The list left out a job that had not ended: AFTER may be read in another time
+        zone (turn it off); without AFTER, the list cannot be trusted (stop listing)."""
         name = for_terminal(job.job_id)
-        if self.misses == 1 and self.use_after:
+        if self.after_sent:
             logger.info("Job %s was left out of the job list while %s: AFTER off", name, job.phase)
             self.use_after = False
         else:

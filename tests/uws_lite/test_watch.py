@@ -251,6 +251,25 @@ def test_a_job_left_out_while_running_turns_after_off_then_listing(
     assert not ticker.listing  # left out again, without AFTER: the list cannot be trusted
 
 
+def test_a_job_left_out_without_after_turns_listing_off(fake: FakeList, ticker: Ticker) -> None:
+    fake.add("a1", "EXECUTING")
+    fake.hidden.add("a1")
+    ticker.tick([Entry("a1", Job("a1", Phase.EXECUTING))])  # no creation time: no AFTER
+    assert "AFTER" not in fake.lists[-1]
+    assert fake.reads == ["a1"]
+    assert not ticker.listing
+
+
+def test_jobs_in_phase_unknown_are_read_a_few_per_tick(fake: FakeList, ticker: Ticker) -> None:
+    entries = entries_for(fake, 10, "UNKNOWN")  # not asked for, so never listed
+    for _ in range(3):
+        ticker.tick(entries)
+    assert ticker.listing  # the list is right to leave them out
+    assert len(fake.lists) == 3
+    assert len(fake.reads) == 12  # 4 per tick, not 10
+    assert set(fake.reads) == {e.job_id for e in entries}
+
+
 def test_transient_list_errors_reach_every_waiter_and_back_off(
     fake: FakeList, ticker: Ticker
 ) -> None:
