@@ -11,24 +11,40 @@ import math
 import queue
 import random
 from datetime import datetime, timedelta
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .client import Client
 from .errors import UWSError
-from .models import Job, Phase
+from .models import Job, JobList, Phase
 from .text import for_terminal
 from .wait import WaitPolicy, _bad_document, _transient
 
-__all__ = ["AFTER_MARGIN", "LISTED_PHASES", "Entry", "Observations", "Seen", "Ticker"]
+__all__ = [
+    "AFTER_MARGIN",
+    "BY_AFTER",
+    "BY_PHASE",
+    "BY_READS",
+    "LISTED_PHASES",
+    "MODES",
+    "Entry",
+    "Observations",
+    "Seen",
+    "Ticker",
+]
 
 logger = logging.getLogger("uws_lite.watch")
 
 # The phases asked for in the job list: every phase in which a job has not ended, except
-# UNKNOWN, which is also what a jobref without a phase reads as (see Ticker.list_tick).
+# UNKNOWN, which is also what a jobref without a phase reads as (Ticker.list_problem).
 LISTED_PHASES = (Phase.PENDING, Phase.QUEUED, Phase.EXECUTING, Phase.HELD, Phase.SUSPENDED)
 # Taken off the oldest creation time for AFTER: servers round or compare times differently.
 AFTER_MARGIN = timedelta(minutes=1)
 _LISTED = frozenset(LISTED_PHASES)
+# How jobs are followed, each a fallback for the one before: the list filtered by PHASE and
+# AFTER; the list filtered by AFTER alone (DaCHS applies only the last of several PHASE
+# filters); reading the jobs themselves, a few per tick.
+BY_PHASE, BY_AFTER, BY_READS = "phase", "after", "reads"
+MODES = (BY_PHASE, BY_AFTER, BY_READS)
 _MAX_BACKOFF = 30.0  # seconds between ticks while ticks fail
 
 
@@ -62,55 +78,67 @@ Observations = List[Tuple[Entry, Seen]]
 
 
 class Ticker:
-    """The requests of one tick, and what the watcher has learnt about the server."""
+    """The requests of one tick, and what the ticks have taught about the server: ``mode``
+    is how jobs are followed, one of ``MODES``, each step a fallback for the one before."""
 
     def __init__(
         self, client: Client, policy: WaitPolicy, reads_per_tick: int, clock: Callable[[], float]
     ) -> None:
         self.client, self.policy, self.clock = client, policy, clock
         self.reads_per_tick = reads_per_tick
-        self.listing = True  # False: the job list is of no use here; read jobs round-robin
-        self.use_after = True
-        self.after_sent = False  # whether the last list request had an AFTER filter
+        self.mode = BY_PHASE
         self.bad_lists = 0  # unreadable job lists in a row
         self.failures = 0  # failed ticks in a row (for the backoff)
 
+    @property
+    def listing(self) -> bool:
+        """Whether ticks still ask for the job list."""
+        return self.mode != BY_READS
+
     def tick(self, entries: Sequence[Entry]) -> Observations:
         """One tick: the job list and the reads it calls for, or the round-robin reads."""
-        return self.list_tick(entries) if self.listing else self.read_tick(entries)
-
-    def delay(self, interval: float) -> float:
-        """Seconds to the next tick: ``interval`` (doubling while ticks fail), jittered."""
-        base = min(interval * 2.0 ** min(self.failures, 10), max(interval, _MAX_BACKOFF))
-        return base * random.uniform(0.9, 1.1)  # noqa: S311 (timing jitter, not security)
-
-    def list_tick(self, entries: Sequence[Entry]) -> Observations:
-        asked, after = self.clock(), self.after(entries)
-        self.after_sent = after is not None
+        after = self.after(entries)
+        if self.mode == BY_READS or (self.mode == BY_AFTER and after is None):
+            return self.read_tick(entries)  # never a job list with no filter at all
+        asked = self.clock()
+        phases = LISTED_PHASES if self.mode == BY_PHASE else None
         try:
-            listed = self.client.get_job_list(phases=LISTED_PHASES, after=after)
+            listed = self.client.get_job_list(phases=phases, after=after)
         except UWSError as exc:
             return self.list_failed(exc, entries, asked)
         self.bad_lists = self.failures = 0
-        strays = sorted({str(ref.phase) for ref in listed if ref.phase not in _LISTED})
-        if strays:
-            self.stop_listing(f"its job list holds jobs in phases not asked for ({strays})")
-            return self.read_tick(entries)
-        phases = {ref.job_id: ref.phase for ref in listed}
+        problem = self.list_problem(listed, after)
+        if problem is not None:
+            self.step_down(problem)
+            return []  # the next tick asks in the new mode
+        return self.list_tick(entries, {ref.job_id: ref.phase for ref in listed}, asked)
+
+    def list_tick(
+        self, entries: Sequence[Entry], phases: Dict[str, Phase], asked: float
+    ) -> Observations:
+        """Report the listed phases; read each job that ended (listed so, or no longer
+        listed), and a few of those whose phase says nothing (UNKNOWN)."""
         seen: Observations = []
-        ended: List[Entry] = []  # left the list: read each once
-        unlisted: List[Entry] = []  # UNKNOWN (not asked for): read round-robin
+        reads: List[Tuple[Entry, bool]] = []  # (entry, whether the list should show it)
+        unknown: List[Entry] = []
         for entry in entries:
             phase = phases.get(entry.job_id)
-            if entry.job is None or (phase is None and entry.job.phase in _LISTED):
-                ended.append(entry)
+            if entry.job is None or (phase is not None and phase.is_terminal):
+                reads.append((entry, False))
+            elif phase is None and self.mode == BY_PHASE and entry.job.phase not in _LISTED:
+                unknown.append(entry)  # UNKNOWN was not asked for: rightly left out
             elif phase is None:
-                unlisted.append(entry)
+                reads.append((entry, True))
+            elif phase is Phase.UNKNOWN:
+                unknown.append(entry)
             else:
                 seen.append((entry, Seen(_with_phase(entry.job, phase), None, asked)))
-        for entry in ended:
-            seen.append((entry, self.read(entry, left_list=entry.job is not None)))
-        for entry in _least_recently_read(unlisted, self.reads_per_tick):
+        mode = self.mode
+        for entry, expected in reads:
+            seen.append((entry, self.read(entry, left_list=expected)))
+            if self.mode != mode:
+                return seen  # the list left out a running job: read no more this tick
+        for entry in _least_recently_read(unknown, self.reads_per_tick):
             seen.append((entry, self.read(entry)))
         return seen
 
@@ -130,20 +158,34 @@ class Ticker:
             job = self.client.get_job(entry.job_id)
         except UWSError as exc:
             return Seen(None, exc, asked)
-        if left_list and job.phase in _LISTED:
-            self.missed(job)
+        if left_list and not job.phase.is_terminal:
+            self.step_down(f"its job list left out job {for_terminal(job.job_id)} ({job.phase})")
         return Seen(job, None, asked)
+
+    def delay(self, interval: float) -> float:
+        """Seconds to the next tick: ``interval`` (doubling while ticks fail), jittered."""
+        base = min(interval * 2.0 ** min(self.failures, 10), max(interval, _MAX_BACKOFF))
+        return base * random.uniform(0.9, 1.1)  # noqa: S311 (timing jitter, not security)
 
     def after(self, entries: Sequence[Entry]) -> Optional[datetime]:
         """AFTER for the list: the oldest creation time minus a margin, when all are known
         and comparable (all naive or all aware), else None (no AFTER filter)."""
         times = [entry.job.creation_time if entry.job else None for entry in entries]
         known = [t for t in times if t is not None]
-        if not self.use_after or not known or len(known) < len(times):
-            return None
-        if len({t.tzinfo is None for t in known}) > 1:
+        if not known or len(known) < len(times) or len({t.tzinfo is None for t in known}) > 1:
             return None
         return min(known) - AFTER_MARGIN
+
+    def list_problem(self, listed: JobList, after: Optional[datetime]) -> Optional[str]:
+        """Why this list shows that the server did not apply its filter, or None."""
+        if self.mode == BY_PHASE:
+            strays = sorted({str(ref.phase) for ref in listed if ref.phase not in _LISTED})
+            return f"it lists jobs in phases not asked for ({strays})" if strays else None
+        for ref in listed:
+            created = ref.creation_time
+            if after is not None and created is not None and _before(created, after):
+                return "it lists jobs created before AFTER"
+        return None
 
     def list_failed(self, exc: UWSError, entries: Sequence[Entry], asked: float) -> Observations:
         """A transient failure goes to every waiter (their deadlines decide); a bad document
@@ -156,32 +198,39 @@ class Ticker:
             self.bad_lists += 1
             if self.bad_lists < self.policy.max_bad_documents:
                 return []
-        self.stop_listing(f"its job list cannot be used ({exc})")
+        self.mode = BY_PHASE  # step down from here to the last step
+        self.step_down(f"its job list cannot be used ({exc})", to=BY_READS)
         return self.read_tick(entries)
 
-    def missed(self, job: Job) -> None:
-        """The list left out a job that had not ended: AFTER may be read in another time
-        zone (turn it off); without AFTER, the list cannot be trusted (stop listing)."""
-        name = for_terminal(job.job_id)
-        if self.after_sent:
-            logger.info("Job %s was left out of the job list while %s: AFTER off", name, job.phase)
-            self.use_after = False
-        else:
-            self.stop_listing(f"its job list left out job {name} while {job.phase}")
-
-    def stop_listing(self, why: str) -> None:
-        self.listing = False
-        logger.warning(
-            "The server at %s does not filter its job list as UWS 1.1 says: %s. Reading "
-            "each followed job instead, at most %d per tick (ends are noticed later).",
+    def step_down(self, why: str, *, to: Optional[str] = None) -> None:
+        """Follow jobs the next way (``MODES``), saying why once."""
+        new = to or MODES[min(MODES.index(self.mode) + 1, len(MODES) - 1)]
+        if new == self.mode:
+            return
+        self.mode = new
+        how = {
+            BY_AFTER: "listing with AFTER alone",
+            BY_READS: f"reading each job instead, at most {self.reads_per_tick} per tick "
+            "(ends are noticed later)",
+        }[new]
+        log = logger.warning if new == BY_READS else logger.info
+        log(
+            "The job list of %s does not filter as UWS 1.1 says: %s; %s.",
             self.client.url,
             for_terminal(why),
-            self.reads_per_tick,
+            how,
         )
 
 
 def _with_phase(job: Job, phase: Phase) -> Job:
     return job if job.phase is phase else dataclasses.replace(job, phase=phase)
+
+
+def _before(created: datetime, after: datetime) -> bool:
+    # Naive and aware times cannot be compared: then nothing can be concluded.
+    if (created.tzinfo is None) != (after.tzinfo is None):
+        return False
+    return created < after
 
 
 def _least_recently_read(entries: Sequence[Entry], count: int) -> List[Entry]:

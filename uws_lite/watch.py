@@ -16,20 +16,25 @@ server that ignores WAIT grows with N (200 jobs made 227 status requests per sec
   (``GET <job>``) and its final document delivered (404: :class:`JobNotFound`).
 - **Request rate**: 1/interval plus one GET per job that ends, whatever N is: 0.5 requests
   per second at the default interval while jobs run, and one connection at a time (one
-  thread), so a sweep's watching needs no more connections as it grows. A job end is seen
-  within about ``interval`` (+10 %) plus one request.
+  thread), so a sweep's watching needs no more connections as it grows (a job followed by
+  its id alone costs one more read, at once). A job end is seen within about ``interval``
+  (+10 %) plus one request.
 - **Why a list poll even where WAIT is honoured.** A WAIT long-poll sees an end at once,
   but it holds one connection per job for as long as the job runs: N jobs, N held
   connections and N threads. The watcher bounds connections instead, at the cost of up to
   ``interval`` seconds of delay. One job alone: use ``Client.wait``, which long-polls.
-- **Servers that ignore the filters.** A listed job in a phase that was not asked for (an
-  ended one, or UNKNOWN: UWS 1.0 jobrefs may have no phase), a job list the server refuses
-  (403, 404, ...) or ``policy.max_bad_documents`` unreadable lists in a row make the
-  watcher stop listing and read the jobs themselves, round-robin, at most ``reads_per_tick``
-  (4) per tick: the load stays O(1) per interval, but an end is then seen only within
-  about ``ceil(N / reads_per_tick) * interval`` (50 s for 100 jobs). A followed job left
-  out of the list although it had not ended (AFTER read in another time zone) turns AFTER
-  off; a second such miss turns listing off.
+- **Servers that do not filter as asked** step the watcher down, once each, logged:
+  (1) a list holding jobs in phases not asked for (ended ones, or UNKNOWN: UWS 1.0
+  jobrefs may have no phase), or leaving out a followed job that the read then shows
+  running (DaCHS applies only the *last* of several PHASE filters), makes it list with
+  AFTER alone and take the phases from the list (a read stops at the first such job, so a
+  wrong list costs one read, not N); (2) with AFTER alone, a list holding jobs created
+  before AFTER or leaving out a running job, a list the server refuses (403, 404, ...) or
+  ``policy.max_bad_documents`` unreadable lists in a row make it stop listing and read
+  the jobs themselves, round-robin, at most ``reads_per_tick`` (4) per tick. The load stays
+  O(1) per interval, but an end is then seen only within about
+  ``ceil(N / reads_per_tick) * interval`` (50 s for 100 jobs). A job list with no filter
+  at all (a guest list holds every guest's jobs) is never asked for.
 - **Errors.** Connection failures, timeouts, 5xx and 429 on a tick are retried at the next
   tick, with the interval doubling up to 30 s while they last; they are passed to every
   waiter, whose wait ends as :func:`uws_lite.wait.wait_for_job`'s does (WaitTimeout at its

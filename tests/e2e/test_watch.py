@@ -99,3 +99,31 @@ def test_jobs_followed_by_id_are_read_once_then_listed(
     for job in jobs:
         # Its first state at once, then its end (once: if it had already ended).
         assert reads.count(job.job_id) in (1, 2)
+
+
+@pytest.mark.dachs
+def test_dachs_phase_filter_quirk_costs_one_read(dachs_server: Any) -> None:
+    # DaCHS applies only the last of several PHASE filters (tests/dachs/test_dachs.py pins
+    # it): the first list leaves every job out; one read shows it, then AFTER alone is used.
+    asked: List[str] = []
+    with Client(dachs_server.echo_url) as client:
+
+        def record(reply: Any, *args: Any, **kwargs: Any) -> None:
+            asked.append(reply.request.method + reply.request.url[len(client.url) :])
+
+        client.session.hooks["response"].append(record)
+        # Two jobs: this DaCHS runs two at a time, and starts a queued third only later.
+        jobs = [client.new_job({"message": f"watch{i}", "sleep": 3}, run=True) for i in range(2)]
+        try:
+            asked.clear()
+            with JobWatcher(client, interval=INTERVAL) as watcher:
+                finals = follow_all(watcher, jobs)
+        finally:
+            for job in jobs:  # DaCHS's job queue is shared by every session on the machine
+                client.delete_job(job.job_id)
+    assert {job.phase for job in finals.values()} == {Phase.COMPLETED}
+    lists = [query for query in asked if query.startswith("GET?")]
+    reads = [path for path in asked if path.startswith("GET/")]
+    assert "PHASE=" in lists[0]
+    assert all("PHASE=" not in query and "AFTER=" in query for query in lists[1:])
+    assert len(reads) <= len(jobs) + 1  # each job's end, and the one read that told

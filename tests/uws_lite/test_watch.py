@@ -1,8 +1,9 @@
 """uws_lite.watch: following many jobs with one job-list request per tick (issue 12).
 
 ``FakeList`` is a UWS job list on ``responses`` whose jobs' phases the test sets (or scripts,
-one phase per list request made so far). By default it filters like a UWS 1.1 server (PHASE);
-switches make it ignore the filter, leave phases out of its jobrefs, or leave jobs out.
+one phase per list request made so far). By default it filters like a UWS 1.1 server (PHASE,
+the union of several; AFTER); switches make it apply only the last PHASE (as DaCHS does) or
+none, ignore AFTER, leave phases out of its jobrefs, or leave jobs out.
 Tick-level tests drive ``Ticker`` directly (exact request counts); watcher tests run the real
 thread with a short interval and count requests, never time.
 """
@@ -22,7 +23,15 @@ import requests
 import responses
 
 from uws_lite import Client
-from uws_lite._ticker import AFTER_MARGIN, LISTED_PHASES, Entry, Ticker
+from uws_lite._ticker import (
+    AFTER_MARGIN,
+    BY_AFTER,
+    BY_PHASE,
+    BY_READS,
+    LISTED_PHASES,
+    Entry,
+    Ticker,
+)
 from uws_lite.errors import (
     ConnectionFailed,
     InvalidRequest,
@@ -50,7 +59,9 @@ class FakeList:
         self.job_xml = job_xml
         self.phases: Dict[str, str] = {}
         self.scripts: Dict[str, Sequence[str]] = {}  # phase after n list requests: [n]
-        self.ignore_phase_filter = False
+        self.created: Dict[str, str] = {}
+        self.phase_filter = "union"  # "last": only the last PHASE counts (DaCHS); "ignored"
+        self.ignore_after = False
         self.no_phase_in_list = False
         self.hidden: Set[str] = set()  # never listed, whatever their phase
         self.list_answers: List[ListAnswer] = []  # the next list answers, instead of the list
@@ -60,13 +71,23 @@ class FakeList:
         rsps.add_callback("GET", re.compile(re.escape(BASE) + r"(\?.*)?$"), self._list)
         rsps.add_callback("GET", re.compile(re.escape(BASE) + r"/(\w+)$"), self._job)
 
-    def add(self, job_id: str, *script: str) -> Job:
+    def add(self, job_id: str, *script: str, created: str = CREATED) -> Job:
         """A job in phase ``script[0]``, then ``script[n]`` after n list requests."""
         with self.lock:
             self.phases[job_id] = script[0]
+            self.created[job_id] = created
             if len(script) > 1:  # one phase alone: the test sets it when it likes
                 self.scripts[job_id] = script
-        return Job(job_id, Phase(script[0]), creation_time=datetime.fromisoformat(CREATED))
+        return Job(job_id, Phase(script[0]), creation_time=datetime.fromisoformat(created))
+
+    def _listed(self, job_id: str, phase: str, query: Dict[str, List[str]]) -> bool:
+        wanted = query.get("PHASE", [])
+        wanted = {"union": wanted, "last": wanted[-1:], "ignored": []}[self.phase_filter]
+        if job_id in self.hidden or (wanted and phase not in wanted):
+            return False
+        after = query.get("AFTER", [""])[0].rstrip("Z")  # naive or UTC: compared as written
+        created = datetime.fromisoformat(self.created[job_id])
+        return self.ignore_after or not after or created >= datetime.fromisoformat(after)
 
     def _list(self, request: Any) -> Tuple[int, Dict[str, str], bytes]:
         query: Dict[str, List[str]] = {}
@@ -82,12 +103,10 @@ class FakeList:
                 if isinstance(answer, Exception):
                     raise answer
                 return answer[0], {"Content-Type": "text/html"}, answer[1]
-            wanted = set(query.get("PHASE", []))
             refs = "".join(
                 self._jobref(job_id, phase)
                 for job_id, phase in self.phases.items()
-                if job_id not in self.hidden
-                and (self.ignore_phase_filter or not wanted or phase in wanted)
+                if self._listed(job_id, phase, query)
             )
         return 200, {"Content-Type": "text/xml"}, f"<uws:jobs {NS}>{refs}</uws:jobs>".encode()
 
@@ -95,7 +114,7 @@ class FakeList:
         shown = "" if self.no_phase_in_list else f"<uws:phase>{phase}</uws:phase>"
         return (
             f'<uws:jobref id="{job_id}">{shown}'
-            f"<uws:creationTime>{CREATED}</uws:creationTime></uws:jobref>"
+            f"<uws:creationTime>{self.created[job_id]}</uws:creationTime></uws:jobref>"
         )
 
     def _job(self, request: Any) -> Tuple[int, Dict[str, str], bytes]:
@@ -204,67 +223,101 @@ def test_aware_creation_times_are_sent_in_utc(fake: FakeList, ticker: Ticker) ->
     assert "AFTER" not in fake.lists[-1]  # a creation time unknown
 
 
-def test_ignored_phase_filter_falls_back_to_bounded_reads(fake: FakeList, ticker: Ticker) -> None:
-    fake.ignore_phase_filter = True
+def test_an_ignored_phase_filter_steps_down_to_after_alone(fake: FakeList, ticker: Ticker) -> None:
+    fake.phase_filter = "ignored"
     entries = entries_for(fake, 10, "EXECUTING")
     fake.add("old", "COMPLETED")  # someone else's ended job, listed all the same
+    assert ticker.tick(entries) == []  # a list that cannot be read as asked: read nothing
+    assert ticker.mode == BY_AFTER
+    fake.phases["job004"] = "ABORTED"
     seen = ticker.tick(entries)
+    assert "PHASE" not in fake.lists[-1]
+    assert fake.lists[-1]["AFTER"] == ["2026-11-24T22:38:01"]
+    assert fake.reads == ["job004"]  # listed as ended: read once; the others from the list
+    assert phases_seen(seen)["job004"] is Phase.ABORTED
+    assert phases_seen(seen)["job000"] is Phase.EXECUTING
+
+
+def test_dachs_applying_only_the_last_phase_costs_one_read(fake: FakeList, ticker: Ticker) -> None:
+    fake.phase_filter = "last"  # DaCHS: PHASE=...&PHASE=SUSPENDED lists SUSPENDED jobs only
+    entries = entries_for(fake, 20, "EXECUTING")
+    ticker.tick(entries)
+    assert fake.reads == ["job000"]  # left out, yet running: the list is wrong, read no more
+    assert ticker.mode == BY_AFTER
+    seen = ticker.tick(entries)
+    assert len(fake.lists) == 2
+    assert fake.reads == ["job000"]
+    assert phases_seen(seen) == {e.job_id: Phase.EXECUTING for e in entries}
+
+
+def test_an_ignored_after_as_well_falls_back_to_bounded_reads(
+    fake: FakeList, ticker: Ticker
+) -> None:
+    fake.phase_filter = "ignored"
+    fake.ignore_after = True
+    entries = entries_for(fake, 10, "EXECUTING")
+    fake.add("old", "COMPLETED", created="2026-01-01T00:00:00")
+    ticker.tick(entries)
+    assert ticker.mode == BY_AFTER
+    ticker.tick(entries)  # lists a job created before AFTER: the whole list, every time
+    assert ticker.mode == BY_READS
     assert not ticker.listing
-    assert len(fake.lists) == 1
-    assert len(fake.reads) == 4  # reads_per_tick
-    assert len(seen) == 4
-    ticker.tick(entries)
-    ticker.tick(entries)
-    assert len(fake.lists) == 1  # no more list requests: the list is of no use
-    assert len(fake.reads) == 12  # 4 per tick, whatever the number of jobs
+    for _ in range(3):
+        ticker.tick(entries)
+    assert len(fake.lists) == 2  # no more list requests
+    assert len(fake.reads) == 12  # reads_per_tick per tick, whatever the number of jobs
     assert set(fake.reads) == {e.job_id for e in entries}  # round-robin: everyone's turn
 
 
-def test_jobrefs_without_phases_fall_back(fake: FakeList, ticker: Ticker) -> None:
+def test_jobrefs_without_phases_cost_a_few_reads_per_tick(fake: FakeList, ticker: Ticker) -> None:
     fake.no_phase_in_list = True  # UWS 1.0 jobrefs may carry no phase
-    entries = entries_for(fake, 6, "EXECUTING", "EXECUTING", "COMPLETED")
+    entries = entries_for(fake, 6, "EXECUTING")
     ticker.tick(entries)
-    assert not ticker.listing
-    assert len(fake.reads) == 4
+    assert ticker.mode == BY_AFTER
+    assert fake.reads == []
+    ticker.tick(entries)
+    assert len(fake.reads) == 4  # the list says nothing of their phases: a few are read
+    ticker.tick(entries)
+    assert set(fake.reads) == {e.job_id for e in entries}
 
 
-def test_a_refused_job_list_falls_back(fake: FakeList, ticker: Ticker) -> None:
+def test_a_refused_job_list_falls_back_to_reads(fake: FakeList, ticker: Ticker) -> None:
     entries = entries_for(fake, 3, "EXECUTING")
     fake.list_answers.append((403, b"<html><pre>Forbidden</pre></html>"))
     seen = ticker.tick(entries)
-    assert not ticker.listing
+    assert ticker.mode == BY_READS
     assert sorted(fake.reads) == ["job000", "job001", "job002"]
     assert phases_seen(seen) == {e.job_id: Phase.EXECUTING for e in entries}
 
 
-def test_a_job_left_out_while_running_turns_after_off_then_listing(
+def test_a_job_left_out_while_running_drops_phase_then_after(
     fake: FakeList, ticker: Ticker
 ) -> None:
     entries = entries_for(fake, 3, "EXECUTING")
-    fake.hidden.add("job001")  # e.g. AFTER read in another time zone
+    fake.hidden.add("job001")
     ticker.tick(entries)
     assert fake.reads == ["job001"]
-    assert ticker.listing
-    assert not ticker.use_after
+    assert ticker.mode == BY_AFTER
     ticker.tick(entries)
-    assert "AFTER" not in fake.lists[-1]
-    assert not ticker.listing  # left out again, without AFTER: the list cannot be trusted
+    assert "PHASE" not in fake.lists[-1]
+    assert fake.reads == ["job001", "job001"]
+    assert ticker.mode == BY_READS  # left out with AFTER alone: the list cannot be trusted
 
 
-def test_a_job_left_out_without_after_turns_listing_off(fake: FakeList, ticker: Ticker) -> None:
+def test_no_job_list_without_any_filter(fake: FakeList, ticker: Ticker) -> None:
     fake.add("a1", "EXECUTING")
-    fake.hidden.add("a1")
-    ticker.tick([Entry("a1", Job("a1", Phase.EXECUTING))])  # no creation time: no AFTER
-    assert "AFTER" not in fake.lists[-1]
+    ticker.mode = BY_AFTER
+    seen = ticker.tick([Entry("a1", Job("a1", Phase.EXECUTING))])  # creation time unknown
+    assert fake.lists == []  # the whole list (a guest list: every guest's jobs) is never read
     assert fake.reads == ["a1"]
-    assert not ticker.listing
+    assert phases_seen(seen) == {"a1": Phase.EXECUTING}
 
 
 def test_jobs_in_phase_unknown_are_read_a_few_per_tick(fake: FakeList, ticker: Ticker) -> None:
     entries = entries_for(fake, 10, "UNKNOWN")  # not asked for, so never listed
     for _ in range(3):
         ticker.tick(entries)
-    assert ticker.listing  # the list is right to leave them out
+    assert ticker.mode == BY_PHASE  # the list is right to leave them out
     assert len(fake.lists) == 3
     assert len(fake.reads) == 12  # 4 per tick, not 10
     assert set(fake.reads) == {e.job_id for e in entries}
@@ -293,9 +346,9 @@ def test_bad_job_lists_are_retried_then_given_up(fake: FakeList, ticker: Ticker)
     fake.list_answers += [truncated] * 3
     assert ticker.tick(entries) == []  # not an answer about any job: nothing delivered
     assert ticker.tick(entries) == []
-    assert ticker.listing
+    assert ticker.mode == BY_PHASE
     seen = ticker.tick(entries)  # the third in a row (WaitPolicy.max_bad_documents)
-    assert not ticker.listing
+    assert ticker.mode == BY_READS
     assert phases_seen(seen) == {"job000": Phase.EXECUTING, "job001": Phase.EXECUTING}
 
 
