@@ -136,7 +136,8 @@ class JobWatcher:
         WaitTimeout at ``timeout`` (its ``job`` is the last state seen), JobHeld,
         JobNotStarted, JobNotFound, or a persistent error; ERROR and ABORTED are returned.
         Phase changes seen in the job list carry the last document read with the new
-        phase. Any number of threads may wait at once, for the same or different jobs.
+        phase. A job followed by id and not read by the deadline times out as a Job in
+        phase UNKNOWN. Any number of threads may wait at once, for the same or other jobs.
         """
         job_id = job.job_id if isinstance(job, Job) else job
         self._client.job_url(job_id)  # InvalidRequest for a malformed id, before anything
@@ -216,8 +217,11 @@ class JobWatcher:
         """The next observation, or None once the deadline has passed."""
         while True:
             left = _SLICE if state.deadline is None else state.deadline - self._clock()
-            if left <= 0:
-                return None
+            if left <= 0:  # what has come is still taken (timeout=0: the state known now)
+                try:
+                    return inbox.get_nowait()
+                except queue.Empty:
+                    return None
             try:
                 return inbox.get(timeout=min(left, _SLICE))
             except queue.Empty:

@@ -443,6 +443,24 @@ def test_timeout_raises_wait_timeout_with_the_last_job(
     assert caught.value.__cause__ is None
 
 
+def test_timeout_zero_gives_the_state_known_now(
+    fake: FakeList, watchers: Callable[..., JobWatcher]
+) -> None:
+    watcher = watchers(interval=60)
+    running = fake.add("a1", "EXECUTING")
+    calls: List[Job] = []
+    with pytest.raises(WaitTimeout) as caught:
+        watcher.wait(running, timeout=0, on_change=calls.append)
+    assert caught.value.job is running
+    assert calls == [running]
+    done = Job("a2", Phase.COMPLETED)
+    assert watcher.wait(done, timeout=0) is done
+    with pytest.raises(WaitTimeout, match="could not be read") as never:
+        watcher.wait("a3", timeout=0)  # followed by id: nothing read yet
+    assert never.value.job.phase is Phase.UNKNOWN
+    assert fake.lists == []
+
+
 def test_a_failing_list_surfaces_as_the_cause_of_the_timeout(
     fake: FakeList, watchers: Callable[..., JobWatcher]
 ) -> None:
