@@ -6,12 +6,14 @@ taught about the server. The design, request rates and fallbacks: :mod:`uws_lite
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import queue
 import random
+import threading
 from datetime import datetime, timedelta
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, cast
 
 from .client import Client
 from .errors import UWSError
@@ -46,6 +48,7 @@ _LISTED = frozenset(LISTED_PHASES)
 BY_PHASE, BY_AFTER, BY_READS = "phase", "after", "reads"
 MODES = (BY_PHASE, BY_AFTER, BY_READS)
 _MAX_BACKOFF = 30.0  # seconds between ticks while ticks fail
+_T = TypeVar("_T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,11 +85,18 @@ class Ticker:
     is how jobs are followed, one of ``MODES``, each step a fallback for the one before."""
 
     def __init__(
-        self, client: Client, policy: WaitPolicy, reads_per_tick: int, clock: Callable[[], float]
+        self,
+        client: Client,
+        policy: WaitPolicy,
+        clock: Callable[[], float],
+        *,
+        reads_per_tick: int,
+        parallel_reads: int,
     ) -> None:
         self.client, self.policy, self.clock = client, policy, clock
-        self.reads_per_tick = reads_per_tick
+        self.reads_per_tick, self.parallel_reads = reads_per_tick, parallel_reads
         self.mode = BY_PHASE
+        self._lock = threading.Lock()  # reads run in parallel and may step down
         self.bad_lists = 0  # unreadable job lists in a row
         self.failures = 0  # failed ticks in a row (for the backoff)
 
@@ -119,47 +129,60 @@ class Ticker:
         """Report the listed phases; read each job that ended (listed so, or no longer
         listed), and a few of those whose phase says nothing (UNKNOWN)."""
         seen: Observations = []
-        reads: List[Tuple[Entry, bool]] = []  # (entry, whether the list should show it)
+        reads: List[Tuple[Entry, Optional[str]]] = []  # with the mode, if it should be listed
         unknown: List[Entry] = []
         for entry in entries:
             phase = phases.get(entry.job_id)
             if entry.job is None or (phase is not None and phase.is_terminal):
-                reads.append((entry, False))
+                reads.append((entry, None))
             elif phase is None and self.mode == BY_PHASE and entry.job.phase not in _LISTED:
                 unknown.append(entry)  # UNKNOWN was not asked for: rightly left out
             elif phase is None:
-                reads.append((entry, True))
+                reads.append((entry, self.mode))
             elif phase is Phase.UNKNOWN:
                 unknown.append(entry)
             else:
                 seen.append((entry, Seen(_with_phase(entry.job, phase), None, asked)))
-        mode = self.mode
-        for entry, expected in reads:
-            seen.append((entry, self.read(entry, left_list=expected)))
-            if self.mode != mode:
-                return seen  # the list left out a running job: read no more this tick
-        for entry in _least_recently_read(unknown, self.reads_per_tick):
-            seen.append((entry, self.read(entry)))
-        return seen
+        seen += self.read_many(reads)
+        few = _least_recently_read(unknown, self.reads_per_tick)
+        return seen + self.read_many([(entry, None) for entry in few])
 
     def read_tick(self, entries: Sequence[Entry]) -> Observations:
-        seen = [(e, self.read(e)) for e in _least_recently_read(entries, self.reads_per_tick)]
+        few = _least_recently_read(entries, self.reads_per_tick)
+        seen = self.read_many([(entry, None) for entry in few])
         ok = any(item.job is not None for _, item in seen)
         self.failures = 0 if ok or not seen else self.failures + 1
         return seen
 
     def first_reads(self, entries: Sequence[Entry]) -> Observations:
         """Read the jobs whose state is not known yet (followed by id alone)."""
-        return [(entry, self.read(entry)) for entry in entries if entry.unread]
+        return self.read_many([(entry, None) for entry in entries if entry.unread])
 
-    def read(self, entry: Entry, *, left_list: bool = False) -> Seen:
+    def read_many(self, reads: Sequence[Tuple[Entry, Optional[str]]]) -> Observations:
+        """Read jobs, ``parallel_reads`` at a time (many jobs may end at once: one after the
+        other, the last would wait for all the others' round trips); stop after a group
+        that showed the list wrong, so that a wrong list costs a few reads, not N."""
+        seen: Observations = []
+        mode = self.mode
+        for start in range(0, len(reads), self.parallel_reads):
+            group = reads[start : start + self.parallel_reads]
+            found = _in_parallel([functools.partial(self.read, *item) for item in group])
+            seen += [(entry, item) for (entry, _), item in zip(group, found)]
+            if self.mode != mode:
+                break
+        return seen
+
+    def read(self, entry: Entry, listed_in: Optional[str] = None) -> Seen:
+        """GET the job. ``listed_in``: the mode of the list that left it out, although it
+        should have listed it unless it ended: a running job steps that mode down."""
         asked = entry.read_at = self.clock()
         try:
             job = self.client.get_job(entry.job_id)
         except UWSError as exc:
             return Seen(None, exc, asked)
-        if left_list and not job.phase.is_terminal:
-            self.step_down(f"its job list left out job {for_terminal(job.job_id)} ({job.phase})")
+        if listed_in is not None and not job.phase.is_terminal:
+            name = for_terminal(job.job_id)
+            self.step_down(f"its job list left out job {name} ({job.phase})", seen_in=listed_in)
         return Seen(job, None, asked)
 
     def delay(self, interval: float) -> float:
@@ -198,16 +221,21 @@ class Ticker:
             self.bad_lists += 1
             if self.bad_lists < self.policy.max_bad_documents:
                 return []
-        self.mode = BY_PHASE  # step down from here to the last step
         self.step_down(f"its job list cannot be used ({exc})", to=BY_READS)
         return self.read_tick(entries)
 
-    def step_down(self, why: str, *, to: Optional[str] = None) -> None:
-        """Follow jobs the next way (``MODES``), saying why once."""
-        new = to or MODES[min(MODES.index(self.mode) + 1, len(MODES) - 1)]
-        if new == self.mode:
-            return
-        self.mode = new
+    def step_down(
+        self, why: str, *, to: Optional[str] = None, seen_in: Optional[str] = None
+    ) -> None:
+        """Follow jobs the next way (``MODES``; or ``to``), saying why, once: a step seen
+        in mode ``seen_in`` is not taken again when another read already took it."""
+        with self._lock:
+            if seen_in is not None and seen_in != self.mode:
+                return
+            new = to or MODES[min(MODES.index(self.mode) + 1, len(MODES) - 1)]
+            if new == self.mode:
+                return
+            self.mode = new
         how = {
             BY_AFTER: "listing with AFTER alone",
             BY_READS: f"reading each job instead, at most {self.reads_per_tick} per tick "
@@ -224,6 +252,33 @@ class Ticker:
 
 def _with_phase(job: Job, phase: Phase) -> Job:
     return job if job.phase is phase else dataclasses.replace(job, phase=phase)
+
+
+def _in_parallel(calls: Sequence[Callable[[], _T]]) -> List[_T]:
+    """Run the calls, each in its own short-lived thread (one alone: here), and return
+    their results in order; the first exception (a bug: reads catch UWSError) is raised."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    results: List[Optional[_T]] = [None] * len(calls)
+    errors: List[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            results[index] = calls[index]()
+        except BaseException as exc:  # raised again in the ticking thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(i,), name="uws-lite-job-watcher-read", daemon=True)
+        for i in range(len(calls))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return cast(List[_T], results)  # every call returned
 
 
 def _before(created: datetime, after: datetime) -> bool:

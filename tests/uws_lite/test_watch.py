@@ -140,7 +140,8 @@ def quiet_client(make_client: Callable[..., Client]) -> Client:
 
 @pytest.fixture
 def ticker(quiet_client: Client) -> Ticker:
-    return Ticker(quiet_client, WaitPolicy(), 4, time.monotonic)
+    """One read at a time: exact request counts and orders."""
+    return Ticker(quiet_client, WaitPolicy(), time.monotonic, reads_per_tick=4, parallel_reads=1)
 
 
 @pytest.fixture
@@ -248,6 +249,22 @@ def test_dachs_applying_only_the_last_phase_costs_one_read(fake: FakeList, ticke
     assert len(fake.lists) == 2
     assert fake.reads == ["job000"]
     assert phases_seen(seen) == {e.job_id: Phase.EXECUTING for e in entries}
+
+
+def test_parallel_reads_step_down_once_and_read_every_ended_job(
+    fake: FakeList, quiet_client: Client
+) -> None:
+    ticker = Ticker(quiet_client, WaitPolicy(), time.monotonic, reads_per_tick=4, parallel_reads=4)
+    fake.phase_filter = "last"
+    entries = entries_for(fake, 20, "EXECUTING")
+    ticker.tick(entries)
+    assert len(fake.reads) == 4  # one group of reads, each showing the list wrong...
+    assert ticker.mode == BY_AFTER  # ...steps down once, not once per read
+    for entry in entries:
+        fake.phases[entry.job_id] = "COMPLETED"
+    seen = ticker.tick(entries)
+    assert len(fake.reads) == 24  # every ended job read once, four at a time
+    assert phases_seen(seen) == {e.job_id: Phase.COMPLETED for e in entries}
 
 
 def test_an_ignored_after_as_well_falls_back_to_bounded_reads(
