@@ -63,7 +63,8 @@ class Seen:
 
 class Entry:
     """A followed job: its last known state and the inboxes of the threads waiting for it.
-    ``job`` and ``read_at`` are written by the watcher thread (under the lock) only."""
+    ``job`` is written by the watcher thread (under the watcher's lock) and ``read_at`` by
+    the thread reading the job (one per entry at a time); waiting threads only read them."""
 
     def __init__(self, job_id: str, job: Optional[Job]) -> None:
         self.job_id = job_id
