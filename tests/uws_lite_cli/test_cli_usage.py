@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
-from uws_lite.cli import build_parser
+from uws_lite.cli.parser import build_parser
 
 COMMANDS = [
     "list",
