@@ -45,6 +45,23 @@ def test_module_help_in_a_subprocess() -> None:
     assert done.stderr == ""
 
 
+def test_help_loads_neither_the_client_nor_its_libraries() -> None:
+    # The parser imports only the standard library: --help starts fast.
+    code = (
+        "import sys\n"
+        "from uws_lite.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "finally:\n"
+        "    heavy = ('requests', 'lxml', 'tqdm', 'uws_lite.client', 'uws_lite.cli.commands')\n"
+        "    print('HEAVY', [m for m in heavy if m in sys.modules], file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "HEAVY []" in done.stderr, done.stderr
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_examples(
     command: str, capsys: pytest.CaptureFixture[str]

@@ -37,6 +37,8 @@ from .usage import CLIError
 __all__ = ["Outcome", "Output", "ResultNotSaved", "logging_to", "report_error"]
 
 _MESSAGE_LIMIT = 500  # characters of an error message in the error line
+# The errors that are no bug: the service's, and local files' (exit status 2).
+_EXPECTED = (UWSError, OSError)
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def report_error(out: Output, exc: BaseException, again: str, debug: bool) -> Ex
 
 def _error_line(exc: BaseException, cause: BaseException, again: str) -> str:
     message = str(exc) or type(exc).__name__
-    if not isinstance(exc, UWSError):
+    if not isinstance(exc, _EXPECTED):
         message = f"unexpected {type(exc).__name__}: {message}"
     message = for_terminal(message).strip()
     if len(message) > _MESSAGE_LIMIT:
@@ -156,7 +158,7 @@ def _hint(exc: BaseException, again: str) -> str:
         return f"Give a slow server more time with {Flag.REQUEST_TIMEOUT} SECONDS."
     if isinstance(exc, DownloadError):
         return "Files already downloaded are kept; the same command fetches the rest."
-    if not isinstance(exc, UWSError):
+    if not isinstance(exc, _EXPECTED):
         return f"This looks like a bug: run again with {Flag.DEBUG} and report the traceback."
     return ""
 
