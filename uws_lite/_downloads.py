@@ -1,5 +1,5 @@
-"""What :meth:`uws_lite.Client.download_many` and :meth:`~uws_lite.Client.download` do with
-their arguments before the download engine (:mod:`uws_lite._batch`) runs: results or hrefs
+"""What :meth:`uws_lite.Client.download_many` and :meth:`~uws_lite.Client.download` make of
+their arguments for the download engine (:func:`uws_lite._batch.download_all`): results or hrefs
 made into checked :class:`~uws_lite.download.DownloadItem` values (no http(s) href, no
 download at all), the total timeout made into a deadline, one file's progress callback
 adapted to the engine's."""
@@ -8,40 +8,34 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Iterable, Optional, Tuple, Union
+from typing import Iterable, List, Optional, Tuple, Union
 
-from ._batch import download_all
 from ._transfer import TransferSettings
-from .download import DEFAULT_STALL_TIMEOUT, DownloadItem, DownloadReport, ItemProgress, Progress
+from .download import DownloadItem, ItemProgress, Progress
 from .errors import UnsafeURL, redact_url
 from .models import Result
 from .numbers import check_seconds
-from .transport import Transport
 from .urls import is_http_url
 
-__all__ = ["ResultAndDest", "download_results", "item_progress"]
+__all__ = ["ResultAndDest", "download_items", "item_progress", "transfer_settings"]
 
 ResultAndDest = Tuple[Union[Result, str], Union[str, Path]]
 
 
-def download_results(
-    transport: Transport,
-    results_and_dests: Iterable[ResultAndDest],
-    *,
-    max_workers: int = 4,
-    progress: Optional[ItemProgress] = None,
-    overwrite: bool = False,
-    timeout: Optional[float] = None,
-    stall_timeout: float = DEFAULT_STALL_TIMEOUT,
-) -> DownloadReport:
-    """Every item checked (UnsafeURL, InvalidRequest before any request), then downloaded
-    through ``transport`` (see :meth:`uws_lite.Client.download_many`)."""
-    items = [_download_item(result, dest) for result, dest in results_and_dests]
+def download_items(results_and_dests: Iterable[ResultAndDest]) -> List[DownloadItem]:
+    """Each (result or href, destination) as a download item; UnsafeURL for an href that
+    is not http(s), before anything is downloaded."""
+    return [_download_item(result, dest) for result, dest in results_and_dests]
+
+
+def transfer_settings(
+    overwrite: bool, stall_timeout: float, timeout: Optional[float]
+) -> TransferSettings:
+    """The settings of one call; its total ``timeout`` (seconds) becomes a deadline."""
     deadline = None
     if timeout is not None:
         deadline = time.monotonic() + check_seconds(timeout, "the download's total timeout")
-    settings = TransferSettings(overwrite=overwrite, stall_timeout=stall_timeout, deadline=deadline)
-    return download_all(transport, items, settings, max_workers=max_workers, progress=progress)
+    return TransferSettings(overwrite=overwrite, stall_timeout=stall_timeout, deadline=deadline)
 
 
 def item_progress(progress: Optional[Progress]) -> Optional[ItemProgress]:

@@ -28,8 +28,9 @@ from typing import Callable, Iterable, Mapping, Optional, Tuple, Union
 import requests
 from requests.auth import AuthBase
 
+from ._batch import download_all
 from ._creation import create_job
-from ._downloads import ResultAndDest, download_results, item_progress
+from ._downloads import ResultAndDest, download_items, item_progress, transfer_settings
 from ._forms import FilePart, FormValue, text_value
 from ._redaction import scrub_parameters
 from ._retry import MAX_RETRY_AFTER
@@ -385,12 +386,8 @@ class Client:
         total seconds for all of them (the unfinished fail with DownloadTimeout);
         ``stall_timeout`` as in :meth:`download`.
         """
-        return download_results(
-            self._transport,
-            results_and_dests,
-            max_workers=max_workers,
-            progress=progress,
-            overwrite=overwrite,
-            timeout=timeout,
-            stall_timeout=stall_timeout,
+        items = download_items(results_and_dests)
+        settings = transfer_settings(overwrite, stall_timeout, timeout)
+        return download_all(
+            self._transport, items, settings, max_workers=max_workers, progress=progress
         )
