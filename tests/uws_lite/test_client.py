@@ -1230,17 +1230,17 @@ def test_a_creation_that_fails_later_names_the_job_on_the_error(
 
 
 def test_ctrl_c_after_the_creation_names_the_job_and_is_still_a_keyboard_interrupt(
-    rsps: Rsps, make_client: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+    rsps: Rsps, make_client: Callable[..., Client]
 ) -> None:
     from uws_lite.errors import CreationInterrupted
 
     rsps.post(BASE, status=303, headers={"Location": JOB})
+
+    def interrupted(request: Any) -> Any:
+        raise KeyboardInterrupt  # Ctrl-C while the new job is fetched
+
+    rsps.add_callback(responses.GET, JOB, callback=interrupted)
     client = make_client()
-
-    def interrupted(*args: Any, **kwargs: Any) -> Any:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(client, "_fetch_job", interrupted)
     with pytest.raises(KeyboardInterrupt) as info:
         client.new_job({"runId": "x"})
     assert isinstance(info.value, CreationInterrupted)

@@ -362,6 +362,7 @@ def test_error_detail_from_an_html_page_is_reduced(cli: Callable[..., Any], uws:
     assert "Out of memory" in run.out
     assert "<pre>" not in run.out
     assert "\x1b" not in run.out  # no terminal escapes from the server
+    assert "Out of memory\\x1b[31m" in run.out  # shown escaped (uws_lite.text.for_terminal)
 
 
 def test_unknown_job_exits_4_with_a_hint(cli: Callable[..., Any], uws: Any) -> None:

@@ -15,8 +15,7 @@ from typing import Any, Callable, List
 
 import pytest
 
-from uws_lite.cli import build_parser
-from uws_lite.cli_parser import bare_overwrite
+from uws_lite.cli.parser import bare_overwrite, build_parser
 
 TOKEN = "0c1d2e3f-4a5b-6c7d-8e9f-a0b1c2d3e4f5"
 OTHER = "9f8e7d6c-5b4a-4321-8765-0fedcba98765"

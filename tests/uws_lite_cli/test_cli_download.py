@@ -229,3 +229,24 @@ def test_every_result_is_tried_and_each_failure_named(
     assert "SHA-1" in lines[1]
     assert "the same command fetches the rest" in lines[1]
     assert (tmp_path / "ok.txt").read_bytes() == b"fine"
+
+
+def test_a_failed_download_names_its_file_and_keeps_its_error_type(
+    cli: Callable[..., Any], uws: Any, tmp_path: Path
+) -> None:
+    # OPUS's result hrefs (.../store?ID=<hash>) do not name the result: the error line does.
+    real = hashlib.sha1(b"the real file").hexdigest()  # noqa: S324 (OPUS integrity hash)
+    uws.add(
+        uws.job_class(
+            "m2", phase="COMPLETED", results=[uws.result_class("a.cdf", b"cut", sha1=real)]
+        )
+    )
+    run = cli("download", "m2", "-o", str(tmp_path), "--json")
+    assert run.code == 4
+    assert f"uws-lite: {tmp_path / 'a.cdf'} was not saved: " in run.err
+    error = json.loads(run.out)["error"]
+    assert error["type"] == "IntegrityError"
+    assert error["exit_code"] == 4
+    assert error["message"].startswith(f"{tmp_path / 'a.cdf'} was not saved: ")
+    assert "the same command fetches the rest" in error["message"]
+    assert list(tmp_path.iterdir()) == []

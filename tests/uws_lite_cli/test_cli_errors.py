@@ -107,6 +107,21 @@ def test_unexpected_error_is_one_line_and_points_to_debug(
     assert "--debug" in line
 
 
+def test_a_local_file_error_exits_2(
+    cli: Callable[..., Any], rsps: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uws_lite.exitcodes, shared with uws-call-expres: a local file problem is a local error.
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", "results/x.cdf")
+
+    monkeypatch.setattr(uws_lite.client.Client, "get_job_list", denied)
+    run = cli("list", "--json")
+    assert run.code == 2
+    line = _one_line(run.err)
+    assert line == "uws-lite: [Errno 13] Permission denied: 'results/x.cdf'"  # no "bug" hint
+    assert json.loads(run.out)["error"]["exit_code"] == 2
+
+
 def test_debug_shows_the_traceback(
     cli: Callable[..., Any], rsps: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

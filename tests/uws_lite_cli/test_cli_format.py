@@ -1,4 +1,4 @@
-"""uws_lite.cli_format: tables, times, sizes, summaries and JSON for the command line."""
+"""uws_lite.cli.format: tables, times, sizes, summaries and JSON for the command line."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from uws_lite.cli_format import (
-    clean,
+from uws_lite.cli.format import (
     fmt_size,
     fmt_time,
     job_doc,
@@ -23,21 +22,17 @@ from uws_lite.models import ErrorSummary, Job, Parameter, Phase, Result
     ("text", "expected"),
     [
         ("plain", "plain"),
-        ("a\x1b[2Jb", "a?[2Jb"),  # ESC: a terminal escape sequence
-        ("a\x9bb", "a?b"),  # CSI as one C1 character
-        ("two\nlines\r\n", "two lines "),
+        ("a\x1b[2Jb", "a\\x1b[2Jb"),  # ESC: a terminal escape sequence, shown escaped
+        ("a\x9bb", "a\\x9bb"),  # CSI as one C1 character
+        ("two\nlines\r\n", "two lines"),  # (the last cell of a row is not padded)
         ("tab\there", "tab here"),
-        ("txt\u202eexe", "txt?exe"),  # right-to-left override
-        (None, ""),
+        ("txt\u202eexe", "txt\\u202eexe"),  # right-to-left override
         ("été", "été"),
     ],
 )
-def test_clean(text: str, expected: str) -> None:
-    assert clean(text) == expected
-
-
-def test_clean_can_keep_lines() -> None:
-    assert clean("a\nb\x07", one_line=False) == "a\nb?"
+def test_table_cells_are_safe_for_a_terminal(text: str, expected: str) -> None:
+    # uws_lite.text.for_terminal, the one sanitiser: escapes rather than the old "?"
+    assert table(["ID", "VALUE"], [["x", text]]).splitlines()[1] == f"x   {expected}"
 
 
 def test_fmt_time() -> None:
@@ -97,7 +92,7 @@ def _job(**changes: object) -> Job:
 
 def test_job_summary() -> None:
     lines = job_summary(_job()).splitlines()
-    assert lines[:3] == ["Job           j1", "Phase         EXECUTING", "Run ID        run?"]
+    assert lines[:3] == ["Job           j1", "Phase         EXECUTING", "Run ID        run\\x1b"]
     assert "Created       2026-01-02 03:04:05Z" in lines
     assert "Max duration  0 (no limit)" in lines
     assert "Quote         soon" in lines

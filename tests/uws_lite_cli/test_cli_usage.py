@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
-from uws_lite.cli import build_parser
+from uws_lite.cli.parser import build_parser
 
 COMMANDS = [
     "list",
@@ -43,6 +43,23 @@ def test_module_help_in_a_subprocess() -> None:
     assert "UWS_TOKEN" in done.stdout
     assert "https://voparis-uws-maser.obspm.fr/rest/ExPRES" in done.stdout
     assert done.stderr == ""
+
+
+def test_help_loads_neither_the_client_nor_its_libraries() -> None:
+    # The parser imports only the standard library: --help starts fast.
+    code = (
+        "import sys\n"
+        "from uws_lite.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "finally:\n"
+        "    heavy = ('requests', 'lxml', 'tqdm', 'uws_lite.client', 'uws_lite.cli.commands')\n"
+        "    print('HEAVY', [m for m in heavy if m in sys.modules], file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "HEAVY []" in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("command", COMMANDS)

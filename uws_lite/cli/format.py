@@ -1,25 +1,25 @@
 """How the command line shows things: aligned tables, job summaries and JSON documents.
 
 Everything a server sends is untrusted, and a terminal obeys escape sequences: every
-server-given string is passed through :func:`clean` before it reaches a human's
-terminal. JSON output is written with ``ensure_ascii`` so it carries no raw control
-characters either.
+server-given string is passed through :func:`uws_lite.text.for_terminal` (control and
+invisible characters shown escaped, ``\\x1b``) before it reaches a person's terminal. JSON
+output is written with ``ensure_ascii`` so it carries no raw control characters either.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
+from ..text import for_terminal
+
 if TYPE_CHECKING:
-    from .models import ErrorSummary, Job, JobRef, Parameter, Result
+    from ..models import ErrorSummary, Job, JobRef, Parameter, Result
 
 __all__ = [
-    "clean",
     "fmt_size",
     "fmt_time",
     "job_doc",
@@ -32,21 +32,6 @@ __all__ = [
     "table",
     "to_json",
 ]
-
-# C0 and C1 control characters and DEL (ESC starts terminal escape sequences, CSI is 0x9b),
-# and the bidirectional controls that can make "txt.exe" look like "exe.txt".
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_NEWLINES = re.compile(r"\s*[\r\n]+\s*")
-
-
-def clean(text: Optional[str], *, one_line: bool = True) -> str:
-    """``text`` safe for a terminal: control characters shown as ``?``, and (by default)
-    line breaks folded into spaces so that a table row stays one row."""
-    if text is None:
-        return ""
-    if one_line:
-        text = _NEWLINES.sub(" ", text)
-    return _CONTROL.sub("?", text.replace("\t", " "))
 
 
 def fmt_time(value: Optional[datetime]) -> str:
@@ -88,7 +73,7 @@ def fmt_size(size: Optional[int]) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """An aligned text table (two spaces between columns, the last one not padded)."""
-    cells = [[clean(c) for c in row] for row in rows]
+    cells = [[for_terminal(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, cell in enumerate(row):
@@ -131,12 +116,12 @@ def job_summary(job: Job) -> str:
         fields.append(("Error", job.error_summary.message))
     shown = [(label, value) for label, value in fields if value]
     width = max(len(label) for label, _ in shown)
-    lines = [f"{label.ljust(width)}  {clean(value)}" for label, value in shown]
+    lines = [f"{label.ljust(width)}  {for_terminal(value)}" for label, value in shown]
     if job.parameters:
         lines.append("Parameters")
         for param in job.parameters:
             ref = "  (by reference)" if param.by_reference else ""
-            lines.append(f"  {clean(param.id)} = {clean(param.value)}{ref}")
+            lines.append(f"  {for_terminal(param.id)} = {for_terminal(param.value)}{ref}")
     if job.results:
         lines.append("Results")
         lines.extend("  " + line for line in results_table(job.results).splitlines())
@@ -211,4 +196,4 @@ def jobref_doc(ref: JobRef) -> Dict[str, Any]:
 
 def shell_word(text: str) -> str:
     """A server-given word (a job id) as it can be pasted into a shell."""
-    return shlex.quote(clean(text))
+    return shlex.quote(for_terminal(text))

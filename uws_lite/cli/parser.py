@@ -1,9 +1,11 @@
-"""How ``uws-lite`` reads its command line: the argparse parser, its help texts and
-examples, the checks of argument values, and the exit statuses they document.
+"""How ``uws-lite`` reads its command line: the argparse parser with its help texts and
+examples, and the checks of single argument values. The options and commands are spelt in
+:mod:`uws_lite.cli.flags`.
 
-A usage error raises :class:`CLIError` rather than exiting, so ``main`` can report it
-(as JSON with ``--json``) like any other error. Only the standard library is imported
-here, so ``uws-lite --help`` starts fast.
+It imports nothing but the standard library, so ``uws-lite --help`` starts fast; the few
+value checks that share uws_lite's own rules (numbers, phases) import them when they run. A
+usage error raises :class:`uws_lite.cli.usage.CLIError` rather than exiting, so ``main`` can
+report it (as JSON with ``--json``) like any other error.
 """
 
 from __future__ import annotations
@@ -11,77 +13,36 @@ from __future__ import annotations
 import argparse
 import math
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, Callable, List, NoReturn, Sequence
 
-from . import cli_format as fmt
-from .errors import InvalidRequest
-from .numbers import check_count, check_seconds
+from .flags import EXAMPLE_DACHS, EXAMPLE_OPUS, OVERWRITE_CHOICES, PROG, Command, Flag
 
 if TYPE_CHECKING:
-    from .client import FormValue
+    from ..models import Phase
 
-__all__ = [
-    "EXAMPLE_DACHS",
-    "EXAMPLE_OPUS",
-    "EXIT_INTERRUPTED",
-    "EXIT_JOB",
-    "EXIT_OK",
-    "EXIT_SERVER",
-    "EXIT_TIMEOUT",
-    "EXIT_USAGE",
-    "OVERWRITE_CHOICES",
-    "CLIError",
-    "assignments",
-    "bare_overwrite",
-    "build_parser",
-]
-
-# The exit statuses live here, next to the help text that documents them; cli.py maps
-# errors onto them.
-EXIT_OK = 0
-EXIT_JOB = 1  # the job failed, was aborted, or is stuck (HELD, never started)
-EXIT_USAGE = 2  # bad command line, missing file, unusable ~/.netrc, ...
-EXIT_TIMEOUT = 3  # the --wait deadline passed
-EXIT_SERVER = 4  # the server answered with an error, or could not be reached
-EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
-
-EXAMPLE_OPUS = "https://voparis-uws-maser.obspm.fr/rest/ExPRES"
-EXAMPLE_DACHS = "http://127.0.0.1:8089/tap/async"
-# download --overwrite POLICY, as in uws-call-expres; a bare --overwrite means "always".
-OVERWRITE_CHOICES = ("rename", "always", "never")
-
-
-class CLIError(Exception):
-    """A problem found by the command line itself: one line, an exit code, a hint."""
-
-    def __init__(
-        self, message: str, hint: str = "", code: int = EXIT_USAGE, where: str = "uws-lite"
-    ) -> None:
-        self.hint = hint
-        self.code = code
-        self.where = where  # the program (or sub-command) the message is about
-        super().__init__(message)
+__all__ = ["bare_overwrite", "build_parser"]
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is raised (so ``--json`` can report it) instead of exiting."""
 
     def error(self, message: str) -> NoReturn:
+        from .usage import CLIError  # uws_lite's errors: only when there is one
+
         raise CLIError(message, hint=f"See: {self.prog} --help", where=self.prog)
 
 
 # --- argument values --------------------------------------------------------------------
 
 
-def _phase(text: str) -> str:
-    from .models import Phase
+def _phase(text: str) -> Phase:
+    from ..models import Phase
 
     name = text.strip().upper()
     if name not in Phase.__members__:
         choices = ", ".join(Phase.__members__)
         raise argparse.ArgumentTypeError(f"{text!r} is not a UWS phase ({choices})")
-    return name
+    return Phase[name]
 
 
 def _timestamp(text: str) -> str:
@@ -98,6 +59,9 @@ def _timestamp(text: str) -> str:
 
 
 def _count(text: str) -> int:
+    from ..errors import InvalidRequest
+    from ..numbers import check_count
+
     try:
         return check_count(int(text), "", minimum=0)
     except (ValueError, InvalidRequest):
@@ -112,41 +76,13 @@ def _positive(text: str) -> int:
 
 
 def _seconds(text: str) -> float:
+    from ..errors import InvalidRequest
+    from ..numbers import check_seconds
+
     try:
         return check_seconds(float(text), "")  # NaN, inf, 0 and negatives are refused
     except (ValueError, InvalidRequest):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds > 0") from None
-
-
-def assignments(items: Sequence[str]) -> Dict[str, FormValue]:
-    """``NAME=VALUE`` / ``NAME=@FILE`` / ``NAME=@@TEXT`` -> form values.
-
-    A file becomes a ``Path`` (uploaded as a part named NAME); ``@@TEXT`` is passed on as
-    it is: the client sends it as the literal ``@TEXT`` (uws-client's convention).
-    Every file is checked here, before anything is sent.
-    """
-    values: Dict[str, FormValue] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise CLIError(
-                f"{fmt.clean(item)!r} is not NAME=VALUE",
-                hint="Write e.g. runId=demo, or config=@example.json to upload a file.",
-            )
-        if name in values:
-            raise CLIError(f"parameter {fmt.clean(name)!r} is given twice")
-        if value.startswith("@") and not value.startswith("@@"):
-            path = Path(value[1:]).expanduser()
-            if not path.is_file():
-                raise CLIError(
-                    f"cannot upload {fmt.clean(str(path))!r} for {fmt.clean(name)}: no such file",
-                    hint="Check the path; write @@ for a value that starts with a literal @.",
-                )
-            values[name] = path
-        else:
-            values[name] = value
-    return values
 
 
 # --- the parser -------------------------------------------------------------------------
@@ -187,6 +123,54 @@ examples:
 """
 
 
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The parser of ``uws-lite`` (``prog`` is the name its help and usage lines show)."""
+    from .._version import __version__  # the one version; no other import
+
+    parser = _Parser(
+        prog=prog,
+        description="A command line for IVOA UWS 1.0/1.1 job services (OPUS, DaCHS, TAP, ...).",
+        epilog=_MAIN_EPILOG,
+        formatter_class=_RAW,
+    )
+    parser.add_argument(Flag.VERSION, action="version", version=f"{PROG} {__version__}")
+    _add_common(parser, top=True)
+    common = _Parser(add_help=False)
+    _add_common(common, top=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    def command(name: str, summary: str, examples: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            parents=[common],
+            help=summary,
+            description=summary,
+            epilog="examples:\n" + examples,
+            formatter_class=_RAW,
+        )
+
+    _add_list(command)
+    _add_show(command)
+    _add_new_and_set(command)
+    _add_times(command)
+    for name, summary in _JOB_ONLY:
+        _add_job(command(name, summary, f"  uws-lite --url {EXAMPLE_OPUS} {name} 2a3490\n"))
+    _add_download(command)
+    return parser
+
+
+_Adder = Callable[[str, str, str], argparse.ArgumentParser]
+
+# The commands that take a job id and nothing else.
+_JOB_ONLY = (
+    (Command.RUN, "Start a PENDING (or HELD) job: PHASE=RUN."),
+    (Command.ABORT, "Abort a job: PHASE=ABORT."),
+    (Command.DELETE, "Delete a job and its results."),
+    (Command.RESULTS, "List a job's results as a table (id, mime type, size, href)."),
+    (Command.ERROR, "Show why a job failed: the error summary and the error document."),
+)
+
+
 def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     """Options every command takes, before or after the command name.
 
@@ -199,17 +183,17 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         return value if top else argparse.SUPPRESS
 
     group.add_argument(
-        "--url", default=default(None), metavar="URL", help="the job list URL (default: $UWS_URL)"
+        Flag.URL, default=default(None), metavar="URL", help="the job list URL (default: $UWS_URL)"
     )
     group.add_argument(
-        "--login",
+        Flag.LOGIN,
         default=default(None),
         metavar="NAME",
         help="log in as NAME (default: $UWS_LOGIN, or the ~/.netrc login for the host)",
     )
     group.add_argument(
-        "--request-timeout",
-        "--timeout",
+        Flag.REQUEST_TIMEOUT,
+        Flag.TIMEOUT,
         dest="timeout",
         type=_seconds,
         default=default(None),
@@ -218,24 +202,27 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "the old name of --request-timeout",
     )
     group.add_argument(
-        "--json",
+        Flag.JSON,
         action="store_true",
         default=default(False),
         help="print one JSON document on stdout",
     )
     group.add_argument(
-        "-q",
-        "--quiet",
+        Flag.QUIET_SHORT,
+        Flag.QUIET,
         action="store_true",
         default=default(False),
         help="print only the essential (ids, phase); no messages, no progress bar",
     )
     group.add_argument(
-        "--debug", action="store_true", default=default(False), help="show tracebacks and HTTP logs"
+        Flag.DEBUG,
+        action="store_true",
+        default=default(False),
+        help="show tracebacks and HTTP logs",
     )
     group.add_argument(
-        "--token",
-        "--password",
+        Flag.TOKEN,
+        Flag.PASSWORD,
         nargs="?",
         action=_RefuseToken,
         default=argparse.SUPPRESS,
@@ -247,10 +234,12 @@ class _RefuseToken(argparse.Action):
     """``--token``/``--password`` exist only to refuse them without echoing the value."""
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from .usage import CLIError
+
         raise CLIError(
             f"there is no {self.option_strings[0]} option: a token on the command line can be "
             "read by other users (ps, /proc) and stays in the shell history",
-            hint="Set UWS_TOKEN, or put it in ~/.netrc (see uws-lite --help).",
+            hint=f"Set UWS_TOKEN, or put it in ~/.netrc (see {PROG} --help).",
         )
 
 
@@ -258,33 +247,9 @@ def _add_job(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("job", metavar="JOB", help="the job id, e.g. 2a3490")
 
 
-def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
-    from ._version import __version__
-
-    parser = _Parser(
-        prog=prog,
-        description="A command line for IVOA UWS 1.0/1.1 job services (OPUS, DaCHS, TAP, ...).",
-        epilog=_MAIN_EPILOG,
-        formatter_class=_RAW,
-    )
-    parser.add_argument("--version", action="version", version=f"uws-lite {__version__}")
-    _add_common(parser, top=True)
-    common = _Parser(add_help=False)
-    _add_common(common, top=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-
-    def command(name: str, summary: str, epilog: str) -> argparse.ArgumentParser:
-        return sub.add_parser(
-            name,
-            parents=[common],
-            help=summary,
-            description=summary,
-            epilog="examples:\n" + epilog,
-            formatter_class=_RAW,
-        )
-
+def _add_list(command: _Adder) -> None:
     p = command(
-        "list",
+        Command.LIST,
         "List the jobs as a table (id, phase, run id, creation time), newest first.",
         f"""\
   uws-lite --url {EXAMPLE_OPUS} list --last 10
@@ -293,19 +258,21 @@ def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
 """,
     )
     p.add_argument(
-        "--phase",
+        Flag.PHASE,
         action="append",
         type=_phase,
         metavar="P",
         help="only jobs in phase P (repeatable)",
     )
     p.add_argument(
-        "--after", type=_timestamp, metavar="TIME", help="only jobs created after TIME (ISO 8601)"
+        Flag.AFTER, type=_timestamp, metavar="TIME", help="only jobs created after TIME (ISO 8601)"
     )
-    p.add_argument("--last", type=_positive, metavar="N", help="only the N newest jobs")
+    p.add_argument(Flag.LAST, type=_positive, metavar="N", help="only the N newest jobs")
 
+
+def _add_show(command: _Adder) -> None:
     p = command(
-        "show",
+        Command.SHOW,
         "Show a job's summary; with --wait, wait until it ends, showing its phase changes.",
         f"""\
   uws-lite --url {EXAMPLE_OPUS} show 2a3490
@@ -315,7 +282,7 @@ def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
     )
     _add_job(p)
     p.add_argument(
-        "--wait",
+        Flag.WAIT,
         nargs="?",
         type=_seconds,
         const=math.inf,
@@ -324,14 +291,16 @@ def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
         "ABORTED or ARCHIVED, at most SECONDS; exit status 1 if it failed or was aborted",
     )
     p.add_argument(
-        "--wait-timeout",
+        Flag.WAIT_TIMEOUT,
         type=_seconds,
         metavar="SECONDS",
         help="the same as --wait SECONDS (the name uws-call-expres uses for the whole wait)",
     )
 
+
+def _add_new_and_set(command: _Adder) -> None:
     p = command(
-        "new",
+        Command.NEW,
         "Create a job from NAME=VALUE parameters and print its id.",
         f"""\
   NAME=VALUE      a form value
@@ -345,13 +314,12 @@ def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
       UPLOAD=t1,param:t1 t1=@table.xml "QUERY=SELECT * FROM TAP_UPLOAD.t1"
 """,  # noqa: S608 (help text showing an ADQL query, not SQL built from input)
     )
-    p.add_argument("--run", action="store_true", help="start the job at once (PHASE=RUN)")
+    p.add_argument(Flag.RUN, action="store_true", help="start the job at once (PHASE=RUN)")
     p.add_argument(
         "parameters", nargs="*", default=[], metavar="NAME=VALUE", help="parameters (see below)"
     )
-
     p = command(
-        "set",
+        Command.SET,
         "Change parameters of a PENDING job (NAME=VALUE, NAME=@FILE, NAME=@@TEXT as in 'new').",
         f"""\
   uws-lite --url {EXAMPLE_OPUS} set 2a3490 runId=second-try
@@ -361,8 +329,10 @@ def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
     _add_job(p)
     p.add_argument("parameters", nargs="+", metavar="NAME=VALUE")
 
+
+def _add_times(command: _Adder) -> None:
     p = command(
-        "duration",
+        Command.DURATION,
         "Set a PENDING job's maximum execution duration (0 = no limit, if the server allows).",
         f"""\
   uws-lite --url {EXAMPLE_OPUS} duration 2a3490 600
@@ -370,9 +340,8 @@ def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
     )
     _add_job(p)
     p.add_argument("seconds", type=_count, metavar="SECONDS")
-
     p = command(
-        "destruction",
+        Command.DESTRUCTION,
         "Set when the server destroys the job (ISO 8601 time).",
         f"""\
   uws-lite --url {EXAMPLE_OPUS} destruction 2a3490 2026-12-31T12:00:00
@@ -382,18 +351,10 @@ def build_parser(prog: str = "uws-lite") -> argparse.ArgumentParser:
     _add_job(p)
     p.add_argument("time", type=_timestamp, metavar="TIME")
 
-    for name, summary in (
-        ("run", "Start a PENDING (or HELD) job: PHASE=RUN."),
-        ("abort", "Abort a job: PHASE=ABORT."),
-        ("delete", "Delete a job and its results."),
-        ("results", "List a job's results as a table (id, mime type, size, href)."),
-        ("error", "Show why a job failed: the error summary and the error document."),
-    ):
-        p = command(name, summary, f"  uws-lite --url {EXAMPLE_OPUS} {name} 2a3490\n")
-        _add_job(p)
 
+def _add_download(command: _Adder) -> None:
     p = command(
-        "download",
+        Command.DOWNLOAD,
         "Download a job's results (all, or the RESULT ids given), safely named and verified.",
         f"""\
   uws-lite --url {EXAMPLE_OPUS} download 2a3490 -o results/
@@ -409,16 +370,16 @@ no clashes). An interrupted download resumes when the command is run again.
         "results", nargs="*", default=[], metavar="RESULT", help="result ids (default: all)"
     )
     p.add_argument(
-        "-o",
-        "--output",
-        "--output-dir",
+        Flag.OUTPUT_SHORT,
+        Flag.OUTPUT,
+        Flag.OUTPUT_DIR,
         dest="output",
         default=".",
         metavar="DIR",
         help="directory (default: .)",
     )
     p.add_argument(
-        "--overwrite",
+        Flag.OVERWRITE,
         choices=OVERWRITE_CHOICES,
         default="never",
         help="when a file of that name exists: stop if its content differs (never, the "
@@ -426,20 +387,19 @@ no clashes). An interrupted download resumes when the command is run again.
         "alone) or save the result under a new name (rename); a file verified to be the "
         "result (SHA-1 or size) is not downloaded again",
     )
-    return parser
 
 
 def bare_overwrite(argv: Sequence[str]) -> List[str]:
     """``argv`` with a bare ``--overwrite`` (not followed by one of the
-    :data:`OVERWRITE_CHOICES`) written ``--overwrite=always``: the flag form taken before
-    the choices existed keeps working and never eats the next word (a JOB, a RESULT).
-    Words after ``--`` are left alone."""
+    :data:`~uws_lite.cli.flags.OVERWRITE_CHOICES`) written ``--overwrite=always``: the flag
+    form taken before the choices existed keeps working and never eats the next word (a JOB,
+    a RESULT). Words after ``--`` are left alone."""
     words = list(argv)
     for index, word in enumerate(words):
         if word == "--":
             break
         following = words[index + 1] if index + 1 < len(words) else None
         # "--ov" and longer prefixes, as argparse's abbreviations allow
-        if len(word) > 3 and "--overwrite".startswith(word) and following not in OVERWRITE_CHOICES:
-            words[index] = "--overwrite=always"
+        if len(word) > 3 and Flag.OVERWRITE.startswith(word) and following not in OVERWRITE_CHOICES:
+            words[index] = f"{Flag.OVERWRITE}=always"
     return words
