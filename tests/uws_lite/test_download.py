@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 import requests
@@ -955,17 +955,59 @@ def test_download_many_checks_every_item_before_any_request(
     assert len(fetch_many(session, [], auth=None, trusted_origin=server.origin)) == 0
 
 
-def test_the_hashing_thread_ends_with_every_download(
+def test_a_download_starts_no_thread(
     server: LoopbackServer, session: requests.Session, tmp_path: Path
 ) -> None:
-    # SHA-1 runs on a worker thread: it must stop after success, mismatch and failure.
+    # SHA-1 is computed inline: nothing outlives a download, after success, mismatch or failure.
     server.state.routes["/r"] = Route()
+    before = set(threading.enumerate())
     _get(session, server, "/r", tmp_path / "ok", sha1=SHA1)
     with pytest.raises(IntegrityError):
         _get(session, server, "/r", tmp_path / "bad", sha1="0" * 40)
     with pytest.raises(DownloadError):
         _get(session, server, "/missing", tmp_path / "gone", sha1=SHA1)
-    assert [t for t in threading.enumerate() if t.name == "uws_lite-sha1"] == []
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert [t.name for t in left if "process_request" not in t.name] == []  # server's own
+
+
+def test_large_chunks_are_written_in_slices(
+    server: LoopbackServer, session: requests.Session, tmp_path: Path
+) -> None:
+    # 1 MiB reads are written in 256 KiB slices (large page-cache folios are slow on VMs).
+    from uws_lite import _transfer
+
+    body = bytes(range(256)) * (5 * 4096 + 3)  # 5 MiB and 768 bytes
+    server.state.routes["/big"] = Route(data=body)
+    sizes: List[int] = []
+    real_fdopen = os.fdopen
+
+    class Recording:
+        def __init__(self, handle: Any) -> None:
+            self.handle = handle
+
+        def write(self, data: Any) -> int:
+            sizes.append(len(data))
+            return int(self.handle.write(data))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.handle, name)
+
+        def __enter__(self) -> Any:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+    def fdopen(fd: int, *args: Any, **kwargs: Any) -> Any:
+        return Recording(real_fdopen(fd, *args, **kwargs))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_transfer.os, "fdopen", fdopen)
+        digest = hashlib.sha1(body).hexdigest()  # noqa: S324
+        _get(session, server, "/big", tmp_path / "big", sha1=digest)
+    assert (tmp_path / "big").read_bytes() == body
+    assert sum(sizes) == len(body)
+    assert max(sizes) == _transfer.WRITE_SLICE
 
 
 def test_matches_local_file_by_sha1_else_size(tmp_path: Path) -> None:
