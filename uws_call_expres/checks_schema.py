@@ -8,7 +8,7 @@ next to it); :func:`relaxed_schema` patches a deep copy in memory. Every object 
 also closed (``additionalProperties: false``) so that unknown keys, typos included, come back
 from the validator; they are reported as warnings, since ExPRES ignores keys it does not read.
 
-``jsonschema`` is imported inside the functions: ``--help`` must not load it.
+The validator is :mod:`uws_call_expres.checks_validate` (the draft 7 keywords the schema uses).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional
 
-if TYPE_CHECKING:
-    from jsonschema.exceptions import ValidationError
+from .checks_validate import SchemaError, check_schema, iter_errors
 
+if TYPE_CHECKING:
     from .checks import Problem
 
 __all__ = [
@@ -123,14 +123,18 @@ def schema_problems(document: Dict[str, Any]) -> List[Problem]:
 
     Unknown keys are warnings (with a "did you mean" hint); everything else is an error.
     """
-    from jsonschema import Draft7Validator
-
-    validator = Draft7Validator(relaxed_schema())
     problems: List[Problem] = []
-    errors = validator.iter_errors(document)
-    for error in sorted(errors, key=lambda e: _document_order(document, e.absolute_path)):
+    errors = iter_errors(_checked_schema(), document)
+    for error in sorted(errors, key=lambda e: _document_order(document, e.path)):
         problems.extend(_as_problems(error))
     return problems
+
+
+@lru_cache(maxsize=1)
+def _checked_schema() -> Dict[str, Any]:
+    schema = relaxed_schema()
+    check_schema(schema)
+    return schema
 
 
 def _document_order(document: Any, path: Iterable[Any]) -> List[int]:
@@ -150,28 +154,25 @@ def _document_order(document: Any, path: Iterable[Any]) -> List[int]:
     return order
 
 
-def _as_problems(error: ValidationError) -> Iterator[Problem]:
+def _as_problems(error: SchemaError) -> Iterator[Problem]:
     from .checks import Problem
 
-    where = list(error.absolute_path)
+    where = list(error.path)
     path = format_path(where)
-    schema: Dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
-    kind = error.validator
+    schema = error.schema
+    kind = error.keyword
     if kind == "additionalProperties":
         known = list(schema.get("properties", {}))
-        instance = error.instance if isinstance(error.instance, dict) else {}
-        for key in instance:
-            if key not in known:
-                yield Problem(
-                    format_path([*where, key]),
-                    "warning",
-                    "unknown key: ExPRES does not read it",
-                    did_you_mean(str(key), known),
-                )
+        for key in error.detail:
+            yield Problem(
+                format_path([*where, key]),
+                "warning",
+                "unknown key: ExPRES does not read it",
+                did_you_mean(str(key), known),
+            )
     elif kind == "required":
-        missing = _quoted_missing(error.message)
-        present = list(error.instance) if isinstance(error.instance, dict) else []
-        near = closest(missing, present)
+        missing = str(error.detail)
+        near = closest(missing, list(error.instance))
         hint = f"the config has {near!r}" if near else None
         yield Problem(format_path([*where, missing]), "error", "required key is missing", hint)
     elif kind == "type":
@@ -187,18 +188,12 @@ def _as_problems(error: ValidationError) -> Iterator[Problem]:
     elif kind == "anyOf":
         yield _any_of_problem(path, error.instance, schema.get("anyOf", []))
     elif kind in ("minItems", "maxItems"):
-        size = len(error.instance) if isinstance(error.instance, list) else 0
+        size = len(error.instance)
         low, high = schema.get("minItems"), schema.get("maxItems")
-        wanted = f"exactly {low}" if low == high else f"{kind[:3]}imum {error.validator_value}"
+        wanted = f"exactly {low}" if low == high else f"{kind[:3]}imum {error.detail}"
         yield Problem(path, "error", f"must have {wanted} items, has {size}")
-    else:
-        yield Problem(path, "error", error.message)
-
-
-def _quoted_missing(message: str) -> str:
-    # jsonschema: "'THETA' is a required property"
-    match = re.match(r"^'(.*)' is a required property$", message)
-    return match.group(1) if match else message
+    else:  # pattern
+        yield Problem(path, "error", f"{_show(error.instance)} does not match {error.detail!r}")
 
 
 def _type_problem(path: str, value: Any, expected: Any) -> Problem:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -176,3 +177,18 @@ def test_help_lists_check_and_strict_and_stays_light() -> None:
     assert "--check" in result.stdout
     assert "--strict" in result.stdout
     assert "HEAVY []" in result.stdout
+
+
+def test_checking_a_config_loads_no_jsonschema(kit: SimpleNamespace) -> None:
+    # Every run checks its config: the built-in validator keeps jsonschema (~40 ms) out.
+    code = (
+        "import sys\n"
+        "from uws_call_expres import check_config\n"
+        f"assert check_config({str(kit.DATA / kit.CONFIG)!r}) == []\n"
+        "print('LOADED', [m for m in sys.modules if m.split('.')[0] in "
+        "('jsonschema', 'referencing', 'attrs', 'attr', 'rpds')])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "LOADED []" in result.stdout
