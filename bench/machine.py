@@ -97,6 +97,17 @@ def _page_reporting() -> str:
     )
 
 
+def _bytecode() -> str:
+    from .proc import NO_CACHE_VARIABLE
+
+    if os.environ.get(NO_CACHE_VARIABLE):
+        return (
+            f"{NO_CACHE_VARIABLE} is set here; removed from every child's environment (the"
+            " bench measures what runs after `pip install`, which compiles the modules)"
+        )
+    return "on (as after `pip install`)"
+
+
 def load() -> float:
     """The 1-minute load average (the machine is shared)."""
     return os.getloadavg()[0]
@@ -114,6 +125,7 @@ def describe() -> str:
         f"- Python: {sys.version.split()[0]} ({platform.python_implementation()}),"
         f" {_package_versions(('requests', 'urllib3', 'lxml'))}, {ssl.OPENSSL_VERSION}"
         f" (hashlib's SHA-1), uws_lite / uws_call_expres {__version__}",
+        f"- bytecode cache: {_bytecode()}",
         f"- server: uws_lite.testing.OpusServer ({__version__};"
         " Python http.server threads, in the bench process; results generated on the fly"
         " and sent in 1 MiB writes)",
