@@ -20,7 +20,7 @@ from typing import Any, Dict, List
 
 from uws_lite.testing import OpusServer
 
-from . import proc
+from . import parallel, proc, resume
 from . import server as srv
 from .pairs import SETTLE_SECONDS, PairSummary, rotated, settle
 from .stats import Samples, megabytes, mib_per_s, ratio, seconds
@@ -138,8 +138,7 @@ def _throughput_row(
     )
     if not met:
         facts += (
-            f"; hashlib SHA-1 alone: {_sha1_speed():.0f} MiB/s on one core (curl does not"
-            " hash; the server uses the other core)"
+            f"; hashlib SHA-1 alone: {_sha1_speed():.0f} MiB/s on one core (curl does not hash)"
         )
     return Row(
         figure=f"{_label(size)} result download throughput, rotated pairs",
@@ -266,8 +265,6 @@ def rows(server: OpusServer, quick: bool) -> List[Row]:
 
 
 def run(quick: bool) -> List[Row]:
-    from . import parallel, resume
-
     server = srv.start()
     try:
         result = rows(server, quick)
