@@ -72,11 +72,11 @@ def run(quick: bool) -> List[Row]:
     job_path.write_bytes(uwsdocs.job_with_results(n_results))
     rows: List[Row] = []
     try:
-        # Rounds alternate the two parsers' processes, so that a noisy moment of the shared
-        # machine does not hit only one of them.
+        # Rounds alternate the two parsers' processes, and which of them goes first, so that
+        # a noisy moment of the shared machine does not hit only one of them.
         results: Dict[str, Dict[str, Any]] = {}
-        for _ in range(rounds):
-            for which in ("uws_lite", "pyvo"):
+        for k in range(rounds):
+            for which in ("uws_lite", "pyvo") if k % 2 == 0 else ("pyvo", "uws_lite"):
                 out = proc.python_child(
                     "child_parse",
                     [which, str(list_path), str(job_path), str(repeats_list), str(repeats_job)],

@@ -1,4 +1,4 @@
-"""Run every benchmark figure of issue 5 in one go and write the table to bench/RESULTS.md.
+"""Run every benchmark figure (issues 5 and 12) in one go and write the table to bench/RESULTS.md.
 
     python bench/run.py            # the full run (< 10 minutes on 2 cores)
     python bench/run.py --quick    # smoke run: small sizes, one repetition, writes nothing tracked
@@ -31,9 +31,11 @@ from bench.table import Row, failed, render  # noqa: E402
 FIGURES: Tuple[Tuple[str, str, str], ...] = (
     ("latency", "bench.latency", "completion detection latency and status requests per job"),
     ("download", "bench.download", "1 GiB download, peak RSS, resume, 8 parallel results"),
+    ("download_cli", "bench.download_cli", "`uws-lite download` of 1 GiB vs `curl -o`"),
     ("parse", "bench.parse", "parse a 10 000-job list / a job with 1 000 results"),
-    ("coldstart", "bench.coldstart", "`python -m uws_call_expres --help` cold start"),
+    ("coldstart", "bench.coldstart", "cold start: `--help` and a `--no-wait` submission"),
     ("sweep", "bench.sweep", "sweep of 50 one-second jobs, max-parallel 8"),
+    ("waitload", "bench.waitload", "sweep of 100 × 20 s jobs: requests/s, detection, CPU"),
     ("joblist", "bench.joblist", "get_job_list() of a 100 000-job list: time, extra peak RSS"),
     ("upload", "bench.upload", "job creation with a 200 MiB ephemeris upload: peak RSS"),
 )
@@ -80,17 +82,31 @@ def _run_figure(module_name: str, what: str, quick: bool) -> List[Row]:
         return [failed(what, "see bench/README.md", error)]
 
 
+def _loads(spent: List[Tuple[str, float, float, float]]) -> str:
+    """How loaded the shared machine was during each figure (1-minute load average)."""
+    lines = ["| figure | wall | load before | load after |", "|---|---|---|---|"]
+    lines += [
+        f"| {name} | {wall:.0f} s | {before:.2f} | {after:.2f} |"
+        for name, wall, before, after in spent
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parse_args(argv)
     started = time.perf_counter()
     rows: List[Row] = []
+    spent: List[Tuple[str, float, float, float]] = []
     for name, module_name, what in FIGURES:
         if name not in args.selected:
             continue
         print(f"[{time.perf_counter() - started:6.1f} s] {name}: {what}", flush=True)
         figure_start = time.perf_counter()
+        load_before = machine.load()
         rows.extend(_run_figure(module_name, what, args.quick))
-        print(f"         {name} took {time.perf_counter() - figure_start:.1f} s", flush=True)
+        wall = time.perf_counter() - figure_start
+        spent.append((name, wall, load_before, machine.load()))
+        print(f"         {name} took {wall:.1f} s", flush=True)
     shutil.rmtree(proc.SCRATCH, ignore_errors=True)
     total = time.perf_counter() - started
     table = render(rows)
@@ -102,7 +118,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         f" {total:.0f} s wall in total.\n"
         "All figures on loopback against `uws_lite.testing`'s OPUS-compatible server;"
         " medians with [min–max] and the number of runs; ratios = package / reference.\n\n"
-        "## Machine\n\n" + machine.describe() + "\n## Results\n\n" + table
+        "## Machine\n\n"
+        + machine.describe()
+        + "\nLoad of the machine (1-minute load average; other work shares it) during each"
+        " figure:\n\n" + _loads(spent) + "\n## Results\n\n" + table
     )
     print()
     print(text)

@@ -7,7 +7,7 @@ import json
 import threading
 from typing import Any, Dict, Optional, Set, Tuple
 
-from uws_lite import Client, Job
+from uws_lite import Client, Job, Phase
 from uws_lite.testing import OpusServer, RunPlan
 
 
@@ -64,6 +64,33 @@ def submit(client: Client, *, name: str = "bench", **plan: Any) -> Job:
         files={"config": (f"{name}.json", config(name, **plan))},
         run=True,
     )
+
+
+class GeneratedResults:
+    """A COMPLETED job on ``server`` with ``count`` generated results of ``size`` bytes each
+    (``uws_lite/testing/payload.py``: made on the fly, with the SHA-1 ``hash`` OPUS gives)."""
+
+    def __init__(self, server: OpusServer, size: int, count: int = 1) -> None:
+        with Client(server.list_url()) as client:
+            job = submit(
+                client,
+                name=f"dl_{size}_{count}",
+                duration=0,
+                queued=0,
+                cdf_size=size,
+                cdf_count=count,
+                provenance=False,
+            )
+            job = client.wait(job.job_id, timeout=300)
+            if job.phase is not Phase.COMPLETED:
+                raise RuntimeError(f"download job {job.job_id} ended {job.phase.value}")
+            cdfs = [r for r in job.results if r.id.endswith(".cdf")]
+        self.list_url = server.list_url()
+        self.job_id = job.job_id
+        self.ids = [r.id for r in cdfs]
+        self.hrefs = [str(r.href) for r in cdfs]
+        self.sha1s = [r.sha1 for r in cdfs]
+        self.size = size
 
 
 def end_time(server: OpusServer, job_id: str) -> Optional[float]:

@@ -62,8 +62,9 @@ def measure(sizes: Sequence[int], runs: int) -> Dict[str, Dict[int, List[Dict[st
         url = opus.list_url()
         for size in sizes:
             _ephemeris(ephem, size)
-            for _ in range(runs):
-                for which in out:  # interleaved
+            for k in range(runs):
+                # Interleaved, and the order alternates: A B, B A, ...
+                for which in list(out) if k % 2 == 0 else list(out)[::-1]:
                     args = [which, url, str(config), str(ephem)]
                     done = proc.python_child("child_upload", args).json()
                     job_id = done["job_id"]
