@@ -19,7 +19,7 @@ import dataclasses
 import re
 from collections import deque
 from datetime import datetime
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, TypeVar, cast
 from urllib.parse import unquote_plus, urljoin
 
@@ -391,7 +391,8 @@ def _results(el: etree._Element, url: Optional[str]) -> Tuple[Result, ...]:
         return ()
     names = _names_of(items[0])
     if all(map(names.__eq__, map(_names_of, items))):
-        columns = list(zip(*map(_values_of, items)))
+        flat = list(chain.from_iterable(map(_values_of, items)))
+        columns = [flat[i :: len(names)] for i in range(len(names))]
         return _results_from_columns(names, columns, len(items), url)
     # Results with different attributes (never seen from a real server): one at a time.
     return tuple(
@@ -402,7 +403,7 @@ def _results(el: etree._Element, url: Optional[str]) -> Tuple[Result, ...]:
 
 
 def _results_from_columns(
-    names: List[str], columns: List[Tuple[str, ...]], count: int, url: Optional[str]
+    names: List[str], columns: Sequence[Sequence[str]], count: int, url: Optional[str]
 ) -> Tuple[Result, ...]:
     """The ``count`` results whose attributes ``names`` have the values ``columns``."""
     where = dict(zip(names, columns))
