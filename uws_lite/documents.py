@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import re
-from collections import deque
 from datetime import datetime
 from itertools import chain, repeat
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, TypeVar, cast
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
 from urllib.parse import unquote_plus, urljoin
 
 from lxml import etree
 
+from ._fastnew import fast_new, fast_new_all
 from .errors import ParseError, redact_url
 from .models import ErrorSummary, Job, JobList, JobRef, Parameter, Phase, Result
 from .text import for_terminal
@@ -158,51 +157,9 @@ def _tag_text(tag: object) -> str:
     return for_terminal(f"<{tag}> in no namespace")
 
 
-# --- fast model constructors -----------------------------------------------------------
-
-_T = TypeVar("_T")
-
-
-def _fast_new(cls: Type[_T], *names: str) -> Callable[..., _T]:
-    """A constructor for the frozen dataclass ``cls`` that skips its ``__init__``.
-
-    The generated frozen ``__init__`` calls ``object.__setattr__`` once per field, which is
-    most of the cost of reading a 1000-result job or a 10 000-job list. Callers pass
-    exactly ``names``, by name. Unless those are exactly the fields of ``cls``, all set by
-    its ``__init__``, and ``cls`` has no ``__slots__`` and no ``__post_init__``, the normal
-    constructor is returned instead (always correct, only slower).
-    """
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]  # cls is a dataclass
-    plain = all(f.init for f in fields) and {f.name for f in fields} == set(names)
-    if not plain or hasattr(cls, "__slots__") or hasattr(cls, "__post_init__"):
-        return cls
-    new, set_attribute = object.__new__, object.__setattr__
-
-    def make(**values: object) -> _T:
-        obj = new(cls)
-        set_attribute(obj, "__dict__", values)  # a fresh dict: the call made it
-        return obj
-
-    return make
-
-
-def _fast_new_all(cls: Type[_T], *names: str) -> Callable[[List[Dict[str, Any]]], List[_T]]:
-    """:func:`_fast_new` for many objects at once: each dict (holding exactly ``names``)
-    becomes one object's ``__dict__``, with no Python call per object. Falls back to the
-    normal constructor as :func:`_fast_new` does."""
-    if _fast_new(cls, *names) is cls:
-        return lambda dicts: [cls(**values) for values in dicts]
-
-    def make_all(dicts: List[Dict[str, Any]]) -> List[_T]:
-        objects: List[_T] = list(map(object.__new__, repeat(cls, len(dicts))))
-        deque(map(object.__setattr__, objects, repeat("__dict__"), dicts), maxlen=0)
-        return objects
-
-    return make_all
-
-
-_new_results = _fast_new_all(Result, "id", "href", "size", "mime_type", "attributes")
-_new_jobref = _fast_new(JobRef, "job_id", "phase", "run_id", "owner_id", "creation_time", "href")
+# The models built per result / per job list item: without their __init__ (speed).
+_new_results = fast_new_all(Result, "id", "href", "size", "mime_type", "attributes")
+_new_jobref = fast_new(JobRef, "job_id", "phase", "run_id", "owner_id", "creation_time", "href")
 
 
 # --- small readers -----------------------------------------------------------------
