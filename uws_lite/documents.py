@@ -339,10 +339,11 @@ _values_of = cast(Callable[[etree._Element], List[str]], etree._Element.values)
 
 def _results(el: etree._Element, url: Optional[str]) -> Tuple[Result, ...]:
     # Reading a 1000-result job is a benchmark figure, so results are read by column: lxml
-    # gives each result's attribute names and values in one call each, all the results
-    # of a document normally have the same attributes in the same order, and each column
-    # of values is then converted in one pass (map, zip and comprehensions: no Python
-    # call per result).
+    # gives each result's attribute names and values in one call each (mapped in C), all
+    # the results of a document normally have the same attributes in the same order (then
+    # the values, flattened, are sliced into one column per attribute), and each column is
+    # converted in one pass. Nothing runs Python code once per result except the
+    # comprehensions that build the Results' dicts.
     items = list(el.iterchildren(_RESULT_TAGS))  # filtered in C: no tag strings built
     if not items:
         return ()
