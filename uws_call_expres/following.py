@@ -20,12 +20,11 @@ from uws_lite.text import for_terminal
 
 from .access import Access, open_client
 from .config import check_job_id
+from .destination import check_output_dir, check_overwrite
 from .errors import ResultsIncomplete
 from .options import PreparedRun, RunOptions, check_timeout
 from .outcome import ExpresRun
 from .output import Console
-from .saving import check_output_dir, check_overwrite, plan_saving, save_results
-from .settle import settle_results
 from .waiting import WaitDisplay
 from .words import attach_call
 
@@ -206,6 +205,10 @@ def _save(
     """Save every result of the finished job (also those listed late); on the way out
     early, say how to download them again."""
     try:
+        # Imported once a job has ended: a submission does not load the download machinery.
+        from .saving import plan_saving, save_results
+        from .settle import settle_results
+
         # OPUS lists some results (provenance) only after the terminal phase.
         job = settle_results(client, job, console)
         planned = plan_saving(

@@ -35,13 +35,13 @@ from uws_lite.numbers import check_count
 
 from .access import DEFAULT_SERVER
 from .config import PathArg, load_config_document, readable_file
+from .destination import check_output_dir, check_overwrite
 from .errors import ConfigError
 from .grid_worker import GridWorkers, decide_tasks, find_lost_jobs
 from .gridspec import AxesArg, Axis, GridPointSpec, Scalar, as_axes, config_digest, expand_grid
 from .manifest import MANIFEST_NAME, Manifest, write_json_atomic
 from .options import PreparedRun, RunOptions, prepare
 from .output import Console, progress_wanted
-from .saving import check_output_dir, check_overwrite
 from .sweep import DEFAULT_MAX_PARALLEL, SweepItem
 from .words import PYTHON, Vocabulary
 

@@ -17,8 +17,8 @@ from uws_lite.numbers import check_seconds
 
 from .access import DEFAULT_SERVER, Access, resolve_access
 from .config import CheckedInputs, PathArg, check_inputs, check_run_id
+from .destination import check_output_dir, check_overwrite
 from .errors import ConfigError
-from .saving import check_output_dir, check_overwrite
 from .words import PYTHON, Vocabulary
 
 __all__ = ["KEYWORDS", "PreparedRun", "RunOptions", "check_timeout", "prepare"]

@@ -25,17 +25,17 @@ costs no other result, and each failure has its own reason.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from uws_lite.download import DownloadItem, DownloadOutcome, DownloadStatus
-from uws_lite.errors import InvalidRequest, UnsafeURL, redact_url
+from uws_lite.errors import UnsafeURL, redact_url
 from uws_lite.naming import safe_filename
 from uws_lite.text import for_terminal
 from uws_lite.urls import is_http_url
 
+from .destination import check_overwrite
 from .errors import OutputError
 from .existing import is_known_copy, mark_saved, same_content
 from .output import Console, DownloadProgress
@@ -47,67 +47,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DOWNLOAD_WORKERS",
-    "OVERWRITE_POLICIES",
     "Planned",
-    "check_output_dir",
-    "check_overwrite",
     "plan_destinations",
     "plan_saving",
     "save_results",
 ]
 
-OVERWRITE_POLICIES = ("rename", "always", "never")
 # Parallel downloads per job: within requests' connection pool (10) so connections are reused.
 DOWNLOAD_WORKERS = 4
-
-
-def check_overwrite(policy: str) -> str:
-    if policy not in OVERWRITE_POLICIES:
-        raise InvalidRequest(
-            f"overwrite must be one of {', '.join(map(repr, OVERWRITE_POLICIES))}, not {policy!r}."
-        )
-    return policy
-
-
-def check_output_dir(output_dir: Union[str, os.PathLike[str]], words: Vocabulary = PYTHON) -> Path:
-    """The output directory as an absolute path, created (with its parents) if missing and
-    proven writable by creating and removing a probe file in it.
-
-    Called before anything is sent (a run, a sweep, an attach): a job is never run for results
-    that could not be saved. ``os.access`` is not enough: as root it says yes to ``/proc``.
-    Messages name the setting in ``words``.
-    """
-    name = words.name("output_dir")
-    shown = os.fspath(output_dir)
-    path = Path(shown).expanduser().absolute()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise OutputError(
-            f"{name} {shown!r}: {_file_in_the_way(path)} is not a directory; "
-            "choose another output directory."
-        ) from None
-    except OSError as exc:
-        raise OutputError(
-            f"{name} {shown!r} cannot be created ({exc.strerror}); choose another output directory."
-        ) from None
-    try:
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".uws_call_expres-probe-"):
-            pass
-    except OSError as exc:
-        raise OutputError(
-            f"{name} {shown!r}: {path} is not writable ({exc.strerror}); choose another "
-            "output directory, or fix its permissions."
-        ) from None
-    return path
-
-
-def _file_in_the_way(path: Path) -> Path:
-    """The first part of ``path`` that exists and is not a directory (else ``path``)."""
-    for part in reversed((path, *path.parents)):
-        if part.exists() and not part.is_dir():
-            return part
-    return path
 
 
 DOWNLOAD, PRESENT, COMPARE = "download", "present", "compare"

@@ -4,6 +4,7 @@ multipart parts, every file checked and opened before anything is sent (UWS 1.1 
 from __future__ import annotations
 
 import contextlib
+import functools
 import mimetypes
 from pathlib import Path
 from typing import IO, Any, List, Mapping, Optional, Tuple, Union
@@ -94,5 +95,24 @@ def _basename(filename: str) -> str:
     return base
 
 
+# The types of the files a UWS job usually gets (as IANA registers them); others
+# from the standard library's own table, built on first use without the system's files
+# (reading /etc/mime.types cost milliseconds of every submission, and differs by machine).
+_COMMON = {
+    ".json": "application/json",
+    ".txt": "text/plain",
+    ".xml": "application/xml",
+    ".csv": "text/csv",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _types() -> mimetypes.MimeTypes:
+    return mimetypes.MimeTypes(filenames=())
+
+
 def _mime(filename: str) -> str:
-    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    suffix = Path(filename).suffix.lower()
+    if suffix in _COMMON:
+        return _COMMON[suffix]
+    return _types().guess_type(filename)[0] or "application/octet-stream"

@@ -15,6 +15,7 @@ import functools
 import time
 from datetime import datetime
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
@@ -39,8 +40,10 @@ from .errors import InvalidRequest, JobNotFound, NotFound, ParseError, redact_ur
 from .models import Job, JobList, Parameter, Phase
 from .numbers import check_count
 from .transport import Transport
-from .wait import WaitPolicy, wait_for_job
 from .xmlsafe import MAX_DOCUMENT_BYTES
+
+if TYPE_CHECKING:
+    from .wait import WaitPolicy
 
 __all__ = ["TEXT_LIMIT", "Service", "parameter_value"]
 
@@ -278,6 +281,8 @@ class Service:
             options["clock"] = clock
         if sleep is not None:
             options["sleep"] = sleep
+        from .wait import wait_for_job
+
         return wait_for_job(fetch, timeout=timeout, on_change=on_change, policy=policy, **options)
 
     def set_phase(self, job_id: str, action: str) -> Job:

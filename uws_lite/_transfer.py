@@ -23,7 +23,6 @@ from ._hashing import new_sha1
 from ._neterrors import describe_break
 from ._publish import create_part, publish, remove
 from .download import (
-    DEFAULT_STALL_TIMEOUT,
     DownloadItem,
     DownloadOutcome,
     DownloadStatus,
@@ -42,7 +41,7 @@ from .errors import (
     redact_url,
 )
 from .numbers import check_count, check_seconds
-from .transport import Opened, Transport
+from .transport import DEFAULT_STALL_TIMEOUT, Opened, Transport
 from .urls import is_http_url
 
 __all__ = ["Cancelled", "Transfer", "TransferSettings"]

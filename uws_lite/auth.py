@@ -16,12 +16,11 @@
 from __future__ import annotations
 
 import base64
-import netrc
 import os
 import stat
 import traceback
 from pathlib import Path
-from typing import Any, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
 
 import requests
 from requests.auth import AuthBase
@@ -36,6 +35,9 @@ from .errors import (
 )
 from .text import has_control
 from .urls import origin_of
+
+if TYPE_CHECKING:
+    import netrc
 
 __all__ = [
     "CREDENTIAL_HEADERS",
@@ -232,6 +234,8 @@ def netrc_entry(host: str, env: Mapping[str, str]) -> Optional[Tuple[str, str]]:
     path = env.get("NETRC") or str(Path("~/.netrc").expanduser())
     if not host or not os.path.isfile(path):
         return None
+    import netrc  # only when there is a file to read (with shlex: a guest run loads neither)
+
     try:
         # Given a file name, the stdlib checks nothing: the rule is applied below.
         entries = netrc.netrc(path)

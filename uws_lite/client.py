@@ -23,14 +23,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Tuple, Union
 
 import requests
 from requests.auth import AuthBase
 
-from ._batch import download_all
 from ._creation import create_job
-from ._downloads import ResultAndDest, download_items, item_progress, transfer_settings
 from ._forms import FilePart, FormValue, text_value
 from ._redaction import scrub_parameters
 from ._retry import MAX_RETRY_AFTER
@@ -38,16 +36,19 @@ from ._service import Service, parameter_value
 from ._urlparts import check_job_id, iso_time, segment
 from .auth import NoAuth
 from .documents import parse_parameters, parse_results
-from .download import DEFAULT_STALL_TIMEOUT, DownloadReport, ItemProgress, Progress
 from .errorbodies import error_message
 from .errors import NotFound, ServiceErrorDocument
 from .models import Job, JobList, Parameter, Phase, Result
 from .numbers import check_count, check_seconds
 from .times import parse_datetime
-from .transport import DEFAULT_TIMEOUT, Timeout, Timeouts, Transport
+from .transport import DEFAULT_STALL_TIMEOUT, DEFAULT_TIMEOUT, Timeout, Timeouts, Transport
 from .urls import check_service_url
-from .wait import WaitPolicy
 from .xmlsafe import MAX_JOB_LIST_BYTES
+
+if TYPE_CHECKING:  # imported where used: a submission loads neither downloads nor waits
+    from ._downloads import ResultAndDest
+    from .download import DownloadReport, ItemProgress, Progress
+    from .wait import WaitPolicy
 
 __all__ = ["DEFAULT_RETRIES", "Auth", "Client", "FilePart", "FormValue"]
 
@@ -327,6 +328,8 @@ class Client:
         check_job_id(job_id)
         if timeout is not None:
             timeout = check_seconds(timeout, "timeout", zero_ok=True)
+        from .wait import WaitPolicy
+
         return self._service.wait(job_id, timeout, on_change, policy or WaitPolicy(), clock, sleep)
 
     # -- downloads
@@ -350,6 +353,7 @@ class Client:
         ``overwrite``), and the download's error when it fails. ``timeout``: total seconds
         (None: no limit); past it, DownloadTimeout. ``stall_timeout``: seconds without a
         byte before it resumes."""
+        from ._downloads import item_progress
 
         outcomes = self.download_many(
             [(result, dest)],
@@ -386,6 +390,9 @@ class Client:
         total seconds for all of them (the unfinished fail with DownloadTimeout);
         ``stall_timeout`` as in :meth:`download`.
         """
+        from ._batch import download_all
+        from ._downloads import download_items, transfer_settings
+
         items = download_items(results_and_dests)
         settings = transfer_settings(overwrite, stall_timeout, timeout)
         return download_all(

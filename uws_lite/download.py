@@ -35,12 +35,13 @@ What a download guarantees, and why:
   labels a ``.gz`` file that way, and the file (and its SHA-1) is the gzip data, as
   ``curl -o`` would save it. This also keeps Range offsets meaningful.
 - **Stalls are noticed, and a deadline holds.** No byte for ``stall_timeout`` seconds
-  (default 20 s, :data:`DEFAULT_STALL_TIMEOUT`; it replaces a longer read timeout) counts
-  as a broken connection and is resumed as above. ``timeout`` (seconds, for all the items
-  of one call) is a total deadline: connects, reads, retries and resumes get at most the
-  time left, a body still arriving at the deadline is cut (:mod:`uws_lite.deadline`), and
-  every unfinished item fails with :class:`~uws_lite.errors.DownloadTimeout` within about
-  0.5 s after it; no file is left under its final name.
+  (default 20 s, :data:`uws_lite.transport.DEFAULT_STALL_TIMEOUT`; it replaces a longer
+  read timeout) counts as a broken connection and is resumed as above. ``timeout``
+  (seconds, for all the items of one call) is a total deadline: connects, reads, retries
+  and resumes get at most the time left, a body still arriving at the deadline is cut
+  (:mod:`uws_lite.deadline`), and every unfinished item fails with
+  :class:`~uws_lite.errors.DownloadTimeout` within about 0.5 s after it; no file is left
+  under its final name.
 - **One failure costs no other.** Each item ends ``SAVED``, ``PRESENT`` or ``FAILED`` with
   its error; the others go on. Only Ctrl-C (or an exception that is no
   :class:`~uws_lite.errors.UWSError`, such as one raised by a progress callback) stops
@@ -63,7 +64,6 @@ from ._hashing import new_sha1
 from .errors import UWSError
 
 __all__ = [
-    "DEFAULT_STALL_TIMEOUT",
     "DownloadItem",
     "DownloadOutcome",
     "DownloadReport",
@@ -75,7 +75,6 @@ __all__ = [
 ]
 
 Progress = Callable[[int, Optional[int]], None]  # (bytes written, total or None)
-DEFAULT_STALL_TIMEOUT = 20.0  # seconds without a byte after which a download is resumed
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 
 

@@ -60,6 +60,7 @@ from .urls import is_http_url, origin_of
 
 __all__ = [
     "ACCEPT",
+    "DEFAULT_STALL_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "USER_AGENT",
     "Opened",
@@ -113,6 +114,9 @@ class Timeouts(NamedTuple):
 
 Timeout = Union[float, Tuple[float, float], Timeouts]
 DEFAULT_TIMEOUT = Timeouts(connect=10.0, read=90.0)
+# Seconds without a byte after which a download is resumed (it replaces the longer read
+# timeout while a body streams; see uws_lite.download).
+DEFAULT_STALL_TIMEOUT = 20.0
 
 
 @dataclass

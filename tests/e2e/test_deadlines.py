@@ -20,9 +20,9 @@ import pytest
 
 from uws_call_expres import attach
 from uws_lite import Client, DownloadTimeout, WaitTimeout
-from uws_lite.download import DEFAULT_STALL_TIMEOUT
 from uws_lite.models import Result
 from uws_lite.testing.faults import FOREVER, Faults
+from uws_lite.transport import DEFAULT_STALL_TIMEOUT
 from uws_lite.wait import DEADLINE_MARGIN
 
 pytestmark = pytest.mark.e2e

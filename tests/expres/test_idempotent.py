@@ -14,10 +14,11 @@ import responses
 
 from uws_call_expres import attach, uws_call_expres
 from uws_call_expres.cli import main
+from uws_call_expres.destination import check_output_dir
 from uws_call_expres.errors import OutputError
 from uws_call_expres.existing import MARK_ATTRIBUTE, is_known_copy, mark_saved
 from uws_call_expres.output import Console
-from uws_call_expres.saving import check_output_dir, plan_saving, save_results
+from uws_call_expres.saving import plan_saving, save_results
 from uws_call_expres.settle import Settle, settle_results
 from uws_lite import Client
 from uws_lite.models import Job, Phase, Result

@@ -164,7 +164,7 @@ def test_an_error_while_saving_prints_how_to_download_again(
     def failing(*args: Any, **kwargs: Any) -> Any:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("uws_call_expres.following.save_results", failing)
+    monkeypatch.setattr("uws_call_expres.saving.save_results", failing)
     with pytest.raises(OSError):
         uws_call_expres("example.json", LOOP=True, verbose=False)
     job = _only_job(opus)

@@ -11,12 +11,11 @@ from typing import Any, Iterator, Optional
 import pytest
 import responses
 
+from uws_call_expres.destination import check_output_dir, check_overwrite
 from uws_call_expres.errors import OutputError
 from uws_call_expres.output import Console
 from uws_call_expres.saving import (
     DOWNLOAD_WORKERS,
-    check_output_dir,
-    check_overwrite,
     plan_destinations,
     plan_saving,
     save_results,
