@@ -5,7 +5,8 @@ Bytes go to ``.<name>.<random>.part`` next to the destination, created exclusive
 (:func:`publish`); on any failure the ``.part`` file is removed (:func:`remove`), so a file
 under the final name is always complete. Nothing is fsync'ed: that made a 1 GiB loopback
 download 2 to 4 times slower and ``curl -o`` does not do it either; the guarantee holds
-against crashes of the process, not against a power cut.
+against crashes of the process, not against a power cut. The bytes are written in
+256 KiB pieces (:func:`sliced_writer`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Tuple
+from typing import IO, Callable, Tuple
 
 from .errors import InvalidRequest
 
-__all__ = ["PUBLISHED_MODE", "create_part", "publish", "remove"]
+__all__ = ["PUBLISHED_MODE", "WRITE_SLICE", "create_part", "publish", "remove", "sliced_writer"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,3 +90,25 @@ def remove(path: Path) -> None:
         pass
     except OSError as exc:
         logger.warning("could not remove the partial file %s: %s", path, exc.strerror)
+
+
+WRITE_SLICE = 256 * 1024  # bytes per write() of a download (see sliced_writer)
+
+
+def sliced_writer(out: IO[bytes]) -> Callable[[bytes], None]:
+    """``out.write`` for the hot loop, in :data:`WRITE_SLICE` pieces (memoryview slices: no
+    copy). Page-cache writes of 512 KiB-aligned sizes get large folios, which on virtual
+    machines with free page reporting cost a host fault per page: 1 GiB of 1 MiB writes took
+    9 times the CPU of the same bytes in 256 KiB writes (bench/README.md, "download"); on a
+    machine without that, both cost the same."""
+    write = out.write
+
+    def sliced(chunk: bytes) -> None:
+        if len(chunk) <= WRITE_SLICE:
+            write(chunk)
+            return
+        view = memoryview(chunk)
+        for start in range(0, len(view), WRITE_SLICE):
+            write(view[start : start + WRITE_SLICE])
+
+    return sliced

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
-from typing import IO, Callable, Dict, Optional
+from typing import IO, Dict, Optional
 
 import requests
 import urllib3.exceptions
@@ -21,7 +21,7 @@ import urllib3.exceptions
 from ._answers import MAX_ERROR_BODY
 from ._hashing import new_sha1
 from ._neterrors import describe_break
-from ._publish import create_part, publish, remove
+from ._publish import create_part, publish, remove, sliced_writer
 from .download import (
     DownloadItem,
     DownloadOutcome,
@@ -51,7 +51,6 @@ logger = logging.getLogger(__name__)
 _CONTENT_RANGE = re.compile(
     r"bytes\s+(\d{1,30})-(\d{1,30})/(\d{1,30}|\*)\s*$", re.IGNORECASE | re.ASCII
 )
-WRITE_SLICE = 256 * 1024  # bytes per write() of a download (see _sliced_writer)
 _UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d{1,30})\s*$", re.IGNORECASE | re.ASCII)
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 
@@ -317,7 +316,7 @@ class Transfer:
         # cuts the connection when it passes (a trickle resets the read timeout at every
         # byte): a read then fails or ends short, and opened.cut says why.
         read = opened.response.raw.read
-        write = _sliced_writer(out)
+        write = sliced_writer(out)
         hasher, progress, cancel = self.hasher, self.progress, self.cancel
         size = self.settings.chunk_size
         while True:
@@ -394,25 +393,6 @@ class Transfer:
             self.cancel.wait(seconds)
         else:
             time.sleep(seconds)
-
-
-def _sliced_writer(out: IO[bytes]) -> Callable[[bytes], None]:
-    """``out.write`` for the hot loop, in :data:`WRITE_SLICE` pieces (memoryview slices: no
-    copy). Page-cache writes of 512 KiB-aligned sizes get large folios, which on virtual
-    machines with free page reporting cost a host fault per page: 1 GiB of 1 MiB writes took
-    9 times the CPU of the same bytes in 256 KiB writes (bench/README.md, "download"); on a
-    machine without that, both cost the same."""
-    write = out.write
-
-    def sliced(chunk: bytes) -> None:
-        if len(chunk) <= WRITE_SLICE:
-            write(chunk)
-            return
-        view = memoryview(chunk)
-        for start in range(0, len(view), WRITE_SLICE):
-            write(view[start : start + WRITE_SLICE])
-
-    return sliced
 
 
 def _int_header(response: requests.Response, name: str) -> Optional[int]:

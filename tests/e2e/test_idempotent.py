@@ -109,10 +109,10 @@ def test_reattach_after_ctrl_c_during_the_downloads_leaves_no_duplicates(ws: Any
 
 
 def test_results_listed_late_are_saved(ws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import uws_call_expres.following as follow
+    import uws_call_expres.settle as settling
 
     seen: List[Job] = []
-    settle = follow.settle_results
+    settle = settling.settle_results
 
     def spy(client: Any, job: Job, console: Any) -> Job:
         seen.append(job)
@@ -120,7 +120,7 @@ def test_results_listed_late_are_saved(ws: Any, monkeypatch: pytest.MonkeyPatch)
         seen.append(settled)
         return settled
 
-    monkeypatch.setattr(follow, "settle_results", spy)
+    monkeypatch.setattr(settling, "settle_results", spy)
     run = ws.run(ws.config(late_results=0.3), LOOP=True)
     assert run.ok
     completed, settled = seen

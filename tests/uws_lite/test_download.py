@@ -974,7 +974,7 @@ def test_large_chunks_are_written_in_slices(
     server: LoopbackServer, session: requests.Session, tmp_path: Path
 ) -> None:
     # 1 MiB reads are written in 256 KiB slices (large page-cache folios are slow on VMs).
-    from uws_lite import _transfer
+    from uws_lite import _publish, _transfer
 
     body = bytes(range(256)) * (5 * 4096 + 3)  # 5 MiB and 768 bytes
     server.state.routes["/big"] = Route(data=body)
@@ -1007,7 +1007,7 @@ def test_large_chunks_are_written_in_slices(
         _get(session, server, "/big", tmp_path / "big", sha1=digest)
     assert (tmp_path / "big").read_bytes() == body
     assert sum(sizes) == len(body)
-    assert max(sizes) == _transfer.WRITE_SLICE
+    assert max(sizes) == _publish.WRITE_SLICE
 
 
 def test_matches_local_file_by_sha1_else_size(tmp_path: Path) -> None:

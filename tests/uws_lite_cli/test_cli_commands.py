@@ -168,11 +168,11 @@ def test_show_wait_held_exits_1_and_says_run(cli: Callable[..., Any], uws: Any) 
 def test_show_wait_never_started_exits_1(
     cli: Callable[..., Any], uws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uws_lite.client
+    import uws_lite.wait
     from uws_lite.wait import WaitPolicy
 
     monkeypatch.setattr(
-        uws_lite.client, "WaitPolicy", lambda: WaitPolicy(pending_grace=0.0, first_delay=0.01)
+        uws_lite.wait, "WaitPolicy", lambda: WaitPolicy(pending_grace=0.0, first_delay=0.01)
     )
     uws.add(uws.job_class("w5", phase="PENDING"))
     run = cli("show", "w5", "--wait", "30")
