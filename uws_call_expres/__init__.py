@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from uws_lite._version import __version__
 
     from .access import Access
-    from .checks import Problem, check_config
+    from .checks import check_config
+    from .checks_base import Problem
     from .errors import (
         AccessError,
         CdfError,
@@ -77,7 +78,7 @@ _LAZY = {
     "SweepResults": ".sweep",
     "Access": ".access",
     "check_config": ".checks",
-    "Problem": ".checks",
+    "Problem": ".checks_base",
     "AccessError": ".errors",
     "ConfigError": ".errors",
     "OutputError": ".errors",

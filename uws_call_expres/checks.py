@@ -21,51 +21,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
-from .checks_size import estimate_cdf_size
+from .checks_base import ERROR, WARNING, Problem
+from .checks_rules import rule_problems
+from .checks_schema import schema_problems
+from .checks_size import estimate_cdf_size, load_problems
+from .checks_units import unit_problems
 from .cli.flags import Flag
+from .config_file import EXPRES_SECTIONS, PathArg, load_config_document
 from .errors import ConfigError
-
-if TYPE_CHECKING:
-    from .config import PathArg
 
 __all__ = ["ERROR", "WARNING", "Problem", "check_config", "estimate_cdf_size"]
 
-ERROR = "error"
-WARNING = "warning"
 # How the user gives the ephemeris file.
 _GIVE_EPHEMERIS = f"FILE_EPHEM ({Flag.EPHEM})"
 # An ExPRES config nests 5 levels (root, BODY, a body, DENS, a density); far deeper is not a
 # config, and recursive code (the validator) must never meet it.
 _MAX_DEPTH = 16
 _MAX_EPHEMERIS_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding of :func:`check_config`.
-
-    ``path`` locates the value (``OBSERVER.TYPE``, ``SOURCE[0].ACCEL``; ``""`` for the whole
-    file), ``severity`` is ``"error"`` or ``"warning"``, ``hint`` a suggestion or None.
-    ``str(problem)`` is a linter line: ``PATH: SEVERITY: MESSAGE (HINT)``.
-    """
-
-    path: str
-    severity: str
-    message: str
-    hint: Optional[str] = None
-
-    @property
-    def is_error(self) -> bool:
-        """True for an error (ExPRES is expected to fail), False for a warning."""
-        return self.severity == ERROR
-
-    def __str__(self) -> str:
-        text = f"{self.path or '(root)'}: {self.severity}: {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
 
 
 def check_config(
@@ -83,8 +58,6 @@ def check_config(
     missing, unreadable, not JSON, not an object or absurdly nested is one error problem.
     An empty list means no problem was found.
     """
-    from .config import load_config_document
-
     if isinstance(config, Mapping):
         document: Dict[str, Any] = dict(config)
     else:
@@ -122,8 +95,6 @@ def _check_document(
                 "(which nests 5 levels)",
             )
         ]
-    from .config import EXPRES_SECTIONS
-
     ephemeris_problems, rows = _ephemeris(document, ephemeris)
     missing = [name for name in EXPRES_SECTIONS if name not in document]
     if missing:
@@ -137,11 +108,7 @@ def _check_document(
             )
         ]
         return problems + ephemeris_problems
-    from .checks_rules import rule_problems
-    from .checks_schema import schema_problems
-    from .checks_size import load_problems
-
-    problems = schema_problems(document) + rule_problems(document)
+    problems = schema_problems(document) + rule_problems(document) + unit_problems(document)
     problems += load_problems(document, authenticated, rows)
     return problems + ephemeris_problems
 

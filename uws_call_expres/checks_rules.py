@@ -10,36 +10,32 @@ document defensively: a value of the wrong type was already reported by the sche
 from __future__ import annotations
 
 import fnmatch
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Sequence
 
-from .checks_schema import did_you_mean
-
-if TYPE_CHECKING:
-    from .checks import Problem
+from .checks_base import (
+    Problem,
+    as_dict,
+    as_int,
+    as_number,
+    body_names,
+    dicts_in,
+    did_you_mean,
+    new_problem,
+)
 
 __all__ = [
     "MIRIADE_OBSERVERS",
     "SCHEMA_OBSERVERS",
-    "KNOWN_PLANETS",
     "MAGNETIC_MODELS",
     "SOURCE_TYPES",
     "CURRENTS",
     "LAG_MODELS",
-    "as_dict",
-    "as_int",
-    "as_number",
-    "body_names",
-    "central_body",
-    "dicts_in",
-    "new_problem",
     "rule_problems",
 ]
 
 # Observers IMCCE Miriade knows; ExPRES stops on any other ("Are you sure of your observer ?").
 MIRIADE_OBSERVERS = ("Cassini", "Voyager1", "Voyager2", "Ganymede", "Juno", "Earth")
 SCHEMA_OBSERVERS = ("Juno", "Earth", "Galileo", "JUICE", "Cassini", "Voyager1", "Voyager2")
-# Planets whose radius ExPRES knows (PHASE "auto" in planetary radii; EPHEM with RADIUS 1).
-KNOWN_PLANETS = ("Earth", "Mars", "Jupiter", "Saturn", "Uranus", "Neptune")
 MAGNETIC_MODELS = (
     "",
     "auto",
@@ -74,57 +70,12 @@ LAG_MODELS = ("", "off", "hess2011", "bonfond2009", "bonfond2017", "hinton2019",
 
 
 def rule_problems(document: Dict[str, Any]) -> List[Problem]:
-    """Every rule's problems for a config that has all ten sections."""
+    """Every rule's problems for a config that has all ten sections (the unit pitfalls are
+    :mod:`uws_call_expres.checks_units`'s)."""
     problems: List[Problem] = []
-    from .checks_units import unit_problems
-
     for rule in (_count_rules, _body_rules, _axis_rules, _observer_rules, _source_rules):
         problems.extend(rule(document))
-    problems.extend(unit_problems(document))
     return problems
-
-
-def new_problem(path: str, severity: str, message: str, hint: Optional[str] = None) -> Problem:
-    """A :class:`~uws_call_expres.checks.Problem` (imported late: checks imports us)."""
-    from .checks import Problem
-
-    return Problem(path, severity, message, hint)
-
-
-def as_dict(value: Any) -> Dict[str, Any]:
-    """``value`` if it is a dict, else an empty one (wrong types are the schema's report)."""
-    return value if isinstance(value, dict) else {}
-
-
-def dicts_in(document: Dict[str, Any], key: str) -> List[Dict[str, Any]]:
-    """The entries of the list ``document[key]``, each as a dict (``{}`` if it is not)."""
-    value = document.get(key)
-    return [as_dict(item) for item in value] if isinstance(value, list) else []
-
-
-def as_int(value: Any) -> Optional[int]:
-    """``value`` as an int if it is a whole number (not a bool), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value if isinstance(value, int) else None
-
-
-def as_number(value: Any) -> Optional[float]:
-    """``value`` if it is a number (not a bool), else None."""
-    return None if isinstance(value, bool) or not isinstance(value, (int, float)) else value
-
-
-def body_names(document: Dict[str, Any]) -> List[str]:
-    """The ``NAME`` of every BODY entry that has a string name."""
-    return [b["NAME"] for b in dicts_in(document, "BODY") if isinstance(b.get("NAME"), str)]
-
-
-def central_body(document: Dict[str, Any]) -> Dict[str, Any]:
-    """The central body (``PARENT ""``); ExPRES takes the last one's radius."""
-    central = [b for b in dicts_in(document, "BODY") if b.get("PARENT") == ""]
-    return central[-1] if central else {}
 
 
 def _count_rules(document: Dict[str, Any]) -> Iterator[Problem]:

@@ -15,21 +15,15 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List
 
+from .checks_base import Problem, closest, did_you_mean, format_path
 from .checks_validate import SchemaError, check_schema, iter_errors
-
-if TYPE_CHECKING:
-    from .checks import Problem
 
 __all__ = [
     "SCHEMA_FILE",
-    "closest",
-    "did_you_mean",
-    "format_path",
     "relaxed_schema",
     "schema_problems",
 ]
@@ -45,7 +39,6 @@ _EXTRA_KEYS = {
 }
 _DENS_TYPES = ["Ionospheric", "Torus", "Stellar", "Disk", "auto"]
 _LONGITUDE_WORDS = ["auto", "auto+3", "auto-3"]  # "auto±3": the legacy Hess2011 lead angle
-_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$+-]*$")
 
 
 @lru_cache(maxsize=1)
@@ -159,8 +152,6 @@ def _document_order(document: Any, path: Iterable[Any]) -> List[int]:
 
 
 def _as_problems(error: SchemaError) -> Iterator[Problem]:
-    from .checks import Problem
-
     where = list(error.path)
     path = format_path(where)
     schema = error.schema
@@ -201,8 +192,6 @@ def _as_problems(error: SchemaError) -> Iterator[Problem]:
 
 
 def _type_problem(path: str, value: Any, expected: Any) -> Problem:
-    from .checks import Problem
-
     names = [expected] if isinstance(expected, str) else list(expected or [])
     wanted = " or ".join(_TYPE_WORDS.get(n, n) for n in names)
     hint = None
@@ -233,8 +222,6 @@ _TYPE_WORDS = {
 
 
 def _any_of_problem(path: str, value: Any, options: Iterable[Any]) -> Problem:
-    from .checks import Problem
-
     words: List[str] = []
     names: List[str] = []
     for option in options:
@@ -260,38 +247,6 @@ def _any_of_problem(path: str, value: Any, options: Iterable[Any]) -> Problem:
         except ValueError:
             pass
     return Problem(path, "error", f"must be {' or '.join(words)}, not {_show(value)}", hint)
-
-
-def did_you_mean(value: str, options: Iterable[str]) -> Optional[str]:
-    """``"did you mean 'X'?"`` for the closest of ``options``, else None."""
-    near = closest(value, options)
-    return None if near is None else f"did you mean {near!r}?"
-
-
-def closest(value: str, options: Iterable[str]) -> Optional[str]:
-    """The option equal to ``value`` but for case, else the closest (difflib), else None."""
-    choices = [o for o in options if isinstance(o, str) and o != value]
-    for option in choices:
-        if option.casefold() == value.casefold():
-            return option
-    import difflib  # only when there is a problem to hint at
-
-    by_upper = {o.upper(): o for o in choices}
-    close = difflib.get_close_matches(value.upper(), list(by_upper), n=1, cutoff=0.75)
-    return by_upper[close[0]] if close else None
-
-
-def format_path(parts: Iterable[Any]) -> str:
-    """``["SOURCE", 0, "ACCEL"]`` as ``SOURCE[0].ACCEL`` (``""`` for the root)."""
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif _IDENTIFIER.match(str(part)):
-            text += f".{part}" if text else str(part)
-        else:
-            text += f"[{json.dumps(str(part), ensure_ascii=False)}]"
-    return text
 
 
 def _kind(value: Any) -> str:

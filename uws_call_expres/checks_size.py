@@ -7,12 +7,9 @@ proportionality to the saved example, stated with its thresholds in :func:`load_
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from .checks_rules import as_dict, as_int, dicts_in, new_problem
-
-if TYPE_CHECKING:
-    from .checks import Problem
+from .checks_base import Problem, as_dict, as_int, dicts_in, new_problem
 
 __all__ = ["estimate_cdf_size", "load_problems"]
 

@@ -3,14 +3,14 @@ for :func:`uws_call_expres.checks.check_config`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
-from .checks_rules import KNOWN_PLANETS, as_dict, as_number, central_body, dicts_in, new_problem
+from .checks_base import Problem, as_dict, as_number, central_body, dicts_in, new_problem
 
-if TYPE_CHECKING:
-    from .checks import Problem
+__all__ = ["KNOWN_PLANETS", "unit_problems"]
 
-__all__ = ["unit_problems"]
+# Planets whose radius ExPRES knows (PHASE "auto" in planetary radii; EPHEM with RADIUS 1).
+KNOWN_PLANETS = ("Earth", "Mars", "Jupiter", "Saturn", "Uranus", "Neptune")
 
 
 def unit_problems(document: Dict[str, Any]) -> List[Problem]:

@@ -9,59 +9,34 @@ become warnings (the server accepts anything and ExPRES fails minutes later), un
 
 from __future__ import annotations
 
-import json
 import operator
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 from uws_lite.errors import InvalidRequest
 from uws_lite.text import has_control
 
+from .checks import check_config
+from .checks_base import Problem
 from .cli.flags import Flag
+from .config_file import PathArg, load_config_document, readable_file
 from .errors import ConfigError
 from .example import EXAMPLE_CONFIG_COMMAND
 from .words import PYTHON, Vocabulary, command_line
 
-if TYPE_CHECKING:
-    from .checks import Problem
-
 __all__ = [
-    "EXPRES_SECTIONS",
     "DEFAULT_RUN_ID",
-    "PathArg",
     "CheckedInputs",
     "check_execution_duration",
     "check_inputs",
     "check_job_id",
     "check_run_id",
-    "load_config_document",
     "problem_warnings",
-    "readable_file",
 ]
 
-PathArg = Union[str, "os.PathLike[str]"]
-
-# The top-level sections every ExPRES config has (the "required" list of the ExPRES JSON
-# schema v1.0.3, maserlib/ExPRES schema/expres-v1.0.3.json).
-EXPRES_SECTIONS = (
-    "SIMU",
-    "NUMBER",
-    "TIME",
-    "FREQUENCY",
-    "OBSERVER",
-    "SPDYN",
-    "MOVIE2D",
-    "MOVIE3D",
-    "BODY",
-    "SOURCE",
-)
 DEFAULT_RUN_ID = "test_job"
-# A config is a few kB; refusing huge files keeps a wrong path (a CDF, a tarball) from being
-# read into memory and uploaded.
-_MAX_CONFIG_BYTES = 16 * 1024 * 1024
 # A run prints at most this many of the check's problems (``--check`` lists them all).
 _MAX_SHOWN_PROBLEMS = 10
 # A job id is one path segment of the job URL (OPUS: 6 hex digits).
@@ -98,9 +73,6 @@ def check_inputs(
     """Check the files, the duration and the config's content; raise :class:`ConfigError`
     or return the warnings. The content's errors are warnings too, unless ``strict``.
     Messages name the settings in ``words`` (Python parameters, or command-line options)."""
-    # Imported here: checks imports this module (its loader).
-    from .checks import check_config
-
     config_path = readable_file(config, words.name("config"), missing_hint=_EXAMPLE_HINT)
     ephem_path = None if ephemeris is None else readable_file(ephemeris, words.name("ephemeris"))
     document = load_config_document(config_path)
@@ -203,50 +175,3 @@ def check_job_id(job_id: str) -> str:
             f"{job_id!r} is not a job id (letters, digits, '.', '_', '-', '~'; e.g. '2a3490')."
         )
     return job_id
-
-
-def readable_file(value: PathArg, what: str, *, missing_hint: str = "") -> Path:
-    """``value`` as the absolute path of a regular file that can be read; :class:`ConfigError`
-    naming it as ``what`` otherwise."""
-    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
-        raise ConfigError(f"{what} must be a file path, got {value!r}.")
-    path = Path(os.fspath(value)).expanduser()
-    if not path.exists():
-        raise ConfigError(f"{what} {os.fspath(value)!r} does not exist.{missing_hint}")
-    if not path.is_file():
-        raise ConfigError(f"{what} {os.fspath(value)!r} is not a regular file.")
-    try:
-        with path.open("rb") as stream:
-            stream.read(1)
-    except OSError as exc:
-        raise ConfigError(f"{what} {os.fspath(value)!r} cannot be read: {exc.strerror}.") from None
-    return path.resolve()
-
-
-def load_config_document(path: Path) -> Dict[str, Any]:
-    """The JSON object in the config file ``path``; :class:`ConfigError` if it is not one."""
-    if path.stat().st_size > _MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path.name} is larger than 16 MiB: not an ExPRES config.")
-    try:
-        # utf-8-sig: a byte-order mark written by some editors is not a JSON error.
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path.name} is not UTF-8 text (byte {exc.start}): an ExPRES config is JSON."
-        ) from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-        ) from None
-    except RecursionError:
-        raise ConfigError(
-            f"{path.name} is nested too deeply to be read: not an ExPRES config."
-        ) from None
-    if not isinstance(document, dict):
-        raise ConfigError(
-            f"{path.name} holds a JSON {type(document).__name__}, not an object: an ExPRES "
-            "config is an object with SIMU, NUMBER, TIME, ... sections."
-        )
-    return document

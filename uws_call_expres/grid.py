@@ -34,7 +34,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from uws_lite.numbers import check_count
 
 from .access import DEFAULT_SERVER
-from .config import PathArg, load_config_document, readable_file
+from .config_file import PathArg, load_config_document, readable_file
 from .destination import check_output_dir, check_overwrite
 from .errors import ConfigError
 from .grid_worker import GridWorkers, decide_tasks, find_lost_jobs

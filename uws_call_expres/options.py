@@ -16,7 +16,8 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 from uws_lite.numbers import check_seconds
 
 from .access import DEFAULT_SERVER, Access, resolve_access
-from .config import CheckedInputs, PathArg, check_inputs, check_run_id
+from .config import CheckedInputs, check_inputs, check_run_id
+from .config_file import PathArg
 from .destination import check_output_dir, check_overwrite
 from .errors import ConfigError
 from .words import PYTHON, Vocabulary

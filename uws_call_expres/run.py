@@ -18,7 +18,7 @@ from uws_lite.naming import safe_filename
 from uws_lite.text import for_terminal
 
 from .access import DEFAULT_SERVER, open_client
-from .config import PathArg
+from .config_file import PathArg
 from .following import FollowContext, follow_existing, follow_job, make_run
 from .options import PreparedRun, RunOptions, prepare
 from .outcome import FAILED_PHASES, ExpresRun

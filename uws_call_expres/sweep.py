@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 from uws_lite.numbers import check_count
 
 from .access import DEFAULT_SERVER
-from .config import PathArg
+from .config_file import PathArg
 from .errors import ConfigError, ResultsIncomplete
 from .options import PreparedRun, RunOptions, prepare
 from .outcome import ExpresRun

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from uws_call_expres.cli import main
-from uws_call_expres.config import EXPRES_SECTIONS
+from uws_call_expres.config_file import EXPRES_SECTIONS
 from uws_call_expres.errors import OutputError
 from uws_call_expres.example import (
     EXAMPLE_CONFIG_COMMAND,
