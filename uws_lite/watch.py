@@ -26,6 +26,9 @@ server that ignores WAIT grows with N (200 jobs made 227 status requests per sec
   but it holds one connection per job for as long as the job runs: N jobs, N held
   connections and N threads. The watcher bounds connections instead, at the cost of up to
   ``interval`` seconds of delay. One job alone: use ``Client.wait``, which long-polls.
+- **Each request is bounded**: ``request_timeout`` (30 s) for the whole request, retries
+  and body included (``timeout=`` of ``Client.get_job_list``/``get_job``), so a hung list
+  request delays the next tick by that much at most; it counts as a failed tick.
 - **Servers that do not filter as asked** step the watcher down, once each, logged:
   (1) a list holding jobs in phases not asked for (ended ones, or UNKNOWN: UWS 1.0
   jobrefs may have no phase), or leaving out a followed job that the read then shows
@@ -49,7 +52,8 @@ server that ignores WAIT grows with N (200 jobs made 227 status requests per sec
   ``on_change`` is called too. The deadline holds (the caller's thread does no I/O).
 - **Lifecycle.** The thread starts with the first wait and ends when no job is followed
   (after Ctrl-C in the last waiting thread, too) or at :meth:`JobWatcher.close` (also the
-  end of ``with JobWatcher(client) as watcher:``), which ends every wait still running.
+  end of ``with JobWatcher(client) as watcher:``), which ends every wait still running
+  with :class:`~uws_lite.errors.WatcherClosed`.
 """
 
 from __future__ import annotations
@@ -63,11 +67,11 @@ from typing import Dict, List, Optional, Tuple, Union
 
 from ._ticker import Entry, Observations, Seen, Ticker
 from .client import Client
-from .errors import InvalidRequest, UWSError, WaitTimeout
+from .errors import UWSError, WaitTimeout, WatcherClosed
 from .models import Job, Phase
 from .numbers import check_count, check_seconds
 from .text import for_terminal
-from .wait import OnChange, WaitPolicy, _jitter, _Wait
+from .wait import OnChange, WaitPolicy, WaitState, jittered
 
 __all__ = ["JobWatcher"]
 
@@ -86,9 +90,11 @@ class JobWatcher:
 
     ``interval``: seconds between ticks (one list request each). ``reads_per_tick``: jobs
     read per tick when the server's job list cannot be used. ``parallel_reads``: job reads
-    made at once (so connections: at most this many). ``policy``: the waiting rules
-    shared with ``Client.wait`` (``pending_grace``, ``error_patience``, ``max_bad_documents``;
-    its polling knobs are not used here). ``client`` is shared with the caller's threads.
+    made at once (so connections: at most this many). ``request_timeout``: seconds each
+    request of a tick may take in all (retries and body included). ``policy``: the waiting
+    rules shared with ``Client.wait`` (``pending_grace``, ``error_patience``,
+    ``max_bad_documents``; its polling knobs are not used here). ``client`` is shared with
+    the caller's threads.
     """
 
     def __init__(
@@ -98,6 +104,7 @@ class JobWatcher:
         interval: float = 1.5,
         reads_per_tick: int = 4,
         parallel_reads: int = 4,
+        request_timeout: float = 30.0,
         policy: WaitPolicy = _POLICY,
     ) -> None:
         self.interval = check_seconds(interval, "interval")
@@ -108,6 +115,7 @@ class JobWatcher:
             self._clock,
             reads_per_tick=check_count(reads_per_tick, "reads_per_tick"),
             parallel_reads=check_count(parallel_reads, "parallel_reads"),
+            request_timeout=check_seconds(request_timeout, "request_timeout"),
         )
         self._entries: Dict[str, Entry] = {}
         self._cond = threading.Condition()
@@ -153,7 +161,7 @@ class JobWatcher:
         self._client.job_url(job_id)  # InvalidRequest for a malformed id, before anything
         if timeout is not None:
             timeout = check_seconds(timeout, "timeout", zero_ok=True)
-        state = _Wait(self._policy, timeout, self._clock, _jitter)
+        state = WaitState(self._policy, timeout, self._clock, jittered)
         inbox: queue.SimpleQueue[Seen] = queue.SimpleQueue()
         known = job if isinstance(job, Job) else None
         if known is not None:
@@ -173,7 +181,7 @@ class JobWatcher:
             self._unfollow(job_id, inbox)
 
     def close(self) -> None:
-        """Stop the watcher thread; every wait still running raises InvalidRequest (the
+        """Stop the watcher thread; every wait still running raises WatcherClosed (the
         jobs keep running on the server). A request in flight is not cut: the thread
         (a daemon) ends when it returns. Idempotent."""
         with self._cond:
@@ -184,7 +192,7 @@ class JobWatcher:
             thread = self._thread
             now = self._clock()
             for entry in entries:
-                error = InvalidRequest(
+                error = WatcherClosed(
                     f"The JobWatcher was closed while waiting for job "
                     f"{for_terminal(entry.job_id)}; the job keeps running on the server."
                 )
@@ -198,7 +206,10 @@ class JobWatcher:
     def _follow(self, job_id: str, known: Optional[Job], inbox: queue.SimpleQueue[Seen]) -> None:
         with self._cond:
             if self._closed:
-                raise InvalidRequest("this JobWatcher is closed: make a new one")
+                raise WatcherClosed(
+                    f"This JobWatcher is closed: job {for_terminal(job_id)} is not followed "
+                    "(it keeps running on the server). Make a new JobWatcher."
+                )
             entry = self._entries.get(job_id)
             if entry is None:
                 entry = self._entries[job_id] = Entry(job_id, known)
@@ -223,7 +234,7 @@ class JobWatcher:
                 del self._entries[job_id]
                 self._cond.notify()  # the thread ends when nothing is followed
 
-    def _next(self, inbox: queue.SimpleQueue[Seen], state: _Wait) -> Optional[Seen]:
+    def _next(self, inbox: queue.SimpleQueue[Seen], state: WaitState) -> Optional[Seen]:
         """The next observation, or None once the deadline has passed."""
         while True:
             left = _SLICE if state.deadline is None else state.deadline - self._clock()
@@ -286,7 +297,7 @@ class JobWatcher:
                 inbox.put(item)
 
 
-def _take(state: _Wait, seen: Seen, on_change: Optional[OnChange], now: float) -> Optional[Job]:
+def _take(state: WaitState, seen: Seen, on_change: Optional[OnChange], now: float) -> Optional[Job]:
     """Apply uws_lite.wait's decisions to one observation; the job once it has ended."""
     if seen.error is not None:
         if not state.survives(seen.error, seen.asked):
@@ -303,7 +314,7 @@ def _take(state: _Wait, seen: Seen, on_change: Optional[OnChange], now: float) -
     return None
 
 
-def _check_time(state: _Wait, job_id: str, now: float) -> None:
+def _check_time(state: WaitState, job_id: str, now: float) -> None:
     late = state.deadline is not None and now >= state.deadline
     if late and state.job is None and state.last_error is None:
         # The first read of a job followed by id has not come back yet.
