@@ -7,8 +7,9 @@ point's folder. Every change of state is written to the manifest at once: the jo
 soon as the server created the job (before anything else), the phase as it changes, the
 saved files at the end.
 
-After Ctrl-C (the sweep's ``stop``) a worker submits nothing more and abandons its job at
-the next phase change, without downloading or writing anything else: the next run of the
+The workers share the sweep's client and job watcher (:mod:`uws_call_expres.connections`).
+After Ctrl-C (the sweep's ``stop``, which closes the watcher) a worker submits nothing more
+and abandons its job, without downloading or writing anything else: the next run of the
 grid takes the job over from the manifest.
 """
 
@@ -26,6 +27,7 @@ from uws_lite.text import for_terminal
 
 from .access import Access, open_client
 from .cli.flags import Flag
+from .connections import client_for
 from .errors import ResultsIncomplete
 from .following import FollowContext, default_deadline, follow_job
 from .gridspec import GridPointSpec
@@ -119,7 +121,7 @@ class GridWorkers(SweepPool):
             self.record(task.point, job_id=job_id, job_url=_job_url(list_url, job_id))
 
         try:
-            run = execute(plan, console, on_submitted=record_job)
+            run = execute(plan, console, on_submitted=record_job, shared=self.shared)
         except Exception as exc:
             created = created_job_id(exc)  # created, but starting or reading it failed
             if created is not None:
@@ -131,8 +133,9 @@ class GridWorkers(SweepPool):
     def _follow(
         self, task: GridTask, plan: PreparedRun, job_id: str, console: Console
     ) -> ExpresRun:
-        context = FollowContext.of_run(plan, plan.output_dir)
-        with open_client(plan.access) as client:
+        watcher = self.shared.watcher(plan.access)
+        context = FollowContext.of_run(plan, plan.output_dir, watcher)
+        with client_for(plan.access, self.shared) as client:
             job = client.get_job(job_id)
             if task.action == ATTACH:
                 console.info(f"Job : {for_terminal(job_id)} (taken over)")
@@ -166,8 +169,12 @@ class GridWorkers(SweepPool):
         if job.phase.is_terminal:
             return job
         deadline = plan.timeout or default_deadline(job, plan.access)
+        watcher = self.shared.watcher(plan.access)
         try:
-            job = client.wait(job.job_id, timeout=deadline, on_change=on_change)
+            if watcher is not None:  # the Job we have: no request to know its state
+                job = watcher.wait(job, timeout=deadline, on_change=on_change)
+            else:
+                job = client.wait(job.job_id, timeout=deadline, on_change=on_change)
         except WaitTimeout as exc:
             self.record(task.point, phase=exc.job.phase.value)
             console.notice(
