@@ -45,11 +45,11 @@ _Key = Tuple[str, Optional[str], Optional[str], Optional[float]]
 
 
 class SharedConnections:
-    """One client per job list (its connections bounded), and its watcher when ``watch``."""
+    """One client per job list (its connections bounded: :data:`MAX_CONNECTIONS` per host),
+    and its watcher when ``watch``."""
 
-    def __init__(self, *, watch: bool, max_connections: int = MAX_CONNECTIONS) -> None:
+    def __init__(self, *, watch: bool) -> None:
         self.watch = watch
-        self.max_connections = max_connections
         self._lock = threading.Lock()
         self._open: Dict[_Key, Tuple[Client, requests.Session, Optional[JobWatcher]]] = {}
         self._watchers: List[JobWatcher] = []
@@ -96,7 +96,7 @@ class SharedConnections:
             if found is None:
                 session = requests.Session()
                 client = open_client(access, session=session)
-                _bound(session, client.url, self.max_connections)
+                _bound(session, client.url, MAX_CONNECTIONS)
                 watcher = JobWatcher(client, interval=WATCH_INTERVAL) if self.watch else None
                 if watcher is not None:
                     self._watchers.append(watcher)
