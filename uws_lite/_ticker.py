@@ -64,11 +64,13 @@ class Seen:
 class Entry:
     """A followed job: its last known state and the inboxes of the threads waiting for it.
     ``job`` is written by the watcher thread (under the watcher's lock) and ``read_at`` by
-    the thread reading the job (one per entry at a time); waiting threads only read them."""
+    the thread reading the job (one per entry at a time); waiting threads only read them.
+    ``since``: when the first wait for it began (the watcher's clock)."""
 
-    def __init__(self, job_id: str, job: Optional[Job]) -> None:
+    def __init__(self, job_id: str, job: Optional[Job], since: float = 0.0) -> None:
         self.job_id = job_id
         self.job = job
+        self.since = since
         self.inboxes: List[queue.SimpleQueue[Seen]] = []
         self.read_at: Optional[float] = None  # last time the job itself was read
 

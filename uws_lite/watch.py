@@ -5,8 +5,8 @@ polls with backoff. A sweep of N jobs waiting that way costs N pollers, so the l
 server that ignores WAIT grows with N (200 jobs made 227 status requests per second). A
 :class:`JobWatcher` follows any number of jobs of one job list from ONE background thread:
 
-- **One list request per tick.** Every ``interval`` seconds (1.5 s by default, with +-10 %
-  jitter) it asks ``GET <list>?AFTER=<t>&PHASE=PENDING&...&PHASE=SUSPENDED``: the jobs not
+- **One list request per tick.** Each tick (see below when) asks
+  ``GET <list>?AFTER=<t>&PHASE=PENDING&...&PHASE=SUSPENDED``: the jobs not
   yet ended (UWS 1.1 §2.2.1 filters). ``t`` is the creation time of the oldest job followed,
   as the server wrote it (OPUS: naive local time, sent back as written), minus a minute: on
   the shared guest list of OPUS, the PHASE filter keeps the list to running jobs and AFTER
@@ -14,14 +14,21 @@ server that ignores WAIT grows with N (200 jobs made 227 status requests per sec
   that phase (the rest of its :class:`Job` is the last document read). A followed job that
   is *not* listed has ended (or vanished): that job, and only that one, is read once
   (``GET <job>``) and its final document delivered (404: :class:`JobNotFound`).
-- **Request rate**: 1/interval plus one GET per job that ends, whatever N is: 0.67 requests
-  per second at the default interval while jobs run (a job followed by its id alone costs
-  one more read, at once). Requests go one at a time, except that jobs to read are read
-  ``parallel_reads`` (4) at a time: a sweep's watching needs at most that many connections
-  however many jobs it has. A job end is seen within about ``interval`` (+10 %) plus a
-  request. The default interval keeps the median delay under 2 s even when a sweep's jobs
-  all end together (then they are noticed at the same tick, so the delays do not average
-  out: at 2 s, a run's median was 0.7 to 2.1 s).
+- **When ticks come** (:func:`tick_spacing`): every ``interval`` seconds (1.5 s by default,
+  with +-10 % jitter) once every job followed has been followed for ``3 * interval``
+  (4.5 s); before that, every third of the time the youngest job has been followed, at
+  least ``min_interval`` (0.2 s) apart, and a tick ``min_interval`` after a job is added.
+  So a job end is seen within about a third of the time the job was followed (a 1-s job:
+  0.3 s), and at most ``interval`` (+10 %) plus a request: short jobs are not slowed down
+  much, long ones cost 1/interval. The default interval keeps the median delay under 2 s
+  even when a sweep's jobs all end together (then they are noticed at the same tick, so
+  the delays do not average out: at 2 s, a run's median was 0.7 to 2.1 s).
+- **Request rate**: one list per tick plus one GET per job that ends, whatever N is: 0.67
+  requests per second at the default interval while jobs run, at most 1/min_interval (5
+  per second) in the few seconds after a job is added (a job followed by its id alone
+  costs one more read, at once). Requests go one at a time, except that jobs to read are
+  read ``parallel_reads`` (4) at a time: a sweep's watching needs at most that many
+  connections however many jobs it has.
 - **Why a list poll even where WAIT is honoured.** A WAIT long-poll sees an end at once,
   but it holds one connection per job for as long as the job runs: N jobs, N held
   connections and N threads. The watcher bounds connections instead, at the cost of up to
@@ -73,7 +80,7 @@ from .numbers import check_count, check_seconds
 from .text import for_terminal
 from .wait import OnChange, WaitPolicy, WaitState, jittered
 
-__all__ = ["JobWatcher"]
+__all__ = ["JobWatcher", "tick_spacing"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +95,9 @@ _POLICY = WaitPolicy()  # frozen: a shared default is safe
 class JobWatcher:
     """Follows jobs of ``client``'s job list from one background thread (see the module doc).
 
-    ``interval``: seconds between ticks (one list request each). ``reads_per_tick``: jobs
+    ``interval``: seconds between ticks (one list request each) once the jobs have been
+    followed a while; ``min_interval``: the shortest, while a job followed is young (see
+    :func:`tick_spacing`; at most ``interval``). ``reads_per_tick``: jobs
     read per tick when the server's job list cannot be used. ``parallel_reads``: job reads
     made at once (so connections: at most this many). ``request_timeout``: seconds each
     request of a tick may take in all (retries and body included). ``policy``: the waiting
@@ -102,12 +111,14 @@ class JobWatcher:
         client: Client,
         *,
         interval: float = 1.5,
+        min_interval: float = 0.2,
         reads_per_tick: int = 4,
         parallel_reads: int = 4,
         request_timeout: float = 30.0,
         policy: WaitPolicy = _POLICY,
     ) -> None:
         self.interval = check_seconds(interval, "interval")
+        self.min_interval = min(check_seconds(min_interval, "min_interval"), self.interval)
         self._client, self._policy, self._clock = client, policy, time.monotonic
         self._ticker = Ticker(
             client,
@@ -210,14 +221,17 @@ class JobWatcher:
                     f"This JobWatcher is closed: job {for_terminal(job_id)} is not followed "
                     "(it keeps running on the server). Make a new JobWatcher."
                 )
+            now = self._clock()
             entry = self._entries.get(job_id)
             if entry is None:
-                entry = self._entries[job_id] = Entry(job_id, known)
+                entry = self._entries[job_id] = Entry(job_id, known, now)
+                # A new job: ticks come quicker for a while (tick_spacing).
+                soon = now + self.min_interval
+                self._next_tick = soon if self._thread is None else min(self._next_tick, soon)
             elif known is None and entry.job is not None:
-                inbox.put(Seen(entry.job, None, self._clock()))  # already known: no read
+                inbox.put(Seen(entry.job, None, now))  # already known: no read
             entry.inboxes.append(inbox)
             if self._thread is None:
-                self._next_tick = self._clock() + self.interval
                 self._thread = threading.Thread(
                     target=self._run, name="uws-lite-job-watcher", daemon=True
                 )
@@ -266,7 +280,10 @@ class JobWatcher:
             with self._cond:
                 self._publish(seen)
                 if full:
-                    self._next_tick = self._clock() + self._ticker.delay(self.interval)
+                    now = self._clock()
+                    youngest = max((e.since for e in self._entries.values()), default=now)
+                    spacing = tick_spacing(self.interval, self.min_interval, now - youngest)
+                    self._next_tick = now + self._ticker.delay(spacing)
 
     def _due(self) -> Optional[Tuple[List[Entry], bool]]:
         """(Under the lock.) Block until a tick is due (True) or an unread job is to be
@@ -295,6 +312,13 @@ class JobWatcher:
                     del self._entries[entry.job_id]
             for inbox in entry.inboxes:
                 inbox.put(item)
+
+
+def tick_spacing(interval: float, min_interval: float, followed_for: float) -> float:
+    """Seconds from one tick to the next (before jitter and backoff) when the youngest job
+    followed has been followed for ``followed_for`` seconds: a third of that, so that its
+    end is seen within about a third of its run, between ``min_interval`` and ``interval``."""
+    return min(interval, max(min_interval, followed_for / 3.0))
 
 
 def _take(state: WaitState, seen: Seen, on_change: Optional[OnChange], now: float) -> Optional[Job]:

@@ -19,7 +19,7 @@ from uws_lite.errors import RequestTimeout
 from uws_lite.models import Job, Phase
 from uws_lite.testing import Faults, OpusServer, RunPlan
 from uws_lite.wait import WaitPolicy
-from uws_lite.watch import JobWatcher
+from uws_lite.watch import JobWatcher, tick_spacing
 
 pytestmark = pytest.mark.e2e
 
@@ -33,13 +33,13 @@ def submit(client: Client, count: int, duration: float) -> List[Job]:
     return [client.new_job(files={"config": ("c.json", config)}, run=True) for _ in range(count)]
 
 
-def follow_all(watcher: JobWatcher, jobs: List[Any]) -> Dict[str, Job]:
+def follow_all(watcher: JobWatcher, jobs: List[Any], timeout: float = 120) -> Dict[str, Job]:
     finals: Dict[str, Job] = {}
     errors: List[BaseException] = []
 
     def follow(job: Any) -> None:
         try:
-            final = watcher.wait(job, timeout=120)
+            final = watcher.wait(job, timeout=timeout)
         except BaseException as exc:  # reported below, with the test's failure
             errors.append(exc)
         else:
@@ -65,7 +65,7 @@ def test_twenty_jobs_cost_one_list_request_per_tick(
         jobs = submit(client, JOBS, 2.0)
         server.clear_requests()
         started = time.monotonic()
-        with JobWatcher(client, interval=INTERVAL) as watcher:
+        with JobWatcher(client, interval=INTERVAL, min_interval=INTERVAL) as watcher:
             finals = follow_all(watcher, jobs)
         elapsed = time.monotonic() - started
     assert sorted(finals) == sorted(job.job_id for job in jobs)
@@ -90,6 +90,35 @@ def test_twenty_jobs_cost_one_list_request_per_tick(
         )
 
 
+def test_short_jobs_are_seen_at_quicker_ticks(
+    opus_server_factory: Callable[..., OpusServer],
+) -> None:
+    # Ticks every 60 s once the jobs are old; these 1-s jobs are seen within seconds, by
+    # ticks a third of their age apart (at least 0.1 s: O(1) per tick all the same).
+    server = opus_server_factory(
+        faults=Faults(wait_ignored=True),
+        run_plan=RunPlan(duration=1.0, queued=0.05, cdf_size=1024),
+    )
+    with Client(server.list_url()) as client:
+        jobs = submit(client, 5, 1.0)
+        server.clear_requests()
+        started = time.monotonic()
+        with JobWatcher(client, interval=60.0, min_interval=0.1) as watcher:
+            finals = follow_all(watcher, jobs, timeout=30)
+        elapsed = time.monotonic() - started
+    assert {job.phase for job in finals.values()} == {Phase.COMPLETED}
+    lists = [r for r in server.requests if r.path == "/rest/ExPRES"]
+    assert 1 <= len(lists) <= 2 + elapsed / (0.9 * 0.1)
+
+
+def test_tick_spacing_is_a_third_of_the_youngest_jobs_age_within_bounds() -> None:
+    assert tick_spacing(1.5, 0.2, 0.0) == 0.2
+    assert tick_spacing(1.5, 0.2, 0.3) == 0.2
+    assert tick_spacing(1.5, 0.2, 3.0) == pytest.approx(1.0)
+    assert tick_spacing(1.5, 0.2, 4.5) == 1.5
+    assert tick_spacing(1.5, 0.2, 3600.0) == 1.5
+
+
 def test_jobs_followed_by_id_are_read_once_then_listed(
     opus_server_factory: Callable[..., OpusServer],
 ) -> None:
@@ -97,7 +126,7 @@ def test_jobs_followed_by_id_are_read_once_then_listed(
     with Client(server.list_url()) as client:
         jobs = submit(client, 5, 2.5)
         server.clear_requests()
-        with JobWatcher(client, interval=INTERVAL) as watcher:
+        with JobWatcher(client, interval=INTERVAL, min_interval=INTERVAL) as watcher:
             finals = follow_all(watcher, [job.job_id for job in jobs])
     assert {job.phase for job in finals.values()} == {Phase.COMPLETED}
     reads = [r.path.rsplit("/", 1)[1] for r in server.requests if r.path != "/rest/ExPRES"]
@@ -119,7 +148,7 @@ def test_a_list_applying_only_the_last_phase_steps_down_to_after(
     with Client(server.list_url()) as client:
         jobs = submit(client, 6, 2.0)
         server.clear_requests()
-        with JobWatcher(client, interval=INTERVAL) as watcher:
+        with JobWatcher(client, interval=INTERVAL, min_interval=INTERVAL) as watcher:
             finals = follow_all(watcher, jobs)
     assert {job.phase for job in finals.values()} == {Phase.COMPLETED}
     lists = [r.query for r in server.requests if r.path == "/rest/ExPRES"]
@@ -147,7 +176,9 @@ def test_a_list_ignoring_its_filters_falls_back_to_a_few_reads_per_tick(
         jobs = submit(client, 6, 2.0)
         server.clear_requests()
         started = time.monotonic()
-        with JobWatcher(client, interval=INTERVAL, reads_per_tick=2) as watcher:
+        with JobWatcher(
+            client, interval=INTERVAL, min_interval=INTERVAL, reads_per_tick=2
+        ) as watcher:
             finals = follow_all(watcher, jobs)
         elapsed = time.monotonic() - started
     assert {job.phase for job in finals.values()} == {Phase.COMPLETED}
@@ -204,7 +235,7 @@ def test_dachs_phase_filter_quirk_costs_a_few_reads(dachs_server: Any) -> None:
         jobs = [client.new_job({"message": f"watch{i}", "sleep": 3}, run=True) for i in range(2)]
         try:
             asked.clear()
-            with JobWatcher(client, interval=INTERVAL) as watcher:
+            with JobWatcher(client, interval=INTERVAL, min_interval=INTERVAL) as watcher:
                 finals = follow_all(watcher, jobs)
         finally:
             for job in jobs:  # DaCHS's job queue is shared by every session on the machine

@@ -618,6 +618,8 @@ def test_the_watcher_thread_survives_a_bug_in_a_tick(
         ({"interval": float("nan")}, {}),
         ({"reads_per_tick": 0}, {}),
         ({"reads_per_tick": 2.5}, {}),
+        ({"min_interval": 0}, {}),
+        ({"min_interval": float("inf")}, {}),
         ({"request_timeout": 0}, {}),
         ({"request_timeout": float("nan")}, {}),
         ({}, {"timeout": -1}),
