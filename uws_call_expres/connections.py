@@ -19,9 +19,8 @@ on it that follows every job the workers wait for.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 import requests
@@ -33,7 +32,7 @@ from uws_lite.watch import JobWatcher
 
 from .access import Access, open_client
 
-__all__ = ["MAX_CONNECTIONS", "WATCH_INTERVAL", "SharedConnections", "client_for"]
+__all__ = ["MAX_CONNECTIONS", "WATCH_INTERVAL", "SharedConnections"]
 
 # Connections per host: the watcher's list and reads (up to 4 at once), downloads (4 per
 # job), creations; requests' own default pool size, but never more opened.
@@ -104,16 +103,6 @@ class SharedConnections:
                         watcher.close()  # its waits end at once, as the others' did
                 found = self._open[key] = (client, session, watcher)
             return found
-
-
-@contextlib.contextmanager
-def client_for(access: Access, shared: Optional[SharedConnections]) -> Iterator[Client]:
-    """The shared client of ``access`` (left open), or a client of its own (closed after)."""
-    if shared is not None:
-        yield shared.client(access)
-        return
-    with open_client(access) as client:
-        yield client
 
 
 def _bound(session: requests.Session, url: str, connections: int) -> None:

@@ -27,7 +27,6 @@ from uws_lite.text import for_terminal
 
 from .access import Access, open_client
 from .cli.flags import Flag
-from .connections import client_for
 from .errors import ResultsIncomplete
 from .following import FollowContext, default_deadline, follow_job
 from .gridspec import GridPointSpec
@@ -135,21 +134,21 @@ class GridWorkers(SweepPool):
     ) -> ExpresRun:
         watcher = self.shared.watcher(plan.access)
         context = FollowContext.of_run(plan, plan.output_dir, watcher)
-        with client_for(plan.access, self.shared) as client:
-            job = client.get_job(job_id)
-            if task.action == ATTACH:
-                console.info(f"Job : {for_terminal(job_id)} (taken over)")
-            if job.phase is Phase.PENDING:
-                # A job found by its runId after a lost creation, or whose start failed.
-                console.info("The job is PENDING: starting it")
-                job = client.run_job(job_id)
-            job = self._wait(task, plan, client, job, console)
-            self.record(task.point, phase=job.phase.value)
-            try:
-                run = follow_job(client, job, context, console, progress=self.progress)
-            except ResultsIncomplete as exc:
-                self._record_files(task.point, exc.run)
-                raise
+        client = self.shared.client(plan.access)  # the grid's: closed when it ends
+        job = client.get_job(job_id)
+        if task.action == ATTACH:
+            console.info(f"Job : {for_terminal(job_id)} (taken over)")
+        if job.phase is Phase.PENDING:
+            # A job found by its runId after a lost creation, or whose start failed.
+            console.info("The job is PENDING: starting it")
+            job = client.run_job(job_id)
+        job = self._wait(task, plan, client, job, console)
+        self.record(task.point, phase=job.phase.value)
+        try:
+            run = follow_job(client, job, context, console, progress=self.progress)
+        except ResultsIncomplete as exc:
+            self._record_files(task.point, exc.run)
+            raise
         self._record_files(task.point, run)
         return run
 

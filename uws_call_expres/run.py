@@ -10,6 +10,7 @@ mistakes and server/network failures raise; a job that ends in ERROR or ABORTED 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, Union
@@ -17,9 +18,8 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 from uws_lite.naming import safe_filename
 from uws_lite.text import for_terminal
 
-from .access import DEFAULT_SERVER
+from .access import DEFAULT_SERVER, open_client
 from .config import PathArg
-from .connections import client_for
 from .following import FollowContext, follow_existing, follow_job, make_run
 from .options import PreparedRun, RunOptions, prepare
 from .outcome import FAILED_PHASES, ExpresRun
@@ -140,7 +140,8 @@ def execute(
         # The job id comes from the server: as a directory name it is made safe like a result.
         return plan.output_dir / safe_filename(job_id) if per_job_dir else plan.output_dir
 
-    with client_for(plan.access, shared) as client:
+    opened = open_client(plan.access) if shared is None else nullcontext(shared.client(plan.access))
+    with opened as client:
         job = submit(client, plan, console, where)
         console.info(f"Job : {for_terminal(job.job_id)}")
         watcher = shared.watcher(plan.access) if shared is not None else None

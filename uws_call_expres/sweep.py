@@ -21,14 +21,13 @@ import queue
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from uws_lite.errors import WatcherClosed
 from uws_lite.numbers import check_count
 
 from .access import DEFAULT_SERVER
 from .config import PathArg
-from .connections import SharedConnections
 from .errors import ConfigError, ResultsIncomplete
 from .options import PreparedRun, RunOptions, prepare
 from .outcome import ExpresRun
@@ -36,6 +35,9 @@ from .output import LOGGER, Console
 from .run import execute
 from .submit import created_job_id
 from .words import PYTHON, Vocabulary
+
+if TYPE_CHECKING:
+    from .connections import SharedConnections
 
 __all__ = [
     "DEFAULT_MAX_PARALLEL",
@@ -157,6 +159,9 @@ class SweepPool:
     (:meth:`run`); :class:`~uws_call_expres.grid_worker.GridWorkers` runs a grid's points
     with it."""
 
+    shared: SharedConnections
+    """The workers' client and watcher (made by :meth:`run`: one worker alone long-polls)."""
+
     def __init__(
         self,
         plans: Sequence[PreparedRun],
@@ -177,14 +182,14 @@ class SweepPool:
         self.started: Dict[int, Tuple[str, str]] = {}  # index -> (job id, re-attach command)
         self.lock = threading.Lock()
         self.stop = threading.Event()  # set on Ctrl-C: submit nothing more
-        # The workers' client and watcher (:meth:`run`: one worker alone long-polls).
-        self.shared = SharedConnections(watch=False)
         self._working = 0  # workers not yet ended: the last one out closes the connections
 
     def run(self, workers: int) -> Tuple[SweepItem, ...]:
+        from .connections import SharedConnections  # a single run needs no watcher
+
         for index in range(len(self.plans)):
             self.todo.put(index)
-        self.shared.watch = workers > 1
+        self.shared = SharedConnections(watch=workers > 1)
         self._working = workers
         for _ in range(workers):
             threading.Thread(target=self._worker, name="uws-call-expres-sweep", daemon=True).start()
