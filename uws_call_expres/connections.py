@@ -8,6 +8,9 @@ on it that follows every job the workers wait for.
   connections to a host, and a request waits for a free one, so a sweep opens at most that
   many (per host) whatever ``max_parallel`` is. Creations, the watcher's list and reads, and
   the downloads (each job's, several at a time) share them; they are reused (keep-alive).
+  No request holds a connection while it waits for another, so waiting always ends; but
+  the time a request waits for a free connection is not bounded by its deadline (requests
+  gives urllib3 no pool timeout): a tick of the watcher may wait behind the downloads.
 - **Polite waiting.** Jobs are waited for through the watcher: one job-list request per
   tick (:data:`WATCH_INTERVAL`) for all of them, and one read per job when it ends, even on
   a server that ignores ``WAIT`` (:mod:`uws_lite.watch`). A sweep that waits for one job at
