@@ -12,9 +12,11 @@ on it that follows every job the workers wait for.
   the time a request waits for a free connection is not bounded by its deadline (requests
   gives urllib3 no pool timeout): a tick of the watcher may wait behind the downloads.
 - **Polite waiting.** Jobs are waited for through the watcher: one job-list request per
-  tick (:data:`WATCH_INTERVAL`) for all of them, and one read per job when it ends, even on
-  a server that ignores ``WAIT`` (:mod:`uws_lite.watch`). A sweep that waits for one job at
-  a time (one worker) has no watcher: ``Client.wait`` long-polls, which sees the end at once.
+  tick for all of them (every :data:`WATCH_INTERVAL` seconds once the jobs are a few seconds
+  old, sooner while one is young: :func:`uws_lite.watch.tick_spacing`), and one read per
+  job when it ends, even on a server that ignores ``WAIT`` (:mod:`uws_lite.watch`). A
+  sweep that waits for one job at a time (one worker) has no watcher: ``Client.wait``
+  long-polls, which sees the end at once.
 - **Lifecycle.** :meth:`SharedConnections.stop_watching` (Ctrl-C) ends every wait at once
   (:class:`~uws_lite.errors.WatcherClosed`; the jobs keep running on the server) and the
   watcher threads; :meth:`SharedConnections.close` also closes the clients and sessions.
@@ -40,7 +42,8 @@ __all__ = ["MAX_CONNECTIONS", "WATCH_INTERVAL", "SharedConnections"]
 # Connections per host: the watcher's list and reads (up to 4 at once), downloads (4 per
 # job), creations; requests' own default pool size, but never more opened.
 MAX_CONNECTIONS = 10
-# Seconds between two job-list requests of the watcher (JobWatcher's default).
+# Seconds between two job-list requests of the watcher once its jobs are a few seconds old
+# (JobWatcher's default).
 WATCH_INTERVAL = 1.5
 
 _Key = Tuple[str, Optional[str], Optional[str], Optional[float]]
@@ -56,12 +59,6 @@ class SharedConnections:
         self._open: Dict[_Key, Tuple[Client, requests.Session, Optional[JobWatcher]]] = {}
         self._watchers: List[JobWatcher] = []
         self._stopped = self._closed = False
-
-    def __enter__(self) -> SharedConnections:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def client(self, access: Access) -> Client:
         """The client of ``access``'s job list and credentials (opened on first use)."""
