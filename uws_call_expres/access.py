@@ -11,7 +11,7 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
 from uws_lite import Client
@@ -22,6 +22,9 @@ from uws_lite.urls import is_http_url, split_url
 
 from .errors import AccessError
 from .words import PYTHON, Vocabulary
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = [
     "AUTHENTICATED_MAX_DURATION",
@@ -357,9 +360,10 @@ def _plain_http_to_remote(base: str) -> bool:
         return True
 
 
-def open_client(access: Access) -> Client:
-    """A client for the access's job list, with its credentials and request timeout."""
+def open_client(access: Access, *, session: Optional[requests.Session] = None) -> Client:
+    """A client for the access's job list, with its credentials and request timeout (over
+    ``session`` when given: see :class:`uws_lite.Client`)."""
     timeout = DEFAULT_TIMEOUT
     if access.request_timeout is not None:
         timeout = DEFAULT_TIMEOUT._replace(read=access.request_timeout)
-    return Client(access.list_url, auth=access.auth, timeout=timeout)
+    return Client(access.list_url, auth=access.auth, timeout=timeout, session=session)

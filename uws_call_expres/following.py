@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, NamedTuple, Optional, Tuple
 
 from uws_lite import Client
-from uws_lite.errors import JobError, JobNotFound, UWSError, WaitTimeout
+from uws_lite.errors import JobError, JobNotFound, UWSError, WaitTimeout, WatcherClosed
 from uws_lite.models import Job, Phase
 from uws_lite.text import for_terminal
 
@@ -27,6 +27,9 @@ from .outcome import ExpresRun
 from .output import Console
 from .waiting import WaitDisplay
 from .words import attach_call
+
+if TYPE_CHECKING:
+    from uws_lite.watch import JobWatcher
 
 __all__ = [
     "FollowContext",
@@ -41,7 +44,9 @@ __all__ = [
 @dataclass(frozen=True)
 class FollowContext:
     """What following a job needs besides the job: where to save, what to protect, how long
-    to wait (None: :func:`default_deadline`), and what to report in the outcome."""
+    to wait (None: :func:`default_deadline`), what to report in the outcome, and how to
+    wait: through ``watcher`` (a sweep's or grid's, shared by its jobs:
+    :mod:`uws_call_expres.connections`), else with ``Client.wait`` (a long poll)."""
 
     access: Access
     output_dir: Path
@@ -50,9 +55,12 @@ class FollowContext:
     run_id: Optional[str]
     protected: Tuple[Path, ...] = ()
     warnings: Tuple[str, ...] = ()
+    watcher: Optional[JobWatcher] = None
 
     @classmethod
-    def of_run(cls, plan: PreparedRun, output_dir: Path) -> FollowContext:
+    def of_run(
+        cls, plan: PreparedRun, output_dir: Path, watcher: Optional[JobWatcher] = None
+    ) -> FollowContext:
         """Following the job submitted for ``plan``, its results saved in ``output_dir``
         (the plan's, or a sweep's per-job folder); the inputs are never overwritten."""
         return cls(
@@ -63,6 +71,7 @@ class FollowContext:
             run_id=plan.run_id,
             protected=plan.protected,
             warnings=plan.warnings,
+            watcher=watcher,
         )
 
 
@@ -132,7 +141,8 @@ def follow_job(
 
 
 def _wait(client: Client, job: Job, context: FollowContext, display: WaitDisplay, hint: str) -> Job:
-    """``client.wait`` with the live display; on the way out, say how to re-attach."""
+    """Wait (through the context's watcher, else ``client.wait``) with the live display;
+    on the way out, say how to re-attach."""
     deadline = context.timeout or default_deadline(job, context.access)
 
     def on_change(current: Job) -> None:
@@ -141,7 +151,11 @@ def _wait(client: Client, job: Job, context: FollowContext, display: WaitDisplay
 
     try:
         with display:
+            if context.watcher is not None:  # the Job we have: no request to know its state
+                return context.watcher.wait(job, timeout=deadline, on_change=on_change)
             return client.wait(job.job_id, timeout=deadline, on_change=on_change)
+    except WatcherClosed:
+        raise  # the sweep was interrupted: it says itself which jobs it left running
     except (Exception, KeyboardInterrupt) as exc:
         # Whatever ends this wait ends it, not the job: it is left running (never aborted).
         display.console.notice(_left_running(exc, display.shown, deadline, hint))

@@ -7,8 +7,9 @@ point's folder. Every change of state is written to the manifest at once: the jo
 soon as the server created the job (before anything else), the phase as it changes, the
 saved files at the end.
 
-After Ctrl-C (the sweep's ``stop``) a worker submits nothing more and abandons its job at
-the next phase change, without downloading or writing anything else: the next run of the
+The workers share the sweep's client and job watcher (:mod:`uws_call_expres.connections`).
+After Ctrl-C (the sweep's ``stop``, which closes the watcher) a worker submits nothing more
+and abandons its job, without downloading or writing anything else: the next run of the
 grid takes the job over from the manifest.
 """
 
@@ -119,7 +120,7 @@ class GridWorkers(SweepPool):
             self.record(task.point, job_id=job_id, job_url=_job_url(list_url, job_id))
 
         try:
-            run = execute(plan, console, on_submitted=record_job)
+            run = execute(plan, console, on_submitted=record_job, shared=self.shared)
         except Exception as exc:
             created = created_job_id(exc)  # created, but starting or reading it failed
             if created is not None:
@@ -131,22 +132,23 @@ class GridWorkers(SweepPool):
     def _follow(
         self, task: GridTask, plan: PreparedRun, job_id: str, console: Console
     ) -> ExpresRun:
-        context = FollowContext.of_run(plan, plan.output_dir)
-        with open_client(plan.access) as client:
-            job = client.get_job(job_id)
-            if task.action == ATTACH:
-                console.info(f"Job : {for_terminal(job_id)} (taken over)")
-            if job.phase is Phase.PENDING:
-                # A job found by its runId after a lost creation, or whose start failed.
-                console.info("The job is PENDING: starting it")
-                job = client.run_job(job_id)
-            job = self._wait(task, plan, client, job, console)
-            self.record(task.point, phase=job.phase.value)
-            try:
-                run = follow_job(client, job, context, console, progress=self.progress)
-            except ResultsIncomplete as exc:
-                self._record_files(task.point, exc.run)
-                raise
+        watcher = self.shared.watcher(plan.access)
+        context = FollowContext.of_run(plan, plan.output_dir, watcher)
+        client = self.shared.client(plan.access)  # the grid's: closed when it ends
+        job = client.get_job(job_id)
+        if task.action == ATTACH:
+            console.info(f"Job : {for_terminal(job_id)} (taken over)")
+        if job.phase is Phase.PENDING:
+            # A job found by its runId after a lost creation, or whose start failed.
+            console.info("The job is PENDING: starting it")
+            job = client.run_job(job_id)
+        job = self._wait(task, plan, client, job, console)
+        self.record(task.point, phase=job.phase.value)
+        try:
+            run = follow_job(client, job, context, console, progress=self.progress)
+        except ResultsIncomplete as exc:
+            self._record_files(task.point, exc.run)
+            raise
         self._record_files(task.point, run)
         return run
 
@@ -166,8 +168,12 @@ class GridWorkers(SweepPool):
         if job.phase.is_terminal:
             return job
         deadline = plan.timeout or default_deadline(job, plan.access)
+        watcher = self.shared.watcher(plan.access)
         try:
-            job = client.wait(job.job_id, timeout=deadline, on_change=on_change)
+            if watcher is not None:  # the Job we have: no request to know its state
+                job = watcher.wait(job, timeout=deadline, on_change=on_change)
+            else:
+                job = client.wait(job.job_id, timeout=deadline, on_change=on_change)
         except WaitTimeout as exc:
             self.record(task.point, phase=exc.job.phase.value)
             console.notice(

@@ -10,9 +10,10 @@ mistakes and server/network failures raise; a job that ends in ERROR or ABORTED 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from uws_lite.naming import safe_filename
 from uws_lite.text import for_terminal
@@ -25,6 +26,9 @@ from .outcome import FAILED_PHASES, ExpresRun
 from .output import Console, progress_wanted
 from .submit import submit
 from .waiting import clock_time
+
+if TYPE_CHECKING:
+    from .connections import SharedConnections
 
 __all__ = ["attach", "execute", "uws_call_expres"]
 
@@ -118,11 +122,14 @@ def execute(
     progress: bool = False,
     per_job_dir: bool = False,
     on_submitted: Optional[Callable[[str, str], None]] = None,
+    shared: Optional[SharedConnections] = None,
 ) -> ExpresRun:
     """Submit and start the planned job; with ``plan.loop``, follow it to the end.
 
     ``per_job_dir``: save into ``<output_dir>/<job id>/`` (sweeps keep jobs apart).
-    ``on_submitted(job_id, reattach command)`` is called once the job exists.
+    ``on_submitted(job_id, reattach command)`` is called once the job exists. ``shared``:
+    a sweep's client and watcher (:mod:`uws_call_expres.connections`); without it the run
+    opens its own client and long-polls its job (``Client.wait``).
     """
     for warning in plan.warnings:
         console.warning(warning)
@@ -133,10 +140,12 @@ def execute(
         # The job id comes from the server: as a directory name it is made safe like a result.
         return plan.output_dir / safe_filename(job_id) if per_job_dir else plan.output_dir
 
-    with open_client(plan.access) as client:
+    opened = open_client(plan.access) if shared is None else nullcontext(shared.client(plan.access))
+    with opened as client:
         job = submit(client, plan, console, where)
         console.info(f"Job : {for_terminal(job.job_id)}")
-        context = FollowContext.of_run(plan, where(job.job_id))
+        watcher = shared.watcher(plan.access) if shared is not None else None
+        context = FollowContext.of_run(plan, where(job.job_id), watcher)
         if on_submitted is not None:
             command = console.words.reattach(job.job_id, plan.access, context.output_dir)
             on_submitted(job.job_id, command)

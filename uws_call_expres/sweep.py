@@ -5,9 +5,13 @@ before anything is sent). Then at most ``max_parallel`` jobs run at a time, each
 results into ``<output_dir>/<job id>/``. One job's failure, timeout or server error is
 recorded in its :class:`SweepItem` and the others go on.
 
-The workers are daemon threads: on Ctrl-C the sweep prints how to re-attach to each job
-it started and returns control at once (a ``Client.wait`` cannot be interrupted; the
-threads end with the interpreter, the remote jobs keep running).
+The workers share one client per job list, its connections bounded, and wait for their jobs
+through one job watcher: one job-list request per tick for all of them, whatever their
+number (:mod:`uws_call_expres.connections`).
+
+The workers are daemon threads: on Ctrl-C the sweep closes the watcher (every wait ends,
+the remote jobs keep running), prints how to re-attach to each job it started and returns
+control at once; a worker busy creating a job or downloading ends with the interpreter.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ import queue
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+from uws_lite.errors import WatcherClosed
 from uws_lite.numbers import check_count
 
 from .access import DEFAULT_SERVER
@@ -30,6 +35,9 @@ from .output import LOGGER, Console
 from .run import execute
 from .submit import created_job_id
 from .words import PYTHON, Vocabulary
+
+if TYPE_CHECKING:
+    from .connections import SharedConnections
 
 __all__ = [
     "DEFAULT_MAX_PARALLEL",
@@ -151,6 +159,9 @@ class SweepPool:
     (:meth:`run`); :class:`~uws_call_expres.grid_worker.GridWorkers` runs a grid's points
     with it."""
 
+    shared: SharedConnections
+    """The workers' client and watcher (made by :meth:`run`: one worker alone long-polls)."""
+
     def __init__(
         self,
         plans: Sequence[PreparedRun],
@@ -171,10 +182,15 @@ class SweepPool:
         self.started: Dict[int, Tuple[str, str]] = {}  # index -> (job id, re-attach command)
         self.lock = threading.Lock()
         self.stop = threading.Event()  # set on Ctrl-C: submit nothing more
+        self._working = 0  # workers not yet ended: the last one out closes the connections
 
     def run(self, workers: int) -> Tuple[SweepItem, ...]:
+        from .connections import SharedConnections  # a single run needs no watcher
+
         for index in range(len(self.plans)):
             self.todo.put(index)
+        self.shared = SharedConnections(watch=workers > 1)
+        self._working = workers
         for _ in range(workers):
             threading.Thread(target=self._worker, name="uws-call-expres-sweep", daemon=True).start()
         items: Dict[int, SweepItem] = {}
@@ -188,17 +204,31 @@ class SweepPool:
                 items[index] = item
         except KeyboardInterrupt:
             self.stop.set()
+            self.shared.stop_watching()  # every wait ends; the jobs keep running
             self._report_interrupted(items)
             raise
+        self.shared.close()  # every job is done (the last worker out closes them too)
         return tuple(items[i] for i in range(len(self.plans)))
 
     def _worker(self) -> None:
+        try:
+            self._work()
+        finally:
+            with self.lock:
+                self._working -= 1
+                last = self._working == 0
+            if last:
+                self.shared.close()
+
+    def _work(self) -> None:
         while not self.stop.is_set():
             try:
                 index = self.todo.get_nowait()
             except queue.Empty:
                 return
             item = self._one(index)
+            if self.stop.is_set() and isinstance(item.error, WatcherClosed):
+                return  # interrupted: the sweep has said what it left running
             if self.on_done is not None:
                 try:
                     self.on_done(item)
@@ -219,7 +249,8 @@ class SweepPool:
         try:
             run = self._execute(index, console, submitted)
         except Exception as exc:
-            console.warning(f"{type(exc).__name__}: {exc}")
+            if not (self.stop.is_set() and isinstance(exc, WatcherClosed)):
+                console.warning(f"{type(exc).__name__}: {exc}")
             with self.lock:
                 # Created but not started or read back: new_job named it on the error.
                 job_id = self.started.get(index, (None, ""))[0] or created_job_id(exc)
@@ -232,7 +263,8 @@ class SweepPool:
         self, index: int, console: Console, submitted: Callable[[str, str], None]
     ) -> ExpresRun:
         """Run job ``index`` (a grid runs its points its own way)."""
-        return execute(self.plans[index], console, per_job_dir=True, on_submitted=submitted)
+        plan = self.plans[index]
+        return execute(plan, console, per_job_dir=True, on_submitted=submitted, shared=self.shared)
 
     def _report_interrupted(self, finished: Dict[int, SweepItem]) -> None:
         with self.lock:

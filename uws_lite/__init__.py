@@ -42,6 +42,7 @@ from .errors import (
     UnsafeURL,
     UWSError,
     WaitTimeout,
+    WatcherClosed,
 )
 from .models import ErrorSummary, Job, JobList, JobRef, Parameter, Phase, Result
 
@@ -50,11 +51,13 @@ if TYPE_CHECKING:
     from .download import DownloadItem, DownloadOutcome, DownloadReport, DownloadStatus
     from .naming import safe_filename
     from .wait import WaitPolicy
+    from .watch import JobWatcher
 
 from ._version import __version__
 
 __all__ = [
     "Client",
+    "JobWatcher",
     "WaitPolicy",
     "DownloadItem",
     "DownloadOutcome",
@@ -98,11 +101,12 @@ __all__ = [
     "UWSError",
     "UnsafeURL",
     "WaitTimeout",
+    "WatcherClosed",
     "__version__",
 ]
 
-# The client and downloads load requests (and the parser lxml): they are imported on first
-# use (PEP 562), so that `python -m uws_lite --help` and the models/errors start fast.
+# The client, the watcher and downloads load requests (and the parser lxml): they are imported
+# on first use (PEP 562), so that `python -m uws_lite --help` and the models/errors start fast.
 _LAZY = {
     "Client": ".client",
     "DownloadItem": ".download",
@@ -111,6 +115,7 @@ _LAZY = {
     "DownloadStatus": ".download",
     "safe_filename": ".naming",
     "WaitPolicy": ".wait",
+    "JobWatcher": ".watch",
 }
 
 

@@ -38,14 +38,14 @@ from ._urlparts import check_job_id, iso_time, query_string, strict_phase
 from .documents import parse_job, parse_job_list
 from .errors import InvalidRequest, JobNotFound, NotFound, ParseError, redact_url
 from .models import Job, JobList, Parameter, Phase
-from .numbers import check_count
+from .numbers import check_count, check_seconds
 from .transport import Transport
 from .xmlsafe import MAX_DOCUMENT_BYTES
 
 if TYPE_CHECKING:
     from .wait import WaitPolicy
 
-__all__ = ["TEXT_LIMIT", "Service", "parameter_value"]
+__all__ = ["TEXT_LIMIT", "Service", "deadline_in", "parameter_value"]
 
 _Doc = TypeVar("_Doc")
 
@@ -177,9 +177,10 @@ class Service:
         after: Union[datetime, str, None],
         last: Optional[int],
         limit: int,
+        deadline: Optional[float] = None,
     ) -> JobList:
-        """GET the job list (at most ``limit`` bytes); PHASE parameters go last in the query
-        (OPUS parses them by regex)."""
+        """GET the job list (at most ``limit`` bytes, by ``deadline`` when given); PHASE
+        parameters go last in the query (OPUS parses them by regex)."""
         query: List[Tuple[str, str]] = []
         if after is not None:
             query.append(("AFTER", iso_time(after, "after")))
@@ -197,6 +198,7 @@ class Service:
             not_found=NotFound,
             max_body=limit,
             too_large=_LIST_TOO_LARGE,
+            deadline=deadline,
         )
 
     def get_job(
@@ -249,10 +251,13 @@ class Service:
         not_found: Type[NotFound] = JobNotFound,
         max_body: int = MAX_DOCUMENT_BYTES,
         too_large: Optional[str] = None,
+        deadline: Optional[float] = None,
     ) -> _Doc:
         """GET an XML document (``what`` it is, for errors), parsed, and scrubbed with
         ``scrub`` when the document can echo the caller's secrets."""
-        reply = self.get(url, not_found=not_found, max_body=max_body, too_large=too_large)
+        reply = self.get(
+            url, not_found=not_found, max_body=max_body, too_large=too_large, deadline=deadline
+        )
         document = self.parse(parse, self.transport.xml_body(reply, what), reply.url)
         return document if scrub is None else self.scrubbed(document, scrub)
 
@@ -323,3 +328,11 @@ def parameter_value(params: Sequence[Parameter], name: str, job_id: str, url: st
         url=url,
         status=404,
     )
+
+
+def deadline_in(timeout: Optional[float]) -> Optional[float]:
+    """The :func:`time.monotonic` instant ``timeout`` seconds from now (a finite number > 0,
+    else InvalidRequest), or None without a timeout."""
+    if timeout is None:
+        return None
+    return time.monotonic() + check_seconds(timeout, "timeout")

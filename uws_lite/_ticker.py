@@ -19,7 +19,7 @@ from .client import Client
 from .errors import UWSError
 from .models import Job, JobList, Phase
 from .text import for_terminal
-from .wait import WaitPolicy, _bad_document, _transient
+from .wait import WaitPolicy, is_bad_document, is_transient
 
 __all__ = [
     "AFTER_MARGIN",
@@ -64,11 +64,13 @@ class Seen:
 class Entry:
     """A followed job: its last known state and the inboxes of the threads waiting for it.
     ``job`` is written by the watcher thread (under the watcher's lock) and ``read_at`` by
-    the thread reading the job (one per entry at a time); waiting threads only read them."""
+    the thread reading the job (one per entry at a time); waiting threads only read them.
+    ``since``: when the first wait for it began (the watcher's clock)."""
 
-    def __init__(self, job_id: str, job: Optional[Job]) -> None:
+    def __init__(self, job_id: str, job: Optional[Job], since: float = 0.0) -> None:
         self.job_id = job_id
         self.job = job
+        self.since = since
         self.inboxes: List[queue.SimpleQueue[Seen]] = []
         self.read_at: Optional[float] = None  # last time the job itself was read
 
@@ -93,9 +95,11 @@ class Ticker:
         *,
         reads_per_tick: int,
         parallel_reads: int,
+        request_timeout: float,
     ) -> None:
         self.client, self.policy, self.clock = client, policy, clock
         self.reads_per_tick, self.parallel_reads = reads_per_tick, parallel_reads
+        self.request_timeout = request_timeout  # each request's bound, retries included
         self.mode = BY_PHASE
         self._lock = threading.Lock()  # reads run in parallel and may step down
         self.bad_lists = 0  # unreadable job lists in a row
@@ -114,7 +118,9 @@ class Ticker:
         asked = self.clock()
         phases = LISTED_PHASES if self.mode == BY_PHASE else None
         try:
-            listed = self.client.get_job_list(phases=phases, after=after)
+            listed = self.client.get_job_list(
+                phases=phases, after=after, timeout=self.request_timeout
+            )
         except UWSError as exc:
             return self.list_failed(exc, entries, asked)
         self.bad_lists = self.failures = 0
@@ -178,7 +184,7 @@ class Ticker:
         should have listed it unless it ended: a running job steps that mode down."""
         asked = entry.read_at = self.clock()
         try:
-            job = self.client.get_job(entry.job_id)
+            job = self.client.get_job(entry.job_id, timeout=self.request_timeout)
         except UWSError as exc:
             return Seen(None, exc, asked)
         if listed_in is not None and not job.phase.is_terminal:
@@ -214,10 +220,10 @@ class Ticker:
     def list_failed(self, exc: UWSError, entries: Sequence[Entry], asked: float) -> Observations:
         """A transient failure goes to every waiter (their deadlines decide); a bad document
         is retried, up to the policy's count; any other error: the list is of no use."""
-        if _transient(exc):
+        if is_transient(exc):
             self.failures += 1
             return [(entry, Seen(None, exc, asked)) for entry in entries]
-        if _bad_document(exc):
+        if is_bad_document(exc):
             self.failures += 1
             self.bad_lists += 1
             if self.bad_lists < self.policy.max_bad_documents:

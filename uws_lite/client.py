@@ -32,7 +32,7 @@ from ._creation import create_job
 from ._forms import FilePart, FormValue, text_value
 from ._redaction import scrub_parameters
 from ._retry import MAX_RETRY_AFTER
-from ._service import Service, parameter_value
+from ._service import Service, deadline_in, parameter_value
 from ._urlparts import check_job_id, iso_time, segment
 from .auth import NoAuth
 from .documents import parse_parameters, parse_results
@@ -138,6 +138,7 @@ class Client:
         last: Optional[int] = None,
         *,
         max_size: Optional[int] = None,
+        timeout: Optional[float] = None,
     ) -> JobList:
         """GET the job list; PHASE parameters go last in the query (OPUS parses them by regex).
 
@@ -148,12 +149,14 @@ class Client:
         *oldest* n: see :meth:`JobList.newest_first`). ``max_size``: the largest list
         (bytes) read, for this call; default ``Client(max_job_list_size=...)``, 256 MiB.
         A larger answer raises ParseError naming the limit. The list is parsed
-        incrementally (jobs are freed as they are read).
+        incrementally (jobs are freed as they are read). ``timeout``: as for
+        :meth:`get_job`.
         """
         limit = self._max_job_list_size
         if max_size is not None:
             limit = check_count(max_size, "max_size")
-        return self._service.get_job_list(phases, after, last, limit)
+        deadline = deadline_in(timeout)
+        return self._service.get_job_list(phases, after, last, limit, deadline)
 
     # -- creation
     def new_job(
@@ -188,15 +191,23 @@ class Client:
 
     # -- the job and its phase
     def get_job(
-        self, job_id: str, wait: Optional[int] = None, phase: Union[Phase, str, None] = None
+        self,
+        job_id: str,
+        wait: Optional[int] = None,
+        phase: Union[Phase, str, None] = None,
+        *,
+        timeout: Optional[float] = None,
     ) -> Job:
         """GET the job; ``wait``/``phase`` send UWS 1.1 ``WAIT``/``PHASE`` (blocking).
 
         ``wait``: seconds (>= 0) or -1 for the server's maximum; the read timeout of this
         request is raised above it. ``phase`` (only with ``wait``): PENDING, QUEUED or
         EXECUTING, the only phases in which a server may block (§2.2.1.2).
+        ``timeout``: seconds (> 0) the whole call may take, retries and body included
+        (:mod:`uws_lite.deadline`); past it, RequestTimeout. None: only the client's
+        connect and read timeouts, per attempt and per read, bound it.
         """
-        return self._service.get_job(job_id, wait, phase)
+        return self._service.get_job(job_id, wait, phase, deadline_in(timeout))
 
     def get_phase(self, job_id: str) -> Phase:
         """GET ``<job>/phase`` (text/plain); anything that is not a phase reads as UNKNOWN."""

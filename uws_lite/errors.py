@@ -43,6 +43,7 @@ __all__ = [
     "UWSError",
     "UnsafeURL",
     "WaitTimeout",
+    "WatcherClosed",
     "redact",
     "redact_url",
     "secret_forms",
@@ -303,6 +304,12 @@ class WaitTimeout(JobError):
     def __init__(self, message: str, job: Job, timeout: float) -> None:
         self.timeout = timeout
         super().__init__(message, job)
+
+
+class WatcherClosed(UWSError):
+    """The :class:`~uws_lite.watch.JobWatcher` was closed while this wait was running, or
+    is closed already: the wait ended, not the job, which keeps running on the server
+    (follow it again with another watcher, or ``Client.wait``). The message names the job."""
 
 
 # --- downloads ------------------------------------------------------------------------

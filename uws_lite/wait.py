@@ -65,7 +65,17 @@ from .models import Job, Phase
 from .numbers import check_count, check_seconds
 from .text import for_terminal
 
-__all__ = ["DEADLINE_MARGIN", "Fetch", "OnChange", "WaitPolicy", "wait_for_job"]
+__all__ = [
+    "DEADLINE_MARGIN",
+    "Fetch",
+    "OnChange",
+    "WaitPolicy",
+    "WaitState",
+    "is_bad_document",
+    "is_transient",
+    "jittered",
+    "wait_for_job",
+]
 
 # The promise: a wait with timeout=T ends by T + DEADLINE_MARGIN seconds (module doc).
 DEADLINE_MARGIN = 2.0
@@ -105,19 +115,24 @@ class WaitPolicy:
             raise InvalidRequest("need 0 < first_delay <= max_delay")
 
 
-def _jitter(delay: float) -> float:
-    # Only ever shorten: the latency bound in the module docstring must hold.
+def jittered(delay: float) -> float:
+    """``delay`` shortened at random by up to 20 %: only ever shorter, so that the latency
+    bound in the module docstring holds."""
     return delay * random.uniform(0.8, 1.0)  # noqa: S311 (timing jitter, not security)
 
 
-def _transient(exc: UWSError) -> bool:
+def is_transient(exc: UWSError) -> bool:
+    """Whether ``exc`` may pass by itself: a connection failure, a timeout, a 5xx or a 429
+    (already retried by urllib3 for the one request); a wait survives it while it may."""
     if isinstance(exc, (ConnectionFailed, RequestTimeout, ServerError)):
         return True
     return isinstance(exc, HTTPStatusError) and exc.status == 429
 
 
-def _bad_document(exc: UWSError) -> bool:
-    # A 2xx answer that is not the job: cut short, or a proxy's/portal's HTML page.
+def is_bad_document(exc: UWSError) -> bool:
+    """Whether ``exc`` is a 2xx answer that is not the document asked for: cut short (a
+    :class:`ParseError`), or a proxy's or portal's HTML page (:class:`ServiceErrorDocument`
+    with a 2xx status). Survived a few times in a row (``WaitPolicy.max_bad_documents``)."""
     if isinstance(exc, ParseError):
         return True
     return isinstance(exc, ServiceErrorDocument) and 200 <= exc.status < 300
@@ -131,7 +146,7 @@ def wait_for_job(
     policy: WaitPolicy = WaitPolicy(),  # frozen: a shared default is safe
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-    jitter: Callable[[float], float] = _jitter,
+    jitter: Callable[[float], float] = jittered,
 ) -> Job:
     """Block until the job is in a terminal phase and return it (see the module doc).
 
@@ -141,7 +156,7 @@ def wait_for_job(
     """
     if timeout is not None:
         timeout = check_seconds(timeout, "timeout", zero_ok=True)
-    state = _Wait(policy, timeout, clock, jitter)
+    state = WaitState(policy, timeout, clock, jitter)
     while True:
         wait_s, phase = state.next_request()
         asked = clock()
@@ -169,8 +184,11 @@ def wait_for_job(
             sleep(pause)
 
 
-class _Wait:
-    """What one :func:`wait_for_job` call has seen so far, and the decisions made on it."""
+class WaitState:
+    """What one wait has seen so far, and the decisions made on it: the rules of
+    :func:`wait_for_job` (HELD, PENDING past the grace period, which errors are survived,
+    the deadline), shared with :meth:`uws_lite.watch.JobWatcher.wait`. ``timeout``: seconds
+    from now (None: no deadline); ``clock`` and ``jitter`` as for :func:`wait_for_job`."""
 
     def __init__(
         self,
@@ -204,11 +222,11 @@ class _Wait:
     def survives(self, exc: UWSError, asked: float) -> bool:
         """Whether the wait goes on after ``exc`` (a request made at ``asked`` failed): a
         transient error, or one bad document too few to be a pattern."""
-        if _bad_document(exc):
+        if is_bad_document(exc):
             self.bad_documents += 1
             if self.bad_documents >= self.policy.max_bad_documents:
                 return False
-        elif not _transient(exc):
+        elif not is_transient(exc):
             return False
         self.last_error = exc
         if self.failing_since is None:

@@ -5,8 +5,8 @@ polls with backoff. A sweep of N jobs waiting that way costs N pollers, so the l
 server that ignores WAIT grows with N (200 jobs made 227 status requests per second). A
 :class:`JobWatcher` follows any number of jobs of one job list from ONE background thread:
 
-- **One list request per tick.** Every ``interval`` seconds (1.5 s by default, with +-10 %
-  jitter) it asks ``GET <list>?AFTER=<t>&PHASE=PENDING&...&PHASE=SUSPENDED``: the jobs not
+- **One list request per tick.** Each tick (see below when) asks
+  ``GET <list>?AFTER=<t>&PHASE=PENDING&...&PHASE=SUSPENDED``: the jobs not
   yet ended (UWS 1.1 §2.2.1 filters). ``t`` is the creation time of the oldest job followed,
   as the server wrote it (OPUS: naive local time, sent back as written), minus a minute: on
   the shared guest list of OPUS, the PHASE filter keeps the list to running jobs and AFTER
@@ -14,18 +14,28 @@ server that ignores WAIT grows with N (200 jobs made 227 status requests per sec
   that phase (the rest of its :class:`Job` is the last document read). A followed job that
   is *not* listed has ended (or vanished): that job, and only that one, is read once
   (``GET <job>``) and its final document delivered (404: :class:`JobNotFound`).
-- **Request rate**: 1/interval plus one GET per job that ends, whatever N is: 0.67 requests
-  per second at the default interval while jobs run (a job followed by its id alone costs
-  one more read, at once). Requests go one at a time, except that jobs to read are read
-  ``parallel_reads`` (4) at a time: a sweep's watching needs at most that many connections
-  however many jobs it has. A job end is seen within about ``interval`` (+10 %) plus a
-  request. The default interval keeps the median delay under 2 s even when a sweep's jobs
-  all end together (then they are noticed at the same tick, so the delays do not average
-  out: at 2 s, a run's median was 0.7 to 2.1 s).
+- **When ticks come** (:func:`tick_spacing`): every ``interval`` seconds (1.5 s by default,
+  with +-10 % jitter) once every job followed has been followed for ``3 * interval``
+  (4.5 s); before that, every third of the time the youngest job has been followed, at
+  least ``min_interval`` (0.2 s) apart, and a tick ``min_interval`` after a job is added.
+  So a job end is seen within about a third of the time the job was followed (a 1-s job:
+  0.3 s), and at most ``interval`` (+10 %) plus a request: short jobs are not slowed down
+  much, long ones cost 1/interval. The default interval keeps the median delay under 2 s
+  even when a sweep's jobs all end together (then they are noticed at the same tick, so
+  the delays do not average out: at 2 s, a run's median was 0.7 to 2.1 s).
+- **Request rate**: one list per tick plus one GET per job that ends, whatever N is: 0.67
+  requests per second at the default interval while jobs run, at most 1/min_interval (5
+  per second) in the few seconds after a job is added (a job followed by its id alone
+  costs one more read, at once). Requests go one at a time, except that jobs to read are
+  read ``parallel_reads`` (4) at a time: a sweep's watching needs at most that many
+  connections however many jobs it has.
 - **Why a list poll even where WAIT is honoured.** A WAIT long-poll sees an end at once,
   but it holds one connection per job for as long as the job runs: N jobs, N held
   connections and N threads. The watcher bounds connections instead, at the cost of up to
   ``interval`` seconds of delay. One job alone: use ``Client.wait``, which long-polls.
+- **Each request is bounded**: ``request_timeout`` (30 s) for the whole request, retries
+  and body included (``timeout=`` of ``Client.get_job_list``/``get_job``), so a hung list
+  request delays the next tick by that much at most; it counts as a failed tick.
 - **Servers that do not filter as asked** step the watcher down, once each, logged:
   (1) a list holding jobs in phases not asked for (ended ones, or UNKNOWN: UWS 1.0
   jobrefs may have no phase), or leaving out a followed job that the read then shows
@@ -49,7 +59,8 @@ server that ignores WAIT grows with N (200 jobs made 227 status requests per sec
   ``on_change`` is called too. The deadline holds (the caller's thread does no I/O).
 - **Lifecycle.** The thread starts with the first wait and ends when no job is followed
   (after Ctrl-C in the last waiting thread, too) or at :meth:`JobWatcher.close` (also the
-  end of ``with JobWatcher(client) as watcher:``), which ends every wait still running.
+  end of ``with JobWatcher(client) as watcher:``), which ends every wait still running
+  with :class:`~uws_lite.errors.WatcherClosed`.
 """
 
 from __future__ import annotations
@@ -63,13 +74,13 @@ from typing import Dict, List, Optional, Tuple, Union
 
 from ._ticker import Entry, Observations, Seen, Ticker
 from .client import Client
-from .errors import InvalidRequest, UWSError, WaitTimeout
+from .errors import UWSError, WaitTimeout, WatcherClosed
 from .models import Job, Phase
 from .numbers import check_count, check_seconds
 from .text import for_terminal
-from .wait import OnChange, WaitPolicy, _jitter, _Wait
+from .wait import OnChange, WaitPolicy, WaitState, jittered
 
-__all__ = ["JobWatcher"]
+__all__ = ["JobWatcher", "tick_spacing"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +95,15 @@ _POLICY = WaitPolicy()  # frozen: a shared default is safe
 class JobWatcher:
     """Follows jobs of ``client``'s job list from one background thread (see the module doc).
 
-    ``interval``: seconds between ticks (one list request each). ``reads_per_tick``: jobs
+    ``interval``: seconds between ticks (one list request each) once the jobs have been
+    followed a while; ``min_interval``: the shortest, while a job followed is young (see
+    :func:`tick_spacing`; at most ``interval``). ``reads_per_tick``: jobs
     read per tick when the server's job list cannot be used. ``parallel_reads``: job reads
-    made at once (so connections: at most this many). ``policy``: the waiting rules
-    shared with ``Client.wait`` (``pending_grace``, ``error_patience``, ``max_bad_documents``;
-    its polling knobs are not used here). ``client`` is shared with the caller's threads.
+    made at once (so connections: at most this many). ``request_timeout``: seconds each
+    request of a tick may take in all (retries and body included). ``policy``: the waiting
+    rules shared with ``Client.wait`` (``pending_grace``, ``error_patience``,
+    ``max_bad_documents``; its polling knobs are not used here). ``client`` is shared with
+    the caller's threads.
     """
 
     def __init__(
@@ -96,11 +111,14 @@ class JobWatcher:
         client: Client,
         *,
         interval: float = 1.5,
+        min_interval: float = 0.2,
         reads_per_tick: int = 4,
         parallel_reads: int = 4,
+        request_timeout: float = 30.0,
         policy: WaitPolicy = _POLICY,
     ) -> None:
         self.interval = check_seconds(interval, "interval")
+        self.min_interval = min(check_seconds(min_interval, "min_interval"), self.interval)
         self._client, self._policy, self._clock = client, policy, time.monotonic
         self._ticker = Ticker(
             client,
@@ -108,6 +126,7 @@ class JobWatcher:
             self._clock,
             reads_per_tick=check_count(reads_per_tick, "reads_per_tick"),
             parallel_reads=check_count(parallel_reads, "parallel_reads"),
+            request_timeout=check_seconds(request_timeout, "request_timeout"),
         )
         self._entries: Dict[str, Entry] = {}
         self._cond = threading.Condition()
@@ -153,7 +172,7 @@ class JobWatcher:
         self._client.job_url(job_id)  # InvalidRequest for a malformed id, before anything
         if timeout is not None:
             timeout = check_seconds(timeout, "timeout", zero_ok=True)
-        state = _Wait(self._policy, timeout, self._clock, _jitter)
+        state = WaitState(self._policy, timeout, self._clock, jittered)
         inbox: queue.SimpleQueue[Seen] = queue.SimpleQueue()
         known = job if isinstance(job, Job) else None
         if known is not None:
@@ -173,7 +192,7 @@ class JobWatcher:
             self._unfollow(job_id, inbox)
 
     def close(self) -> None:
-        """Stop the watcher thread; every wait still running raises InvalidRequest (the
+        """Stop the watcher thread; every wait still running raises WatcherClosed (the
         jobs keep running on the server). A request in flight is not cut: the thread
         (a daemon) ends when it returns. Idempotent."""
         with self._cond:
@@ -184,7 +203,7 @@ class JobWatcher:
             thread = self._thread
             now = self._clock()
             for entry in entries:
-                error = InvalidRequest(
+                error = WatcherClosed(
                     f"The JobWatcher was closed while waiting for job "
                     f"{for_terminal(entry.job_id)}; the job keeps running on the server."
                 )
@@ -198,15 +217,21 @@ class JobWatcher:
     def _follow(self, job_id: str, known: Optional[Job], inbox: queue.SimpleQueue[Seen]) -> None:
         with self._cond:
             if self._closed:
-                raise InvalidRequest("this JobWatcher is closed: make a new one")
+                raise WatcherClosed(
+                    f"This JobWatcher is closed: job {for_terminal(job_id)} is not followed "
+                    "(it keeps running on the server). Make a new JobWatcher."
+                )
+            now = self._clock()
             entry = self._entries.get(job_id)
             if entry is None:
-                entry = self._entries[job_id] = Entry(job_id, known)
+                entry = self._entries[job_id] = Entry(job_id, known, now)
+                # A new job: ticks come quicker for a while (tick_spacing).
+                soon = now + self.min_interval
+                self._next_tick = soon if self._thread is None else min(self._next_tick, soon)
             elif known is None and entry.job is not None:
-                inbox.put(Seen(entry.job, None, self._clock()))  # already known: no read
+                inbox.put(Seen(entry.job, None, now))  # already known: no read
             entry.inboxes.append(inbox)
             if self._thread is None:
-                self._next_tick = self._clock() + self.interval
                 self._thread = threading.Thread(
                     target=self._run, name="uws-lite-job-watcher", daemon=True
                 )
@@ -223,7 +248,7 @@ class JobWatcher:
                 del self._entries[job_id]
                 self._cond.notify()  # the thread ends when nothing is followed
 
-    def _next(self, inbox: queue.SimpleQueue[Seen], state: _Wait) -> Optional[Seen]:
+    def _next(self, inbox: queue.SimpleQueue[Seen], state: WaitState) -> Optional[Seen]:
         """The next observation, or None once the deadline has passed."""
         while True:
             left = _SLICE if state.deadline is None else state.deadline - self._clock()
@@ -255,7 +280,10 @@ class JobWatcher:
             with self._cond:
                 self._publish(seen)
                 if full:
-                    self._next_tick = self._clock() + self._ticker.delay(self.interval)
+                    now = self._clock()
+                    youngest = max((e.since for e in self._entries.values()), default=now)
+                    spacing = tick_spacing(self.interval, self.min_interval, now - youngest)
+                    self._next_tick = now + self._ticker.delay(spacing)
 
     def _due(self) -> Optional[Tuple[List[Entry], bool]]:
         """(Under the lock.) Block until a tick is due (True) or an unread job is to be
@@ -286,7 +314,14 @@ class JobWatcher:
                 inbox.put(item)
 
 
-def _take(state: _Wait, seen: Seen, on_change: Optional[OnChange], now: float) -> Optional[Job]:
+def tick_spacing(interval: float, min_interval: float, followed_for: float) -> float:
+    """Seconds from one tick to the next (before jitter and backoff) when the youngest job
+    followed has been followed for ``followed_for`` seconds: a third of that, so that its
+    end is seen within about a third of its run, between ``min_interval`` and ``interval``."""
+    return min(interval, max(min_interval, followed_for / 3.0))
+
+
+def _take(state: WaitState, seen: Seen, on_change: Optional[OnChange], now: float) -> Optional[Job]:
     """Apply uws_lite.wait's decisions to one observation; the job once it has ended."""
     if seen.error is not None:
         if not state.survives(seen.error, seen.asked):
@@ -303,7 +338,7 @@ def _take(state: _Wait, seen: Seen, on_change: Optional[OnChange], now: float) -
     return None
 
 
-def _check_time(state: _Wait, job_id: str, now: float) -> None:
+def _check_time(state: WaitState, job_id: str, now: float) -> None:
     late = state.deadline is not None and now >= state.deadline
     if late and state.job is None and state.last_error is None:
         # The first read of a job followed by id has not come back yet.

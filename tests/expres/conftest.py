@@ -46,6 +46,13 @@ def _quick_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("uws_call_expres.settle.SETTLE", Settle(interval=0.0, quiet=0.0))
 
 
+@pytest.fixture(autouse=True)
+def _quick_watch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sweeps and grids poll the fake's job list every 0.05 s, not every 1.5 s (each poll
+    moves the fake's running jobs one step: uws_call_expres.connections)."""
+    monkeypatch.setattr("uws_call_expres.connections.WATCH_INTERVAL", 0.05)
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A current directory holding example.json (the recipe's default FILE) and the data files."""

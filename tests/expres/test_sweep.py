@@ -51,25 +51,25 @@ def test_one_failure_does_not_stop_the_others(workdir: Path, opus: Any) -> None:
 
 
 def test_concurrency_is_bounded(workdir: Path, opus: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from uws_lite import Client
+    from uws_lite import JobWatcher  # workers wait through the sweep's watcher
 
     active = [0]
     peak = [0]
     lock = threading.Lock()
-    original = Client.wait
+    original = JobWatcher.wait
 
-    def slow_wait(self: Any, job_id: str, **kwargs: Any) -> Any:
+    def slow_wait(self: Any, job: Any, **kwargs: Any) -> Any:
         with lock:
             active[0] += 1
             peak[0] = max(peak[0], active[0])
         time.sleep(0.05)
         try:
-            return original(self, job_id, **kwargs)
+            return original(self, job, **kwargs)
         finally:
             with lock:
                 active[0] -= 1
 
-    monkeypatch.setattr(Client, "wait", slow_wait)
+    monkeypatch.setattr(JobWatcher, "wait", slow_wait)
     items = run_sweep(_configs(workdir, 5), output_dir=workdir, verbose=False, max_parallel=2)
     assert all(item.ok for item in items)
     assert 1 <= peak[0] <= 2

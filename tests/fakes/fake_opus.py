@@ -23,7 +23,9 @@ How a test drives it: build it on a ``responses.RequestsMock`` (``FakeOpus(rsps)
   (``FakeJob`` and ``FakeResult``: fake_opus_jobs.py, also ``fake.job_class``/``result_class``);
 - look at ``fake.jobs`` (by id) and ``fake.requests`` (every request answered).
 Knobs: ``moves_on="wait"`` moves a job only on a blocking GET (``WAIT=``), so a plain GET shows
-its phase unchanged (the default, ``"get"``, is as if time passed between two polls);
+its phase unchanged (the default, ``"get"``, is as if time passed between two polls: a GET of
+the job moves it, and a job list filtered by ``PHASE``, a JobWatcher's poll, moves each of the
+caller's running jobs);
 ``list_times=False`` writes job lists without creationTime and reads ``LAST`` as UWS 1.1 does
 (DaCHS); ``parameter_list_route=False`` refuses ``POST <job>/parameters`` as OPUS does;
 ``error_content_type`` for ``<job>/error``; ``echo`` is appended to error messages (a server
@@ -165,6 +167,8 @@ class FakeOpus:
         pairs = parse_qsl(query)
         phases = [v for k, v in pairs if k == "PHASE"]
         owner = _owner(request)
+        if phases and self.moves_on == "get" and not self._tick(job_list, owner):
+            return 503, {"Content-Type": "text/html", "Retry-After": "0"}, b"<pre>busy</pre>"
         jobs = [
             j
             for j in self.jobs.values()
@@ -175,6 +179,21 @@ class FakeOpus:
         if last is not None:  # OPUS: the oldest n; UWS 1.1 (DaCHS): the newest n, newest first
             jobs = jobs[: int(last)] if self.list_times else jobs[::-1][: int(last)]
         return 200, {"Content-Type": XML}, self.list_xml(jobs).encode()
+
+    def _tick(self, job_list: str, owner: str) -> bool:
+        """A job list filtered by phase is how a JobWatcher polls all the caller's jobs at
+        once (uws_lite.watch): each of them moves one step, as at a GET of it; False when
+        a step was a ``"503"`` (this poll fails, transiently)."""
+        failed = False
+        for job in self.jobs.values():
+            if job.job_list != job_list or job.owner != owner or job.phase in STILL:
+                continue
+            if job.script and job.script[0] == "503":
+                job.script.pop(0)
+                failed = True
+            elif job.script:
+                self._move(job, job.script.pop(0))
+        return not failed
 
     def _create(self, job_list: str, request: Any) -> Reply:
         if self.create_failures > 0:

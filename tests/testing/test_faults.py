@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Tuple
+import xml.etree.ElementTree as ET
+from typing import Any, Set, Tuple
 
 import pytest
 import requests
@@ -145,6 +146,45 @@ def test_hash_mismatch(api: Any, opus_server: Any) -> None:
     assert content == generated_content(0, 1000)
     assert hashlib.sha1(content, usedforsecurity=False).hexdigest() != cdf["hash"]
     assert api.results(api.job(job_id))["stdout"]["hash"] == ""  # logs keep an empty hash
+
+
+# -- job lists --------------------------------------------------------------------------------
+
+
+def _listed(api: Any, query: str) -> Set[str]:
+    response = api.get(f"/rest/ExPRES?{query}")
+    assert response.status_code == 200, response.text
+    root = ET.fromstring(response.content)  # noqa: S314 (our own server)
+    return {ref.attrib["id"] for ref in root.iter(api.UWS + "jobref")}
+
+
+def _three_phases(opus_server: Any) -> Tuple[str, str, str]:
+    (queued,) = opus_server.seed_jobs(1, phase="QUEUED")
+    (executing,) = opus_server.seed_jobs(1, phase="EXECUTING")
+    (completed,) = opus_server.seed_jobs(1, phase="COMPLETED")
+    return queued, executing, completed
+
+
+def test_job_list_filters_by_default(api: Any, opus_server: Any) -> None:
+    queued, executing, _completed = _three_phases(opus_server)
+    assert _listed(api, "PHASE=QUEUED&PHASE=EXECUTING") == {queued, executing}
+    assert _listed(api, "AFTER=2999-01-01T00:00:00") == set()
+
+
+def test_list_filters_ignored(api: Any, opus_server: Any) -> None:
+    jobs = set(_three_phases(opus_server))
+    opus_server.faults.list_filters_ignored = True
+    assert _listed(api, "PHASE=QUEUED&PHASE=EXECUTING") == jobs
+    assert _listed(api, "AFTER=2999-01-01T00:00:00&PHASE=QUEUED") == jobs
+    assert len(_listed(api, "LAST=1")) == 1  # LAST still applies
+
+
+def test_list_last_phase_only(api: Any, opus_server: Any) -> None:
+    queued, executing, _completed = _three_phases(opus_server)
+    opus_server.faults.list_last_phase_only = True
+    assert _listed(api, "PHASE=QUEUED&PHASE=EXECUTING") == {executing}
+    assert _listed(api, "PHASE=EXECUTING&PHASE=QUEUED") == {queued}
+    assert _listed(api, "AFTER=2999-01-01T00:00:00&PHASE=QUEUED") == set()  # AFTER applies
 
 
 # -- jobs -------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict
 import pytest
 
 from uws_lite import Client, WaitTimeout
-from uws_lite.errors import InvalidRequest, UWSError
+from uws_lite.errors import InvalidRequest, RequestTimeout, UWSError
 from uws_lite.numbers import check_count, check_seconds
 from uws_lite.testing.faults import FOREVER, Faults
 from uws_lite.wait import DEADLINE_MARGIN, WaitPolicy
@@ -149,6 +149,22 @@ def test_a_held_wait_still_returns_the_end_when_it_comes_in_time(
     assert waits, "no held request was answered within the deadline"
 
 
+@pytest.mark.parametrize("name", ["held", "trickle", "trickled-headers", "stall"])
+@pytest.mark.parametrize("what", ["job", "job list"])
+def test_a_read_with_a_timeout_ends_at_its_bound(
+    running: Any, opus_server: Any, name: str, what: str
+) -> None:
+    # The JobWatcher's ticks bound each request this way: a hung list must not hold them.
+    client, job_id = running
+    opus_server.faults.request_filter = EVERY_GET if what == "job" else r"^GET /rest/ExPRES\?"
+    HOSTILE[name](opus_server.faults)
+    read: Callable[[], Any] = lambda: client.get_job(job_id, timeout=1.0)  # noqa: E731
+    if what == "job list":
+        read = lambda: client.get_job_list(phases=["EXECUTING"], timeout=1.0)  # noqa: E731
+    with pytest.raises(RequestTimeout):
+        read()
+
+
 # -- numbers that are checked ----------------------------------------------------------------
 
 NOT_SECONDS = [math.nan, math.inf, -math.inf, True, False, "5", -1, -0.5]
@@ -192,6 +208,16 @@ def test_check_count_range_and_error_type() -> None:
 def test_wait_timeout_refused_before_any_request(opus_server: Any, bad: Any) -> None:
     with Client(opus_server.list_url()) as client, pytest.raises(InvalidRequest):
         client.wait("abc123", timeout=bad)
+    assert opus_server.requests == ()
+
+
+@pytest.mark.parametrize("bad", [*NOT_SECONDS, 0])
+def test_read_timeouts_refused_before_any_request(opus_server: Any, bad: Any) -> None:
+    with Client(opus_server.list_url()) as client:
+        with pytest.raises(InvalidRequest):
+            client.get_job("abc123", timeout=bad)
+        with pytest.raises(InvalidRequest):
+            client.get_job_list(timeout=bad)
     assert opus_server.requests == ()
 
 

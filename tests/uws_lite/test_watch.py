@@ -40,6 +40,7 @@ from uws_lite.errors import (
     JobNotStarted,
     UWSError,
     WaitTimeout,
+    WatcherClosed,
 )
 from uws_lite.models import Job, Phase
 from uws_lite.wait import WaitPolicy
@@ -141,7 +142,14 @@ def quiet_client(make_client: Callable[..., Client]) -> Client:
 @pytest.fixture
 def ticker(quiet_client: Client) -> Ticker:
     """One read at a time: exact request counts and orders."""
-    return Ticker(quiet_client, WaitPolicy(), time.monotonic, reads_per_tick=4, parallel_reads=1)
+    return Ticker(
+        quiet_client,
+        WaitPolicy(),
+        time.monotonic,
+        reads_per_tick=4,
+        parallel_reads=1,
+        request_timeout=30.0,
+    )
 
 
 @pytest.fixture
@@ -254,7 +262,14 @@ def test_dachs_applying_only_the_last_phase_costs_one_read(fake: FakeList, ticke
 def test_parallel_reads_step_down_once_and_read_every_ended_job(
     fake: FakeList, quiet_client: Client
 ) -> None:
-    ticker = Ticker(quiet_client, WaitPolicy(), time.monotonic, reads_per_tick=4, parallel_reads=4)
+    ticker = Ticker(
+        quiet_client,
+        WaitPolicy(),
+        time.monotonic,
+        reads_per_tick=4,
+        parallel_reads=4,
+        request_timeout=30.0,
+    )
     fake.phase_filter = "last"
     entries = entries_for(fake, 20, "EXECUTING")
     ticker.tick(entries)
@@ -568,10 +583,10 @@ def test_close_ends_the_waits_and_the_thread(
     thread.join(30)
     assert not thread.is_alive()
     assert not watcher.running
-    assert [type(e) for e in errors] == [InvalidRequest]
+    assert [type(e) for e in errors] == [WatcherClosed]
     assert "keeps running on the server" in str(errors[0])
     asked = len(fake.lists) + len(fake.reads)
-    with pytest.raises(InvalidRequest, match="closed"):
+    with pytest.raises(WatcherClosed, match="closed"):
         watcher.wait(fake.add("a2", "EXECUTING"))
     assert len(fake.lists) + len(fake.reads) == asked
 
@@ -603,6 +618,10 @@ def test_the_watcher_thread_survives_a_bug_in_a_tick(
         ({"interval": float("nan")}, {}),
         ({"reads_per_tick": 0}, {}),
         ({"reads_per_tick": 2.5}, {}),
+        ({"min_interval": 0}, {}),
+        ({"min_interval": float("inf")}, {}),
+        ({"request_timeout": 0}, {}),
+        ({"request_timeout": float("nan")}, {}),
         ({}, {"timeout": -1}),
         ({}, {"timeout": float("inf")}),
         ({}, {"timeout": True}),

@@ -65,6 +65,14 @@ class Faults:
     hash_mismatch: bool = False
     """The ``hash`` attribute of file results is the SHA-1 of something else."""
 
+    # -- job lists (how servers fall short of UWS 1.1's filters, see uws_lite.watch)
+    list_filters_ignored: bool = False
+    """``GET <list>`` ignores ``PHASE`` and ``AFTER``: every job of the caller is listed (a
+    UWS 1.0 server, which has no filters). ``LAST`` still applies."""
+    list_last_phase_only: bool = False
+    """Of several ``PHASE`` filters, ``GET <list>`` applies only the last one (as DaCHS
+    does), so ``PHASE=QUEUED&PHASE=EXECUTING`` lists the EXECUTING jobs alone."""
+
     # -- jobs
     job_vanishes: Optional[int] = None
     """After N GETs of a job's document, the job is deleted server-side (then 404)."""

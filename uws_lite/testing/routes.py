@@ -134,6 +134,10 @@ class OpusRoutes:
             last = None if last_text is None else int(last_text)
         except ValueError as exc:
             raise Failure(f"LAST must be an integer, not {last_text!r}") from exc
+        if self.faults.list_filters_ignored:
+            phases, after = None, None
+        elif phases and self.faults.list_last_phase_only:
+            phases = phases[-1:]
         jobs = self.store.job_list(req.identity, list_name, phases, after, last)
         return xml_response(documents.job_list_xml(jobs, self.base, list_name))
 
