@@ -94,8 +94,8 @@ def run(quick: bool) -> List[Row]:
     facts: Dict[str, str] = {
         "conn": (
             f"parallel run: {conns:.0f} TCP connections for {requests_made:.0f} requests"
-            f" ({per_conn:.1f} requests per connection, {conns / n_jobs:.1f} per job: each"
-            " job's Client keeps one keep-alive connection; jobs do not share one pool);"
+            f" ({per_conn:.1f} requests per connection, {conns / n_jobs:.2f} per job: the"
+            " sweep's jobs share one client, at most 10 pooled connections);"
             f" sequential run: {seq_conns} connections for {seq_requests} requests"
         ),
         "ideal": (

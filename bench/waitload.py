@@ -9,8 +9,9 @@ ignored (``faults.wait_ignored``: every status request answers at once, as a UWS
 server does), once with ``WAIT`` honoured. Measured while every job is running, from the
 last job's start to the first job's end ("while waiting"):
 
-- status requests per second, all jobs together: GETs of a job or its ``/phase`` in the
-  server's request log;
+- status requests per second, all jobs together: GETs of a job, its ``/phase`` or the job
+  list (a sweep's :class:`uws_lite.JobWatcher` asks the list which jobs are still active) in
+  the server's request log;
 - the client's CPU, as a share of one core: the child's utime + stime, sampled every
   0.25 s from ``/proc/<pid>/stat`` and interpolated at the window's ends;
 
@@ -26,6 +27,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
+from urllib.parse import urlsplit
 
 if __package__ in (None, ""):  # python bench/waitload.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -49,8 +51,9 @@ class Sweep:
     """What one sweep did while its jobs ran."""
 
     window: Tuple[float, float]  # time.time() of the last start + margin, of the first end
-    status_requests: int
+    status_requests: int  # job, /phase and job-list GETs in the window
     with_wait: int
+    list_requests: int
     cpu_percent: float  # of one core, in the window
     delays: Samples  # job end -> detection, seconds
     wall: float  # the whole command
@@ -99,12 +102,19 @@ def _measure(server: OpusServer, done: proc.Finished) -> Sweep:
     ids = [j.job_id for j in jobs]
     first_answer = dict.fromkeys(ids, float("inf"))
     end_of = {j.job_id: e for j, e in zip(jobs, ends) if e is not None}
-    count = with_wait = 0
+    count = with_wait = lists = 0
+    list_path = urlsplit(server.list_url()).path.rstrip("/")
     for rec in server.requests:
-        job_id = _is_status(rec.path, ids) if rec.method == "GET" else None
-        if job_id is None:
+        if rec.method != "GET":
             continue
-        if start <= rec.started <= end:
+        job_id = _is_status(rec.path, ids)
+        in_window = start <= rec.started <= end
+        if job_id is None:
+            if in_window and rec.path.rstrip("/") == list_path:
+                count += 1
+                lists += 1
+            continue
+        if in_window:
             count += 1
             with_wait += "WAIT=" in rec.query
         if rec.answered >= end_of[job_id]:
@@ -117,6 +127,7 @@ def _measure(server: OpusServer, done: proc.Finished) -> Sweep:
         window=(start, end),
         status_requests=count,
         with_wait=with_wait,
+        list_requests=lists,
         cpu_percent=cpu,
         delays=Samples.of(first_answer[i] - end_of[i] for i in ids),
         wall=done.wall,
@@ -157,7 +168,8 @@ def sweep(configs: List[Path], out: Path, *, wait_ignored: bool) -> Sweep:
 def _facts(s: Sweep) -> str:
     return (
         f"window {s.seconds:.1f} s (last start + {START_MARGIN:g} s to first end):"
-        f" {s.status_requests} status requests ({s.with_wait} with WAIT); client CPU"
+        f" {s.status_requests} status requests ({s.list_requests} of the job list,"
+        f" {s.with_wait} with WAIT); client CPU"
         f" {s.cpu_percent:.2f} % of a core in the window; whole command {seconds(s.wall)},"
         f" {seconds(s.cpu_total)} CPU"
     )
