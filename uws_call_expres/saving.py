@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DOWNLOAD_WORKERS",
     "Planned",
-    "plan_destinations",
     "plan_saving",
     "save_results",
 ]
@@ -75,20 +74,6 @@ class Planned:
     status: str = DOWNLOAD
     existing: Optional[Path] = None
     renamed: bool = False
-
-
-def plan_destinations(
-    results: Sequence[Result],
-    output_dir: Path,
-    *,
-    protected: Iterable[Path] = (),
-    overwrite: str = "rename",
-    words: Vocabulary = PYTHON,
-) -> Tuple[Tuple[Result, Path], ...]:
-    """(result, destination) pairs of :func:`plan_saving` (a present result's destination
-    is the file already there)."""
-    plan = plan_saving(results, output_dir, protected=protected, overwrite=overwrite, words=words)
-    return tuple((item.result, item.dest) for item in plan)
 
 
 def plan_saving(
@@ -192,7 +177,7 @@ def save_results(
 
 
 def _pair(result: Result, dest: Path) -> Planned:
-    # A (result, destination) pair of plan_destinations: a file already there may be it.
+    # A (result, destination) pair: a file already there may be it.
     present = dest.exists() and is_known_copy(dest, result)
     return Planned(result, dest, PRESENT if present else DOWNLOAD, dest if present else None)
 

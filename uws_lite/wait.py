@@ -169,12 +169,9 @@ def wait_for_job(
         now = clock()
         changed = False
         if job is not None:
-            changed = state.on_answer(job)
-            if changed and on_change is not None:
-                on_change(job)
+            changed = state.observe(job, now, on_change)
             if job.phase.is_terminal:
                 return job
-            state.check_phase(job, now, changed)
         state.check_time(now)
         held = (
             job is not None and wait_s is not None and now - asked >= policy.early_fraction * wait_s
@@ -238,6 +235,17 @@ class WaitState:
         self.failing_since, self.last_error, self.bad_documents = None, None, 0
         changed = self.job is None or job.phase is not self.job.phase
         self.job = job
+        return changed
+
+    def observe(self, job: Job, now: float, on_change: Optional[OnChange]) -> bool:
+        """Take one job document: report a change of phase to ``on_change``, then, unless
+        the job has ended, raise JobHeld or JobNotStarted as :meth:`check_phase` decides.
+        Returns whether the phase changed (the caller returns a job that has ended)."""
+        changed = self.on_answer(job)
+        if changed and on_change is not None:
+            on_change(job)
+        if not job.phase.is_terminal:
+            self.check_phase(job, now, changed)
         return changed
 
     def check_phase(self, job: Job, now: float, changed: bool) -> None:

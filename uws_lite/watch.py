@@ -329,13 +329,8 @@ def _take(state: WaitState, seen: Seen, on_change: Optional[OnChange], now: floa
         return None
     job = seen.job
     assert job is not None  # noqa: S101 (a Seen holds a job or an error)
-    changed = state.on_answer(job)
-    if changed and on_change is not None:
-        on_change(job)
-    if job.phase.is_terminal:
-        return job
-    state.check_phase(job, now, changed)
-    return None
+    state.observe(job, now, on_change)
+    return job if job.phase.is_terminal else None
 
 
 def _check_time(state: WaitState, job_id: str, now: float) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Sequence, Tuple
 
 import pytest
 import responses
@@ -16,7 +16,6 @@ from uws_call_expres.errors import OutputError
 from uws_call_expres.output import Console
 from uws_call_expres.saving import (
     DOWNLOAD_WORKERS,
-    plan_destinations,
     plan_saving,
     save_results,
 )
@@ -25,6 +24,13 @@ from uws_lite.errors import InvalidRequest
 from uws_lite.models import Result
 
 STORE = "https://uws.example.org/store/"
+
+
+def plan_destinations(
+    results: Sequence[Result], output_dir: Path, **options: Any
+) -> Tuple[Tuple[Result, Path], ...]:
+    """(result, destination) pairs of plan_saving (a present result's: the file there)."""
+    return tuple((item.result, item.dest) for item in plan_saving(results, output_dir, **options))
 
 
 def _results(*ids: str) -> tuple[Result, ...]:
