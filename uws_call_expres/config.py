@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import operator
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from uws_lite.errors import InvalidRequest
 from uws_lite.text import has_control
@@ -43,8 +42,7 @@ _MAX_SHOWN_PROBLEMS = 10
 _JOB_ID_RE = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$")
 
 
-@dataclass(frozen=True)
-class CheckedInputs:
+class CheckedInputs(NamedTuple):
     """The inputs of one run, checked: absolute paths, the duration as an int, warnings
     (``problems``: what :func:`~uws_call_expres.checks.check_config` found)."""
 

@@ -9,7 +9,6 @@ early, the user is told how to take the job over again (it is never aborted).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Optional, Tuple
 
@@ -41,8 +40,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class FollowContext:
+class FollowContext(NamedTuple):
     """What following a job needs besides the job: where to save, what to protect, how long
     to wait (None: :func:`default_deadline`), what to report in the outcome, and how to
     wait: through ``watcher`` (a sweep's or grid's, shared by its jobs:

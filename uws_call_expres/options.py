@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple, Union
 
 from uws_lite.numbers import check_seconds
 
@@ -96,8 +96,7 @@ class RunOptions:
         )
 
 
-@dataclass(frozen=True)
-class PreparedRun:
+class PreparedRun(NamedTuple):
     """One run, checked locally and ready to submit (see :func:`prepare`)."""
 
     access: Access

@@ -13,9 +13,8 @@ nowhere else.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from .cli.flags import Flag
 
@@ -59,8 +58,7 @@ _BARE = {"config": "FILE", "ephemeris": "FILE_EPHEM", "output_dir": "output_dir"
 _CLI_FLAG = {"ephemeris": Flag.EPHEM, "output_dir": Flag.OUTPUT_DIR}
 
 
-@dataclass(frozen=True)
-class Vocabulary:
+class Vocabulary(NamedTuple):
     """How messages name settings and spell hints: ``cli`` False (Python) or True."""
 
     cli: bool

@@ -4,8 +4,7 @@ downloads alike (:meth:`uws_lite.transport.Transport.status_error`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Dict, Mapping, Optional, Tuple, Type
+from typing import Callable, Dict, Mapping, NamedTuple, Optional, Tuple, Type
 from urllib.parse import urljoin
 
 from .errorbodies import error_message, votable_error
@@ -71,8 +70,7 @@ def resolve_location(method: str, url: str, status: int, value: Optional[str]) -
     return target
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     """An HTTP answer read into memory (bounded): what the client parses."""
 
     method: str

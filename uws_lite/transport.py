@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
 from typing import (
     Any,
     Dict,
@@ -119,8 +118,7 @@ DEFAULT_TIMEOUT = Timeouts(connect=10.0, read=90.0)
 DEFAULT_STALL_TIMEOUT = 20.0
 
 
-@dataclass
-class Opened:
+class Opened(NamedTuple):
     """An answer whose body has not been read yet (see :meth:`Transport.stream`)."""
 
     method: str

@@ -28,11 +28,10 @@ from ..options import RunOptions, prepare
 from ..outcome import ExpresRun
 from ..output import progress_wanted
 from ..run import execute
-from ..sweep import SweepItem, sweep
 from ..words import CLI, command_line
 from .flags import Flag
 from .parser import is_cdf
-from .report import Report, error_dict, grid_point_code, item_code, item_dict
+from .report import Report, error_dict, grid_point_code, item_code, item_dict, outcome_dict
 
 __all__ = ["dispatch"]
 
@@ -140,33 +139,34 @@ class _Command:
         try:
             run = execute(plan, self.console, progress=self.progress())
         except ResultsIncomplete as exc:
-            return self.incomplete(exc, SweepItem(Path(config), exc.run, exc))
+            return self.incomplete(exc, outcome_dict(Path(config), exc.run, exc))
         self.report.ids([run.job_id])
-        return self.finished(run, SweepItem(Path(config), run))
+        return self.finished(run, outcome_dict(Path(config), run))
 
     def attach(self, job_id: str) -> int:
         options = self.options()
         try:
             run = follow_existing(job_id, options, self.console, progress=self.progress())
         except ResultsIncomplete as exc:
-            return self.incomplete(exc, SweepItem(Path(), exc.run, exc), config=False)
-        return self.finished(run, SweepItem(Path(), run), config=False)
+            return self.incomplete(exc, outcome_dict(None, exc.run, exc))
+        return self.finished(run, outcome_dict(None, run))
 
-    def finished(self, run: ExpresRun, item: SweepItem, *, config: bool = True) -> int:
+    def finished(self, run: ExpresRun, document: Dict[str, Any]) -> int:
         """Report one run that went to its end (or was started, ``--no-wait``)."""
         self.report.run(run)
-        document = item_dict(item, config=config)
         code = self.plot_run(run, document, ExitCode.OK if run.ok else ExitCode.JOB_FAILED)
         self.report.runs([document], code)
         return code
 
-    def incomplete(self, error: ResultsIncomplete, item: SweepItem, *, config: bool = True) -> int:
+    def incomplete(self, error: ResultsIncomplete, document: Dict[str, Any]) -> int:
         """Report a completed job some of whose results could not be saved."""
         self.report.error(error)
-        self.report.runs([item_dict(item, config=config)], ExitCode.SERVER)
+        self.report.runs([document], ExitCode.SERVER)
         return ExitCode.SERVER
 
     def sweep(self, configs: Sequence[str]) -> int:
+        from ..sweep import sweep  # a single run does not load the sweep machinery
+
         items = sweep(
             configs,
             self.options(),

@@ -11,21 +11,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from uws_lite.exitcodes import ExitCode, exit_code_for
 from uws_lite.text import for_terminal
 
 from ..output import Console
-from ..sweep import SweepItem
 from ..words import CLI
 from .flags import PROG
 
 if TYPE_CHECKING:
     from ..grid import GridOutcome, GridPoint
     from ..outcome import ExpresRun
+    from ..sweep import SweepItem
 
-__all__ = ["Report", "error_dict", "grid_point_code", "item_code", "item_dict"]
+__all__ = [
+    "Report",
+    "error_dict",
+    "grid_point_code",
+    "item_code",
+    "item_dict",
+    "outcome_code",
+    "outcome_dict",
+]
 
 
 class Report:
@@ -101,10 +110,15 @@ class Report:
 
 
 def item_code(item: SweepItem) -> ExitCode:
-    """The exit status of one job of a run or a sweep."""
-    if item.error is not None:
-        return exit_code_for(item.error)
-    return ExitCode.OK if item.run is not None and item.run.ok else ExitCode.JOB_FAILED
+    """The exit status of one job of a sweep."""
+    return outcome_code(item.run, item.error)
+
+
+def outcome_code(run: Optional[ExpresRun], error: Optional[BaseException]) -> ExitCode:
+    """The exit status of one job: its error's, else OK when it went well."""
+    if error is not None:
+        return exit_code_for(error)
+    return ExitCode.OK if run is not None and run.ok else ExitCode.JOB_FAILED
 
 
 def grid_point_code(point: GridPoint) -> ExitCode:
@@ -114,17 +128,28 @@ def grid_point_code(point: GridPoint) -> ExitCode:
     return ExitCode.OK if point.ok else ExitCode.JOB_FAILED
 
 
-def item_dict(item: SweepItem, *, config: bool = True) -> Dict[str, Any]:
-    """One job's outcome as the JSON document of ``--json``."""
-    document: Dict[str, Any] = {"config": str(item.config) if config else None}
-    if item.run is not None:
-        document.update(item.run.to_dict())
+def item_dict(item: SweepItem) -> Dict[str, Any]:
+    """One job of a sweep as the JSON document of ``--json``."""
+    return outcome_dict(item.config, item.run, item.error, job_id=item.job_id)
+
+
+def outcome_dict(
+    config: Optional[Path],
+    run: Optional[ExpresRun],
+    error: Optional[BaseException] = None,
+    *,
+    job_id: Optional[str] = None,
+) -> Dict[str, Any]:
+    """One job's outcome as the JSON document of ``--json`` (``config`` None: attached)."""
+    document: Dict[str, Any] = {"config": None if config is None else str(config)}
+    if run is not None:
+        document.update(run.to_dict())
     else:
-        document.update({"job_id": item.job_id, "ok": False})
-    document["error"] = None if item.error is None else error_dict(item.error)
-    if item.error is not None:
+        document.update({"job_id": job_id, "ok": False})
+    document["error"] = None if error is None else error_dict(error)
+    if error is not None:
         document["ok"] = False
-    document["exit_code"] = item_code(item)
+    document["exit_code"] = outcome_code(run, error)
     return document
 
 
