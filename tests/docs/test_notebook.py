@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any, Dict, List
 
-from .conftest import ROOT
+from .pages import ROOT
 
 NOTEBOOK = ROOT / "docs" / "tutorial.ipynb"
 
