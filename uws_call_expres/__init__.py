@@ -29,10 +29,9 @@ if TYPE_CHECKING:
         ConfigError,
         MissingExtra,
         OutputError,
-        ResultsIncomplete,
     )
     from .grid import GridOutcome, GridPoint, run_grid
-    from .outcome import ExpresRun
+    from .outcome import ExpresRun, ResultsIncomplete
     from .run import attach, uws_call_expres
     from .science import quicklook, read_cdf
     from .sweep import SweepItem, SweepResults, run_sweep
@@ -82,7 +81,7 @@ _LAZY = {
     "AccessError": ".errors",
     "ConfigError": ".errors",
     "OutputError": ".errors",
-    "ResultsIncomplete": ".errors",
+    "ResultsIncomplete": ".outcome",
     "CdfError": ".errors",
     "MissingExtra": ".errors",
     "read_cdf": ".science",

@@ -21,6 +21,7 @@ from uws_lite.transport import DEFAULT_TIMEOUT
 from uws_lite.urls import is_http_url, split_url
 
 from .errors import AccessError
+from .flags import DEFAULT_SERVER, DEV_JOB_LIST, MAIN_JOB_LIST
 from .words import PYTHON, Vocabulary
 
 if TYPE_CHECKING:
@@ -41,9 +42,6 @@ __all__ = [
     "split_server",
 ]
 
-DEFAULT_SERVER = "https://voparis-uws-maser.obspm.fr/rest/"
-MAIN_JOB_LIST = "ExPRES"
-DEV_JOB_LIST = "ExPRES-dev"
 DEFAULT_BRANCH = "master"
 TOKEN_ENV = "EXPRES_TOKEN"  # noqa: S105 (the variable's name, not a secret)
 # uws-lite's variable, read too (after ~/.netrc, so that what worked before still does).

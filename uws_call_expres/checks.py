@@ -29,9 +29,9 @@ from .checks_rules import rule_problems
 from .checks_schema import schema_problems
 from .checks_size import estimate_cdf_size, load_problems
 from .checks_units import unit_problems
-from .cli.flags import Flag
 from .config_file import EXPRES_SECTIONS, PathArg, load_config_document
 from .errors import ConfigError
+from .flags import Flag
 
 __all__ = ["ERROR", "WARNING", "Problem", "check_config", "estimate_cdf_size"]
 

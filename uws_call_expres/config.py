@@ -19,10 +19,10 @@ from uws_lite.text import has_control
 
 from .checks import check_config
 from .checks_base import Problem
-from .cli.flags import Flag
 from .config_file import PathArg, load_config_document, readable_file
 from .errors import ConfigError
 from .example import EXAMPLE_CONFIG_COMMAND
+from .flags import Flag
 from .words import PYTHON, Vocabulary, command_line
 
 __all__ = [

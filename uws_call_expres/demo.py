@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Union
 
-from .cli.flags import Flag
 from .errors import OutputError
+from .flags import Flag
 
 if TYPE_CHECKING:
     from uws_lite.testing import OpusServer

@@ -2,17 +2,14 @@
 
 Local mistakes are :class:`uws_lite.InvalidRequest` subclasses (nothing was sent, or nothing
 more will be); every other failure is one of uws_lite's own errors (network, HTTP status,
-wait timeout, download). A failed *job* is not an error: it is an ``ExpresRun`` with ``ok=False``.
+wait timeout, download). A failed *job* is not an error: it is an ``ExpresRun`` with ``ok=False``;
+a job whose results were not all saved raises
+:class:`~uws_call_expres.outcome.ResultsIncomplete`, next to the run it carries.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Tuple
-
-from uws_lite.errors import DownloadError, InvalidRequest
-
-if TYPE_CHECKING:
-    from .outcome import ExpresRun
+from uws_lite.errors import InvalidRequest
 
 __all__ = [
     "AccessError",
@@ -20,7 +17,6 @@ __all__ = [
     "ConfigError",
     "MissingExtra",
     "OutputError",
-    "ResultsIncomplete",
     "SCIENCE_INSTALL",
 ]
 
@@ -52,23 +48,3 @@ class MissingExtra(InvalidRequest, ImportError):
 class CdfError(InvalidRequest):
     """A CDF file cannot be read or drawn as an ExPRES result (missing, unreadable, not
     ExPRES-shaped, or without the variable asked for), or a run saved no CDF file."""
-
-
-class ResultsIncomplete(DownloadError):
-    """The job completed but some of its results could not be saved.
-
-    ``run`` is the outcome with the files that *were* saved; ``failures`` holds
-    ``(result id, reason)`` pairs. Re-attaching to the job downloads again.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        run: ExpresRun,
-        failures: Tuple[Tuple[str, str], ...],
-        url: Optional[str] = None,
-    ) -> None:
-        self.run = run
-        self.failures = failures
-        super().__init__(message, url=url)

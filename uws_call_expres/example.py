@@ -12,8 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Union
 
-from .cli.flags import Flag
 from .errors import OutputError
+from .flags import Flag
 from .words import command_line
 
 if TYPE_CHECKING:

@@ -20,9 +20,8 @@ from uws_lite.text import for_terminal
 from .access import Access, open_client
 from .config import check_job_id
 from .destination import check_output_dir, check_overwrite
-from .errors import ResultsIncomplete
 from .options import PreparedRun, RunOptions, check_timeout
-from .outcome import ExpresRun
+from .outcome import ExpresRun, ResultsIncomplete
 from .output import Console
 from .waiting import WaitDisplay
 from .words import attach_call

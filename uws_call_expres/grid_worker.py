@@ -26,13 +26,12 @@ from uws_lite.naming import safe_filename
 from uws_lite.text import for_terminal
 
 from .access import Access, open_client
-from .cli.flags import Flag
-from .errors import ResultsIncomplete
+from .flags import Flag
 from .following import FollowContext, default_deadline, follow_job
 from .gridspec import GridPointSpec
 from .manifest import Manifest, files_verified
 from .options import PreparedRun
-from .outcome import FAILED_PHASES, ExpresRun
+from .outcome import FAILED_PHASES, ExpresRun, ResultsIncomplete
 from .output import LOGGER, Console
 from .run import execute
 from .submit import created_job_id

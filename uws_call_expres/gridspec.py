@@ -26,8 +26,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from uws_lite.naming import safe_filename
 
-from .cli.flags import Flag
 from .errors import ConfigError
+from .flags import Flag
 
 __all__ = [
     "MAX_POINTS",

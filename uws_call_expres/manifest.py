@@ -20,8 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from .cli.flags import Flag
 from .errors import ConfigError, OutputError
+from .flags import Flag
 
 __all__ = [
     "MANIFEST_FORMAT",

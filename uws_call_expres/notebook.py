@@ -1,4 +1,5 @@
-"""HTML views of outcomes for Jupyter (``_repr_html_``): a run, a sweep item, a sweep.
+"""The pieces of the HTML views of outcomes in Jupyter (``_repr_html_`` of
+:class:`~uws_call_expres.ExpresRun`, of a sweep item and of a sweep's results).
 
 Everything shown that came from the server (job and result ids, error summaries, URLs) or
 from the user's files is html-escaped; the job link is the redacted job URL, and only an
@@ -8,17 +9,13 @@ http(s) URL becomes a link.
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from typing import Sequence
 
 from uws_lite.errors import redact_url
 from uws_lite.models import Phase
 from uws_lite.urls import is_http_url
 
-if TYPE_CHECKING:
-    from .outcome import ExpresRun
-    from .sweep import SweepItem
-
-__all__ = ["item_row", "job_link", "phase_html", "run_html", "sweep_html"]
+__all__ = ["files_html", "job_link", "phase_html", "table_html"]
 
 _COLOURS = {
     Phase.COMPLETED: "#1a7f37",
@@ -48,65 +45,26 @@ def job_link(job_id: str, url: str) -> str:
     return escape(job_id)
 
 
-def run_html(run: ExpresRun) -> str:
-    """A small table: job (linked), phase, run id, branch, files, error, warnings."""
-    rows = [
-        ("job", f"{job_link(run.job_id, run.job_url)} ({escape(run.job_list)})"),
-        ("phase", phase_html(run.phase) + ("" if run.ok else " &mdash; not ok")),
-    ]
-    if run.run_id:
-        rows.append(("run id", escape(run.run_id)))
-    if run.branch:
-        rows.append(("branch", escape(run.branch)))
-    if run.files:
-        rows.append(("files", _files_html([str(path) for path in run.files])))
-    elif run.results:
-        rows.append(("results", _files_html([result.id for result in run.results])))
-    if run.error_summary is not None and run.error_summary.message:
-        rows.append(("error", f"<pre>{escape(run.error_summary.message)}</pre>"))
-    if run.warnings:
-        rows.append(("warnings", "<br>".join(escape(w) for w in run.warnings)))
-    body = "".join(
-        f'<tr><th style="text-align:left">{name}</th><td style="text-align:left">{value}</td></tr>'
-        for name, value in rows
-    )
-    return f'<table class="uws-call-expres-run">{body}</table>'
-
-
-def sweep_html(items: Sequence[SweepItem]) -> str:
-    """One row per config: config, job (linked), phase, files, error."""
-    head = "".join(f"<th>{name}</th>" for name in ("config", "job", "phase", "files", "error"))
-    rows = [item_row(item) for item in items]
-    return f'<table class="uws-call-expres-sweep"><tr>{head}</tr>{"".join(rows)}</table>'
-
-
-def item_row(item: SweepItem) -> str:
-    """A sweep item as one table row."""
-    run = item.run
-    job = job_link(run.job_id, run.job_url) if run else escape(item.job_id or "-")
-    phase = phase_html(run.phase) if run else "-"
-    files = _files_html([str(p) for p in run.files]) if run and run.files else "-"
-    error = _error_text(item.error, run)
-    cells = [
-        escape(str(item.config)),
-        job,
-        phase,
-        files,
-        f"<pre>{escape(error)}</pre>" if error else "",
-    ]
-    return "<tr>" + "".join(f'<td style="text-align:left">{cell}</td>' for cell in cells) + "</tr>"
-
-
-def _error_text(error: Optional[Exception], run: Optional[ExpresRun]) -> str:
-    if error is not None:
-        return f"{type(error).__name__}: {error}"
-    if run is not None and run.error_summary is not None:
-        return run.error_summary.message
-    return ""
-
-
-def _files_html(names: List[str]) -> str:
+def files_html(names: Sequence[str]) -> str:
+    """File names, one per line, at most a few (the rest counted)."""
     shown = [escape(name) for name in names[:_MAX_FILES]]
     if len(names) > _MAX_FILES:
         shown.append(f"&hellip; and {len(names) - _MAX_FILES} more")
     return "<br>".join(shown)
+
+
+def table_html(css_class: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table of already escaped cells (``header`` empty: the first cell of each row is its
+    heading)."""
+    head = "".join(f"<th>{name}</th>" for name in header)
+    lines = [f"<tr>{head}</tr>"] if header else []
+    for row in rows:
+        if header:
+            cells = "".join(f'<td style="text-align:left">{cell}</td>' for cell in row)
+        else:
+            name, *values = row
+            cells = f'<th style="text-align:left">{name}</th>' + "".join(
+                f'<td style="text-align:left">{cell}</td>' for cell in values
+            )
+        lines.append(f"<tr>{cells}</tr>")
+    return f'<table class="{css_class}">{"".join(lines)}</table>'

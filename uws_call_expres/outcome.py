@@ -1,18 +1,22 @@
-"""The value a run returns: :class:`ExpresRun`."""
+"""The value a run returns (:class:`ExpresRun`), and the error of a run whose results were not
+all saved (:class:`ResultsIncomplete`, which carries the run)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from uws_lite.errors import redact_url
+from uws_lite.errors import DownloadError, redact_url
 from uws_lite.models import ErrorSummary, Phase, Result
+
+from .notebook import files_html, job_link, phase_html, table_html
 
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["FAILED_PHASES", "ExpresRun"]
+__all__ = ["FAILED_PHASES", "ExpresRun", "ResultsIncomplete"]
 
 # A job that ended in one of these failed (ARCHIVED: its results are gone).
 FAILED_PHASES = frozenset({Phase.ERROR, Phase.ABORTED, Phase.ARCHIVED})
@@ -53,10 +57,25 @@ class ExpresRun:
         return self.phase.is_terminal
 
     def _repr_html_(self) -> str:
-        """The outcome as a table in a notebook (server text escaped, the job linked)."""
-        from .notebook import run_html
-
-        return run_html(self)
+        """The outcome as a table in a notebook (server text escaped, the job linked): job,
+        phase, run id, branch, files, error, warnings."""
+        rows = [
+            ("job", f"{job_link(self.job_id, self.job_url)} ({escape(self.job_list)})"),
+            ("phase", phase_html(self.phase) + ("" if self.ok else " &mdash; not ok")),
+        ]
+        if self.run_id:
+            rows.append(("run id", escape(self.run_id)))
+        if self.branch:
+            rows.append(("branch", escape(self.branch)))
+        if self.files:
+            rows.append(("files", files_html([str(path) for path in self.files])))
+        elif self.results:
+            rows.append(("results", files_html([result.id for result in self.results])))
+        if self.error_summary is not None and self.error_summary.message:
+            rows.append(("error", f"<pre>{escape(self.error_summary.message)}</pre>"))
+        if self.warnings:
+            rows.append(("warnings", "<br>".join(escape(w) for w in self.warnings)))
+        return table_html("uws-call-expres-run", (), rows)
 
     @property
     def cdf_files(self) -> Tuple[Path, ...]:
@@ -109,3 +128,23 @@ class ExpresRun:
             "warnings": list(self.warnings),
             "reattach": self.reattach,
         }
+
+
+class ResultsIncomplete(DownloadError):
+    """The job completed but some of its results could not be saved.
+
+    ``run`` is the outcome with the files that *were* saved; ``failures`` holds
+    ``(result id, reason)`` pairs. Re-attaching to the job downloads again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        run: ExpresRun,
+        failures: Tuple[Tuple[str, str], ...],
+        url: Optional[str] = None,
+    ) -> None:
+        self.run = run
+        self.failures = failures
+        super().__init__(message, url=url)

@@ -29,7 +29,7 @@ from uws_lite.models import Job
 from uws_lite.text import for_terminal
 
 from .access import Access
-from .cli.flags import Flag
+from .flags import Flag
 from .options import PreparedRun
 from .output import Console
 from .words import delete_command, list_command

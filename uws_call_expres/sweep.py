@@ -20,6 +20,7 @@ import os
 import queue
 import threading
 from dataclasses import dataclass, field, replace
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -28,9 +29,10 @@ from uws_lite.numbers import check_count
 
 from .access import DEFAULT_SERVER
 from .config_file import PathArg
-from .errors import ConfigError, ResultsIncomplete
+from .errors import ConfigError
+from .notebook import files_html, job_link, phase_html, table_html
 from .options import PreparedRun, RunOptions, prepare
-from .outcome import ExpresRun
+from .outcome import ExpresRun, ResultsIncomplete
 from .output import LOGGER, Console
 from .run import execute
 from .submit import created_job_id
@@ -68,9 +70,28 @@ class SweepItem:
 
     def _repr_html_(self) -> str:
         """This config's outcome as a one-row table in a notebook (text escaped)."""
-        from .notebook import sweep_html
+        return _sweep_html([self])
 
-        return sweep_html([self])
+    def html_row(self) -> Tuple[str, ...]:
+        """The cells of this item in a sweep's table: config, job (linked), phase, files,
+        error (escaped)."""
+        run = self.run
+        job = job_link(run.job_id, run.job_url) if run else escape(self.job_id or "-")
+        phase = phase_html(run.phase) if run else "-"
+        files = files_html([str(p) for p in run.files]) if run and run.files else "-"
+        if self.error is not None:
+            error = f"{type(self.error).__name__}: {self.error}"
+        elif run is not None and run.error_summary is not None:
+            error = run.error_summary.message
+        else:
+            error = ""
+        return (
+            escape(str(self.config)),
+            job,
+            phase,
+            files,
+            f"<pre>{escape(error)}</pre>" if error else "",
+        )
 
 
 class SweepResults(Tuple[SweepItem, ...]):
@@ -85,9 +106,13 @@ class SweepResults(Tuple[SweepItem, ...]):
         return all(item.ok for item in self)
 
     def _repr_html_(self) -> str:
-        from .notebook import sweep_html
+        return _sweep_html(self)
 
-        return sweep_html(self)
+
+def _sweep_html(items: Sequence[SweepItem]) -> str:
+    """One row per config: config, job (linked), phase, files, error."""
+    header = ("config", "job", "phase", "files", "error")
+    return table_html("uws-call-expres-sweep", header, [item.html_row() for item in items])
 
 
 def run_sweep(

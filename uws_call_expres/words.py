@@ -14,17 +14,33 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Protocol, Sequence, Tuple
 
-from .cli.flags import Flag
+from .flags import DEFAULT_SERVER, MAIN_JOB_LIST, Flag
 
-if TYPE_CHECKING:
-    from .access import Access
+
+class Routing(Protocol):
+    """What a hint needs of a job's routing (an :class:`~uws_call_expres.access.Access`):
+    where the job is, and where the token came from (never the token)."""
+
+    @property
+    def server(self) -> str: ...
+
+    @property
+    def job_list(self) -> str: ...
+
+    @property
+    def login(self) -> Optional[str]: ...
+
+    @property
+    def token_source(self) -> Optional[str]: ...
+
 
 __all__ = [
     "CLI",
     "FIELDS",
     "PYTHON",
+    "Routing",
     "Vocabulary",
     "attach_call",
     "command_line",
@@ -88,14 +104,14 @@ class Vocabulary(NamedTuple):
             "or add a ~/.netrc line"
         )
 
-    def reattach(self, job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
+    def reattach(self, job_id: str, access: Routing, output_dir: Optional[Path] = None) -> str:
         """The call (Python) or shell command (CLI) that takes the job over again; never
         with the token."""
         if self.cli:
             return shell_command([Flag.ATTACH, job_id], access, output_dir)
         return python_attach(job_id, access, output_dir)
 
-    def reattach_hint(self, job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
+    def reattach_hint(self, job_id: str, access: Routing, output_dir: Optional[Path] = None) -> str:
         """``reattach`` introduced as what to run or call, on its own indented line."""
         note = ""
         if not self.cli and access.token_source == "TOKEN argument":  # noqa: S105
@@ -107,18 +123,16 @@ PYTHON = Vocabulary(cli=False)
 CLI = Vocabulary(cli=True)
 
 
-def python_attach(job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
+def python_attach(job_id: str, access: Routing, output_dir: Optional[Path] = None) -> str:
     """``from uws_call_expres import attach; attach('2a3490', output_dir=..., LOGIN=...)``:
     works whatever the caller imported (``from uws_call_expres import uws_call_expres``
     hides the module behind the function)."""
     return f"from uws_call_expres import attach; {attach_call(job_id, access, output_dir)}"
 
 
-def attach_call(job_id: str, access: Access, output_dir: Optional[Path] = None) -> str:
+def attach_call(job_id: str, access: Routing, output_dir: Optional[Path] = None) -> str:
     """``attach('2a3490', output_dir=..., LOGIN=...)``: the settings that reach the same job
     (never the token: it comes from the environment or ~/.netrc, or TOKEN= as before)."""
-    from .access import DEFAULT_SERVER, MAIN_JOB_LIST
-
     args: List[str] = [repr(job_id)]
     if output_dir is not None and output_dir != Path.cwd():
         args.append(f"output_dir={str(output_dir)!r}")
@@ -136,11 +150,9 @@ def command_line(*words: str) -> str:
     return " ".join(shlex.quote(word) for word in (*_PROGRAM, *words))
 
 
-def shell_command(action: Sequence[str], access: Access, output_dir: Optional[Path] = None) -> str:
+def shell_command(action: Sequence[str], access: Routing, output_dir: Optional[Path] = None) -> str:
     """``python -m uws_call_expres ACTION`` with the options that reach the same job list
     (never the token)."""
-    from .access import DEFAULT_SERVER, MAIN_JOB_LIST
-
     args = list(action)
     if access.job_list != MAIN_JOB_LIST:
         args += [Flag.JOB_LIST, access.job_list]
@@ -153,11 +165,11 @@ def shell_command(action: Sequence[str], access: Access, output_dir: Optional[Pa
     return command_line(*args)
 
 
-def list_command(access: Access) -> str:
+def list_command(access: Routing) -> str:
     """The shell command that lists the user's jobs."""
     return shell_command([Flag.LIST], access)
 
 
-def delete_command(job_id: str, access: Access) -> str:
+def delete_command(job_id: str, access: Routing) -> str:
     """The shell command that deletes the job (never with the token)."""
     return shell_command([Flag.DELETE, job_id], access)

@@ -15,9 +15,9 @@ import responses
 from uws_call_expres import attach, run_grid, run_sweep, uws_call_expres
 from uws_call_expres.access import Access, resolve_access
 from uws_call_expres.cli import main
-from uws_call_expres.cli.flags import Flag
 from uws_call_expres.cli.parser import build_parser
 from uws_call_expres.errors import AccessError, ConfigError
+from uws_call_expres.flags import Flag
 from uws_call_expres.following import FollowContext
 from uws_call_expres.options import KEYWORDS, RunOptions, prepare
 from uws_call_expres.words import CLI, FIELDS, command_line, delete_command, list_command

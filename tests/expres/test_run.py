@@ -13,7 +13,8 @@ import pytest
 import responses
 
 from uws_call_expres import ExpresRun, attach, uws_call_expres
-from uws_call_expres.errors import OutputError, ResultsIncomplete
+from uws_call_expres.errors import OutputError
+from uws_call_expres.outcome import ResultsIncomplete
 from uws_lite import Phase, WaitTimeout
 from uws_lite.errors import JobNotFound, ServerError
 

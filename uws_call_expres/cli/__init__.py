@@ -1,6 +1,6 @@
 """The command line: ``python -m uws_call_expres`` / ``uws-call-expres``.
 
-:mod:`~uws_call_expres.cli.flags` spells the options, :mod:`~uws_call_expres.cli.parser`
+:mod:`~uws_call_expres.flags` spells the options, :mod:`~uws_call_expres.cli.parser`
 builds the parser and :mod:`~uws_call_expres.cli.usage` finds the mistakes argparse cannot
 see (all three import only the standard library: ``--help`` must start fast);
 :mod:`~uws_call_expres.cli.commands` does the work, and is imported only once the arguments
@@ -17,7 +17,7 @@ __all__ = ["main"]
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; return the exit status (see ``--help``)."""
-    from .flags import PROG
+    from ..flags import PROG
     from .parser import OVERWRITE_CHOICES, bare_overwrite, build_parser
     from .usage import usage_problem
 

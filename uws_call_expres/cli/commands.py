@@ -22,14 +22,14 @@ from uws_lite.text import for_terminal
 
 from ..access import open_client, split_server
 from ..config import check_job_id
-from ..errors import AccessError, CdfError, ResultsIncomplete
+from ..errors import AccessError, CdfError
+from ..flags import Flag
 from ..following import follow_existing
 from ..options import RunOptions, prepare
-from ..outcome import ExpresRun
+from ..outcome import ExpresRun, ResultsIncomplete
 from ..output import progress_wanted
 from ..run import execute
 from ..words import CLI, command_line
-from .flags import Flag
 from .parser import is_cdf
 from .report import Report, error_dict, grid_point_code, item_code, item_dict, outcome_dict
 

@@ -1,7 +1,7 @@
 """The argument parser of ``python -m uws_call_expres`` / ``uws-call-expres``.
 
 It imports nothing but the standard library (``--help`` must start fast; ``bench/coldstart.py``
-measures it). The options are spelt in :mod:`uws_call_expres.cli.flags`; the checks that need
+measures it). The options are spelt in :mod:`uws_call_expres.flags`; the checks that need
 several options together are in :mod:`uws_call_expres.cli.usage`, the work in
 :mod:`uws_call_expres.cli.commands`.
 """
@@ -11,10 +11,9 @@ from __future__ import annotations
 import argparse
 from typing import Any, List, NoReturn, Sequence
 
-from .flags import PROG, Flag
+from ..flags import DEFAULT_SERVER, PROG, Flag
 
 __all__ = [
-    "DEFAULT_SERVER",
     "DESCRIPTION",
     "EPILOG",
     "OVERWRITE_CHOICES",
@@ -24,9 +23,6 @@ __all__ = [
 ]
 
 OVERWRITE_CHOICES = ("rename", "always", "never")
-# access.DEFAULT_SERVER, repeated: this module imports only the standard library (a test
-# checks that both are the same).
-DEFAULT_SERVER = "https://voparis-uws-maser.obspm.fr/rest/"
 
 DESCRIPTION = """\
 Run the ExPRES simulation on the MASER run-on-demand service

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 from uws_lite.exitcodes import ExitCode, exit_code_for
 from uws_lite.text import for_terminal
 
+from ..flags import PROG
 from ..output import Console
 from ..words import CLI
-from .flags import PROG
 
 if TYPE_CHECKING:
     from ..grid import GridOutcome, GridPoint

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import List, Optional
 
-from .flags import Flag
-from .parser import DEFAULT_SERVER, is_cdf
+from ..flags import DEFAULT_SERVER, Flag
+from .parser import is_cdf
 
 __all__ = ["usage_problem"]
 

@@ -1,4 +1,5 @@
-"""How the command line spells its options, defined once.
+"""How the command line spells its options, and the service it talks to by default:
+defined once.
 
 :func:`uws_call_expres.cli.parser.build_parser` adds the options under these names, and every
 message that tells a person what to type (the usage checks, the re-attach, list and delete
@@ -9,9 +10,13 @@ may read these names without loading the parser.
 
 from __future__ import annotations
 
-__all__ = ["PROG", "Flag"]
+__all__ = ["DEFAULT_SERVER", "DEV_JOB_LIST", "MAIN_JOB_LIST", "PROG", "Flag"]
 
 PROG = "uws-call-expres"
+# The run-on-demand service (OPUS) and its two ExPRES job lists.
+DEFAULT_SERVER = "https://voparis-uws-maser.obspm.fr/rest/"
+MAIN_JOB_LIST = "ExPRES"
+DEV_JOB_LIST = "ExPRES-dev"
 
 
 class Flag:
