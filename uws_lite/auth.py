@@ -20,7 +20,7 @@ import os
 import stat
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple
 
 import requests
 from requests.auth import AuthBase
@@ -35,9 +35,6 @@ from .errors import (
 )
 from .text import has_control
 from .urls import origin_of
-
-if TYPE_CHECKING:
-    import netrc
 
 __all__ = [
     "CREDENTIAL_HEADERS",
@@ -234,29 +231,29 @@ def netrc_entry(host: str, env: Mapping[str, str]) -> Optional[Tuple[str, str]]:
     path = env.get("NETRC") or str(Path("~/.netrc").expanduser())
     if not host or not os.path.isfile(path):
         return None
-    import netrc  # only when there is a file to read (with shlex: a guest run loads neither)
+    from . import netrcfile  # only when there is a file to read: a guest run never loads it
 
     try:
-        # Given a file name, the stdlib checks nothing: the rule is applied below.
-        entries = netrc.netrc(path)
-    except netrc.NetrcParseError as exc:
-        # exc.msg quotes the offending word, which may be a password: never show it.
+        with open(path, "rb") as file:
+            hosts = netrcfile.read_netrc(file.read())
+    except netrcfile.NetrcSyntaxError as exc:
+        # The reader never quotes the file's words, which may be a password.
         raise NetrcError(
-            f"{path} cannot be parsed (line {exc.lineno}): fix its syntax", path=path
+            f"{path} cannot be parsed (line {exc.line}: {exc.problem}): fix its syntax",
+            path=path,
+        ) from None
+    except UnicodeDecodeError:
+        raise NetrcError(
+            f"{path} is not text (neither UTF-8 nor the locale's encoding)", path=path
         ) from None
     except OSError as exc:
         raise NetrcError(f"{path} cannot be read ({exc.strerror})", path=path) from None
-    if _holds_a_password(entries):
+    if any(entry.password for entry in hosts.values()):
         _check_private(path)
-    found = entries.authenticators(host)
-    if found is None or not found[2]:
+    found = netrcfile.authenticators(hosts, host)
+    if found is None or not found.password:
         return None
-    login, _account, password = found
-    return (login or "", password)
-
-
-def _holds_a_password(entries: netrc.netrc) -> bool:
-    return any(password for _login, _account, password in entries.hosts.values())
+    return (found.login, found.password)
 
 
 def _check_private(path: str) -> None:
